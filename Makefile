@@ -1,0 +1,65 @@
+# The two commands: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= $(or $(CODESIGN_PORT),8000)
+DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: run test test-sqlite test-postgres lint system-deps bench clean
+
+$(DEPS_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.deps-* && touch $@
+
+## make run: a development server with the demo, on http://127.0.0.1:$(PORT)
+run: export CODESIGN_ENV ?= development
+run: export CODESIGN_PORT := $(PORT)
+run: $(DEPS_STAMP)
+	$(BIN)/codesign migrate
+	$(BIN)/codesign seed-demo --if-empty
+	@echo ""
+	@echo "  codesign is running at http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	@echo ""
+	$(BIN)/codesign serve --port $(PORT)
+
+## make test: lint, types, then the whole suite on SQLite and again on a throwaway PostgreSQL 15
+test: $(DEPS_STAMP) system-deps lint test-sqlite test-postgres
+
+lint: $(DEPS_STAMP)
+	$(BIN)/ruff check codesign tests bench
+	$(BIN)/mypy codesign
+
+test-sqlite: $(DEPS_STAMP)
+	@echo "== test suite on SQLite"
+	$(BIN)/python -m pytest || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
+
+test-postgres: $(DEPS_STAMP)
+	@echo "== test suite on PostgreSQL 15"
+	tests/with_postgres.sh $(BIN)/python -m pytest || [ $$? -eq 5 ]
+
+# Debian packages the tests use: Chromium for the browser tests, PostgreSQL for the second run.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Liberation Sans" || missing="$$missing fonts-liberation"; \
+	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "== installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make test needs these Debian packages:$$missing"; \
+	    echo "Install them as root:  sudo apt-get install -y$$missing"; \
+	    echo "(or run just the SQLite suite without browser tests: make test-sqlite PYTEST_ADDOPTS='-m \"not browser\"')"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+bench: $(DEPS_STAMP)
+	$(BIN)/python bench/bench_engine.py
+
+clean:
+	rm -rf $(VENV) test-output .mypy_cache .ruff_cache

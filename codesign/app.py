@@ -1,0 +1,104 @@
+"""create_app(settings): routes, middleware and lifespan. The engine is made in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+
+from codesign import db, paths
+from codesign.config import Settings
+from codesign.errors import Conflict, Forbidden, NotFound, RateLimited
+from codesign.routes import all_routes
+from codesign.web.csrf import CSRFMiddleware
+from codesign.web.middleware import SecurityHeadersMiddleware
+from codesign.web.staticfiles import CachedStaticFiles
+from codesign.web.templating import make_templates, render
+
+log = logging.getLogger("codesign")
+SESSION_COOKIE = "codesign_session"
+SESSION_MAX_AGE = 30 * 24 * 3600  # a tablet reopened next week still knows its participant
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def create_app(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = db.make_engine(settings)
+        current, head = db.current_revision(engine), db.head_revision(engine)
+        if current != head:
+            engine.dispose()
+            raise SchemaOutOfDate(
+                f"The database is at schema {current or 'none'} but this code needs {head}. "
+                "Run `codesign migrate` first."
+            )
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    middleware = [
+        Middleware(GZipMiddleware, minimum_size=600),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(CSRFMiddleware),
+    ]
+    routes = [
+        *all_routes,
+        Mount("/static", CachedStaticFiles(directory=paths.STATIC), name="static"),
+        Mount("/assets", CachedStaticFiles(directory=paths.NHSUK_ASSETS, max_age=86400, immutable=False),
+              name="assets"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={
+            NotFound: _error_page(404),
+            Forbidden: _error_page(403),
+            Conflict: _error_page(409),
+            RateLimited: _error_page(429),
+            HTTPException: _http_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.templates = make_templates()
+    return app
+
+
+def _error_page(status: int):  # type: ignore[no-untyped-def]
+    async def handler(request: Request, exc: Exception) -> Response:
+        return render(request, "errors/error.html", {"status": status, "message": str(exc)}, status_code=status)
+
+    return handler
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {
+        404: "We could not find that page. Check the address, or go back to the start.",
+        405: "That action is not available here.",
+    }
+    message = messages.get(exc.status_code, exc.detail)
+    return render(request, "errors/error.html", {"status": exc.status_code, "message": message},
+                  status_code=exc.status_code)

@@ -1,0 +1,135 @@
+"""The `codesign` command: serve, migrate, seed-demo, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from codesign.config import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="codesign", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web app with uvicorn")
+    serve.add_argument("--host", help="address to listen on (CODESIGN_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (CODESIGN_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (CODESIGN_WORKERS, default 1)")
+
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+    seed = sub.add_parser("seed-demo", help="load the demo (idempotent) and print its login and join code")
+    seed.add_argument("--if-empty", action="store_true",
+                      help="only load the demo into an empty database (make run uses this)")
+
+    create_user = sub.add_parser("create-user", help="make an account")
+    create_user.add_argument("email")
+    create_user.add_argument("--role", required=True, choices=["admin", "facilitator", "commissioner", "observer"])
+    create_user.add_argument("--name", default="")
+    create_user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"codesign: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "migrate":
+        return _migrate(settings)
+    if args.command == "seed-demo":
+        return _seed_demo(settings, if_empty=args.if_empty)
+    if args.command == "create-user":
+        return _create_user(settings, args)
+    parser.error(f"unknown command {args.command}")  # pragma: no cover
+    return 2  # pragma: no cover
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers > 1 and settings.is_sqlite:
+        print("codesign: note: several workers on SQLite serialise writes; use PostgreSQL for real load.",
+              file=sys.stderr)
+    uvicorn.run(
+        "codesign.asgi:app",
+        factory=False,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=bool(settings.trusted_proxy),
+        forwarded_allow_ips=settings.trusted_proxy or None,
+        server_header=False,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from codesign import db
+
+    engine = db.make_engine(settings)
+    try:
+        db.migrate(engine)
+        print(f"Database at schema {db.current_revision(engine)} ({engine.url.render_as_string()})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _seed_demo(settings: Settings, *, if_empty: bool = False) -> int:
+    from codesign import db, queries
+    from codesign.services.demo import find_demo, seed_demo
+
+    engine = db.make_engine(settings)
+    try:
+        with db.write_session(engine) as session:
+            if if_empty and not queries.is_database_empty(session):
+                info = find_demo(session)
+                if info is None:
+                    print("The database already holds data, so the demo was not loaded.")
+                    return 0
+            else:
+                info = seed_demo(session)
+    finally:
+        engine.dispose()
+    print("Demo " + ("loaded." if info.created else "already loaded; nothing changed."))
+    print(f"  Facilitator sign-in: {info.facilitator_email} / {info.password}")
+    print(f"  Demo session join code: {info.join_code}")
+    return 0
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from codesign import db
+    from codesign.errors import ValidationFailed
+    from codesign.services.accounts import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("codesign: the passwords did not match; nothing was saved.", file=sys.stderr)
+            return 2
+    engine = db.make_engine(settings)
+    try:
+        with db.write_session(engine) as session:
+            user = create_user(session, args.email, args.role, password, name=args.name)
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            print(f"codesign: {field}: {message}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Created {user.role} account {user.email}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Errors the services raise and the web layer turns into pages (422, 403, 404, 409)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class CodesignError(Exception):
+    """Base class: the message is written for the person who caused it."""
+
+
+class ValidationFailed(CodesignError):
+    """Input was refused; `errors` maps each field to a plain-English reason. Nothing was saved."""
+
+    def __init__(self, errors: Mapping[str, str], values: Mapping[str, object] | None = None) -> None:
+        self.errors = dict(errors)
+        self.values = dict(values or {})
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class NotFound(CodesignError):
+    pass
+
+
+class Forbidden(CodesignError):
+    pass
+
+
+class Conflict(CodesignError):
+    """The action does not fit the current state (a closed session, a frozen version...)."""
+
+
+class RateLimited(CodesignError):
+    pass

@@ -1,0 +1,77 @@
+"""Seed content in seed/: population-group templates and the indicator library (read-only)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from codesign import paths
+
+DEFAULT_STAKEHOLDER_GROUPS: tuple[tuple[str, str], ...] = (
+    ("patient", "Patients"),
+    ("carer", "Carers"),
+    ("clinician", "Clinicians"),
+    ("commissioner", "Commissioners"),
+)
+
+
+@dataclass(frozen=True)
+class TemplateOutcome:
+    key: str
+    statement: str
+    description: str
+    domain: str
+    source: str
+
+
+@dataclass(frozen=True)
+class TemplateDomain:
+    key: str
+    name: str
+    nhs_domain: int | None
+
+
+@dataclass(frozen=True)
+class PopulationTemplate:
+    slug: str
+    name: str
+    description: str
+    attribution: str
+    stakeholder_groups: tuple[tuple[str, str, float], ...]
+    domains: tuple[TemplateDomain, ...]
+    outcomes: tuple[TemplateOutcome, ...]
+
+
+def _template_from_json(data: dict[str, Any]) -> PopulationTemplate:
+    groups = data.get("stakeholder_groups") or [
+        {"key": k, "name": n, "weight": 1} for k, n in DEFAULT_STAKEHOLDER_GROUPS
+    ]
+    return PopulationTemplate(
+        slug=data["slug"],
+        name=data["name"],
+        description=data.get("description", ""),
+        attribution=data.get("attribution", ""),
+        stakeholder_groups=tuple((g["key"], g["name"], float(g.get("weight", 1))) for g in groups),
+        domains=tuple(
+            TemplateDomain(d["key"], d["name"], d.get("nhs_outcomes_framework_domain"))
+            for d in data.get("domains", [])
+        ),
+        outcomes=tuple(
+            TemplateOutcome(o["key"], o["statement"], o.get("description", ""), o.get("domain", ""),
+                            o.get("source", ""))
+            for o in data.get("outcomes", [])
+        ),
+    )
+
+
+@lru_cache(maxsize=4)
+def population_templates(folder: Path = paths.SEED / "population_templates") -> dict[str, PopulationTemplate]:
+    """Templates by slug, in file-name order."""
+    found: dict[str, PopulationTemplate] = {}
+    for file in sorted(folder.glob("*.json")):
+        template = _template_from_json(json.loads(file.read_text(encoding="utf-8")))
+        found[template.slug] = template
+    return found

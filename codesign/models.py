@@ -1,0 +1,181 @@
+"""Database tables (SQLModel). Tables only: reads live in queries.py, writes in services/.
+
+Times are timezone-aware UTC (`utcnow()`); SQLModel stores them as UTC on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    facilitator = "facilitator"
+    commissioner = "commissioner"
+    observer = "observer"
+
+
+class OutcomeStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    merged = "merged"
+    withdrawn = "withdrawn"
+
+
+class OutcomeSourceKind(StrEnum):
+    participant = "participant"
+    library = "library"
+    facilitator = "facilitator"
+
+
+class SessionStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=120)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PopulationGroup(SQLModel, table=True):
+    __tablename__ = "population_group"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    template_slug: str | None = Field(default=None, max_length=100)
+    attribution: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class StakeholderGroup(SQLModel, table=True):
+    __tablename__ = "stakeholder_group"
+    __table_args__ = (UniqueConstraint("population_group_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    population_group_id: int = Field(foreign_key="population_group.id", index=True)
+    key: str = Field(max_length=40)
+    name: str = Field(max_length=80)
+    weight: float = 1.0
+    position: int = 0
+
+
+class Domain(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("population_group_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    population_group_id: int = Field(foreign_key="population_group.id", index=True)
+    key: str = Field(max_length=60)
+    name: str = Field(max_length=200)
+    nhs_domain: int | None = None
+    position: int = 0
+
+
+class WorkshopSession(SQLModel, table=True):
+    """A workshop on a date, or an online round open for days. People call it a session."""
+
+    __tablename__ = "workshop_session"
+    id: int | None = Field(default=None, primary_key=True)
+    population_group_id: int = Field(foreign_key="population_group.id", index=True)
+    title: str = Field(max_length=200)
+    held_on: date | None = None
+    join_code: str = Field(max_length=16, unique=True, index=True)
+    status: str = Field(default=SessionStatus.open, max_length=20)
+    proposals_open: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="workshop_session.id", index=True)
+    stakeholder_group_id: int = Field(foreign_key="stakeholder_group.id", index=True)
+    first_name: str = Field(default="", max_length=60)
+    table_number: int | None = None
+    # Kept in the participant's signed cookie and checked on every request.
+    token: str = Field(max_length=64, unique=True)
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class Outcome(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    population_group_id: int = Field(foreign_key="population_group.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="workshop_session.id", index=True)
+    statement: str = Field(max_length=200)
+    description: str = Field(default="", max_length=1000)
+    domain_key: str | None = Field(default=None, max_length=60)
+    status: str = Field(default=OutcomeStatus.proposed, max_length=20, index=True)
+    source: str = Field(default=OutcomeSourceKind.participant, max_length=20)
+    library_key: str | None = Field(default=None, max_length=100)
+    merged_into_id: int | None = Field(default=None, foreign_key="outcome.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutcomeSource(SQLModel, table=True):
+    """Where an outcome came from. A merge copies the merged outcome's sources here (via_outcome_id)."""
+
+    __tablename__ = "outcome_source"
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_id: int = Field(foreign_key="outcome.id", index=True)
+    kind: str = Field(max_length=20)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    stakeholder_group_id: int | None = Field(default=None, foreign_key="stakeholder_group.id")
+    session_id: int | None = Field(default=None, foreign_key="workshop_session.id")
+    statement: str = Field(max_length=200)
+    note: str = Field(default="", max_length=500)
+    via_outcome_id: int | None = Field(default=None, foreign_key="outcome.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutcomeRevision(SQLModel, table=True):
+    """Every change to an outcome: who, when, why, and the wording before and after."""
+
+    __tablename__ = "outcome_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_id: int = Field(foreign_key="outcome.id", index=True)
+    action: str = Field(max_length=20)
+    old_statement: str = Field(default="", max_length=200)
+    new_statement: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=1000)
+    related_outcome_id: int | None = Field(default=None, foreign_key="outcome.id")
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: a database trigger refuses UPDATE and DELETE (see the first migration)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_label: str = Field(default="", max_length=254)
+    action: str = Field(max_length=60, index=True)
+    object_type: str = Field(default="", max_length=40)
+    object_id: int | None = None
+    population_group_id: int | None = Field(default=None, index=True)
+    session_id: int | None = Field(default=None, index=True)
+    summary: str = Field(default="", max_length=1000)
+    details: str = Field(default="{}", sa_type=Text)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One failed attempt (sign-in or join) under a key; counted over a sliding window."""
+
+    __tablename__ = "rate_limit_hit"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

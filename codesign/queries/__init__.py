@@ -1,0 +1,4 @@
+"""Reads: get_/list_/count_ functions taking a database session. Nothing here writes."""
+
+from codesign.queries.basic import *  # noqa: F403
+from codesign.queries.overview import *  # noqa: F403

@@ -1,0 +1,14 @@
+"""Every area's routes, mounted by create_app. Each module exports `routes = [...]` with names."""
+
+from starlette.routing import BaseRoute
+
+from codesign.routes import accounts, home, moderation, participate, population, sessions
+
+all_routes: list[BaseRoute] = [
+    *home.routes,
+    *accounts.routes,
+    *population.routes,
+    *sessions.routes,
+    *moderation.routes,
+    *participate.routes,
+]

@@ -1,0 +1,98 @@
+"""Facilitator pages for a session: create, console, lobby, projector, open/close, audit log."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from codesign import queries
+from codesign.errors import ValidationFailed
+from codesign.models import SessionStatus
+from codesign.services import sessions
+from codesign.validation import first_value
+from codesign.web import auth
+from codesign.web.dbcall import read, write
+from codesign.web.htmx import is_htmx, redirect
+from codesign.web.qr import join_context
+from codesign.web.templating import render
+
+
+@auth.requires(*auth.FACILITATORS)
+async def new_session(request: Request) -> Response:
+    group_id = request.path_params["group_id"]
+    view = await read(request, queries.get_population_overview, group_id)
+    context = {"view": view, "values": {}, "errors": {}}
+    if request.method == "GET":
+        return render(request, "sessions/new.html", context)
+    form = await request.form()
+    try:
+        session = await write(request, sessions.create_session, auth.current_user(request), group_id,
+                              first_value(form, "title"), first_value(form, "held_on"))
+    except ValidationFailed as exc:
+        context.update(values=exc.values, errors=exc.errors)
+        return render(request, "sessions/new.html", context, status_code=422)
+    return redirect(request, str(request.url_for("console", session_id=session.id)))
+
+
+async def _unchanged(request: Request, fingerprint: str) -> bool:
+    """A self-refreshing fragment asks with ?fp=; an unchanged view answers 204 (htmx keeps the DOM)."""
+    return is_htmx(request) and request.query_params.get("fp") == fingerprint
+
+
+@auth.requires(*auth.STAFF)
+async def console(request: Request) -> Response:
+    view = await read(request, queries.get_console, request.path_params["session_id"])
+    if await _unchanged(request, view.fingerprint):
+        return Response(status_code=204, headers={"Vary": "HX-Request"})
+    return render(request, "sessions/console.html",
+                  {"view": view, **join_context(request, view.session.join_code)},
+                  fragment="sessions/_console_live.html")
+
+
+@auth.requires(*auth.STAFF)
+async def projector(request: Request) -> Response:
+    view = await read(request, queries.get_console, request.path_params["session_id"])
+    if await _unchanged(request, view.fingerprint):
+        return Response(status_code=204, headers={"Vary": "HX-Request"})
+    return render(request, "sessions/projector.html",
+                  {"view": view, **join_context(request, view.session.join_code)},
+                  fragment="sessions/_projector_live.html")
+
+
+def _status_action(status: SessionStatus | None = None, proposals_open: bool | None = None):  # type: ignore[no-untyped-def]
+    @auth.requires(*auth.FACILITATORS)
+    async def action(request: Request) -> Response:
+        session_id = request.path_params["session_id"]
+        user = auth.current_user(request)
+        if status is not None:
+            await write(request, sessions.set_session_status, user, session_id, status)
+        if proposals_open is not None:
+            await write(request, sessions.set_proposals_open, user, session_id, proposals_open)
+        return redirect(request, str(request.url_for("console", session_id=session_id)))
+
+    return action
+
+
+@auth.requires(*auth.STAFF)
+async def session_audit(request: Request) -> Response:
+    session_id = request.path_params["session_id"]
+    session, group = await read(request, queries.get_session_and_group, session_id)
+    events = await read(request, queries.list_audit_events, session_id=session_id, limit=500)
+    return render(request, "audit/log.html", {"events": events, "group": group, "session": session})
+
+
+routes = [
+    Route("/groups/{group_id:int}/sessions/new", new_session, methods=["GET", "POST"], name="new_session"),
+    Route("/sessions/{session_id:int}", console, name="console"),
+    Route("/sessions/{session_id:int}/projector", projector, name="projector"),
+    Route("/sessions/{session_id:int}/close", _status_action(status=SessionStatus.closed),
+          methods=["POST"], name="close_session"),
+    Route("/sessions/{session_id:int}/reopen", _status_action(status=SessionStatus.open),
+          methods=["POST"], name="reopen_session"),
+    Route("/sessions/{session_id:int}/proposals/open", _status_action(proposals_open=True),
+          methods=["POST"], name="open_proposals"),
+    Route("/sessions/{session_id:int}/proposals/close", _status_action(proposals_open=False),
+          methods=["POST"], name="close_proposals"),
+    Route("/sessions/{session_id:int}/audit", session_audit, name="session_audit"),
+]

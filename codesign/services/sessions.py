@@ -1,0 +1,161 @@
+"""Workshop sessions: create, close and reopen; participants joining with a code."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+
+from sqlmodel import Session, select
+
+from codesign.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from codesign.models import (
+    Participant,
+    PopulationGroup,
+    SessionStatus,
+    StakeholderGroup,
+    User,
+    WorkshopSession,
+)
+from codesign.services import audit, ratelimit
+from codesign.validation import check_int, check_text, normalise_text
+
+# No 0/O, 1/I/L: codes are read aloud and typed on tablets. 31**8 ≈ 8.5e11 codes.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+MAX_TABLE_NUMBER = 200
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(raw: str) -> str:
+    """Upper-case, drop spaces and dashes: 'abcd-2345 ' -> 'ABCD2345'."""
+    return re.sub(r"[\s\-]", "", raw or "").upper()
+
+
+def create_session(
+    db: Session, actor: User, population_group_id: int, title: str, held_on: str = ""
+) -> WorkshopSession:
+    group = db.get(PopulationGroup, population_group_id)
+    if group is None:
+        raise NotFound("No such population group")
+    title = normalise_text(title)
+    errors: dict[str, str] = {}
+    check_text(errors, "title", title, label="a title for the session", max_length=200)
+    day: date | None = None
+    if normalise_text(held_on):
+        try:
+            day = date.fromisoformat(normalise_text(held_on))
+        except ValueError:
+            errors["held_on"] = "Enter the date as year-month-day, like 2026-03-20"
+    if errors:
+        raise ValidationFailed(errors, {"title": title, "held_on": held_on})
+    code = new_join_code()
+    while db.exec(select(WorkshopSession).where(WorkshopSession.join_code == code)).first():
+        code = new_join_code()  # pragma: no cover - a collision is vanishingly rare
+    session = WorkshopSession(
+        population_group_id=population_group_id, title=title, held_on=day, join_code=code,
+        created_by_id=actor.id,
+    )
+    db.add(session)
+    db.flush()
+    audit.record(
+        db, actor, "session.created", summary=f"Session “{title}” created",
+        object_type="session", object_id=session.id, population_group_id=population_group_id,
+        session_id=session.id,
+    )
+    db.commit()
+    return session
+
+
+def set_session_status(db: Session, actor: User, session_id: int, status: SessionStatus) -> WorkshopSession:
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    if session.status != status:
+        session.status = status
+        db.add(session)
+        verb = "closed" if status == SessionStatus.closed else "reopened"
+        audit.record(
+            db, actor, f"session.{verb}", summary=f"Session “{session.title}” {verb}",
+            object_type="session", object_id=session.id,
+            population_group_id=session.population_group_id, session_id=session.id,
+        )
+        db.commit()
+    return session
+
+
+def set_proposals_open(db: Session, actor: User, session_id: int, is_open: bool) -> WorkshopSession:
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    if session.proposals_open != is_open:
+        session.proposals_open = is_open
+        db.add(session)
+        verb = "opened" if is_open else "closed"
+        audit.record(
+            db, actor, f"proposals.{verb}", summary=f"Proposals {verb} in “{session.title}”",
+            object_type="session", object_id=session.id,
+            population_group_id=session.population_group_id, session_id=session.id,
+        )
+        db.commit()
+    return session
+
+
+def find_session_for_join(
+    db: Session, raw_code: str, *, address: str, max_failures: int, window_seconds: int
+) -> WorkshopSession:
+    """The open session with this code. Wrong codes count against the address and are limited."""
+    code = normalise_join_code(raw_code)
+    key = f"join:address:{address}"
+    if ratelimit.is_limited(db, [key], max_failures, window_seconds):
+        raise RateLimited("Too many wrong codes from this device. Wait 10 minutes, or ask the facilitator for help.")
+    if not code:
+        raise ValidationFailed({"code": "Enter the code shown on the screen"}, {"code": raw_code})
+    session = db.exec(select(WorkshopSession).where(WorkshopSession.join_code == code)).first()
+    if session is None:
+        ratelimit.add_failure(db, [key])
+        db.commit()
+        raise ValidationFailed(
+            {"code": "We could not find a session with that code. Check it against the screen and try again"},
+            {"code": raw_code},
+        )
+    if session.status != SessionStatus.open:
+        raise ValidationFailed(
+            {"code": "This session has closed. Ask the facilitator if you think it should be open"},
+            {"code": raw_code},
+        )
+    return session
+
+
+def join_session(
+    db: Session, session_id: int, stakeholder_key: str, first_name: str = "", table_number: str = ""
+) -> Participant:
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    if session.status != SessionStatus.open:
+        raise Conflict("This session has closed, so nobody new can join it.")
+    first_name = normalise_text(first_name)
+    errors: dict[str, str] = {}
+    group = db.exec(select(StakeholderGroup).where(
+        StakeholderGroup.population_group_id == session.population_group_id,
+        StakeholderGroup.key == stakeholder_key)).first()
+    if group is None:
+        errors["group"] = "Choose which group you are part of"
+    check_text(errors, "first_name", first_name, label="your first name", required=False, max_length=60)
+    table = check_int(errors, "table_number", table_number, label="your table number",
+                      minimum=1, maximum=MAX_TABLE_NUMBER)
+    if errors or group is None:
+        raise ValidationFailed(errors, {"group": stakeholder_key, "first_name": first_name,
+                                        "table_number": table_number})
+    assert group.id is not None and session.id is not None
+    participant = Participant(
+        session_id=session.id, stakeholder_group_id=group.id, first_name=first_name,
+        table_number=table, token=secrets.token_urlsafe(32),
+    )
+    db.add(participant)
+    db.commit()
+    return participant

@@ -1,0 +1,45 @@
+"""Run a query or service function in a worker thread with its own database session.
+
+Handlers stay thin and the event loop never waits on the database:
+
+    summary = await read(request, queries.list_population_groups)
+    outcome = await write(request, proposals.propose_outcome, session_id, participant_id, text)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from codesign.db import read_session, write_session
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def read(
+    request: Request, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    engine = request.app.state.engine
+
+    def call() -> T:
+        with read_session(engine) as db:
+            return fn(db, *args, **kwargs)
+
+    return await run_in_threadpool(call)
+
+
+async def write(
+    request: Request, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    engine = request.app.state.engine
+
+    def call() -> T:
+        with write_session(engine) as db:
+            return fn(db, *args, **kwargs)
+
+    return await run_in_threadpool(call)

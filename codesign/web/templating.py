@@ -1,0 +1,95 @@
+"""Jinja2 set-up (our templates first, then the NHS.UK frontend macros) and the render helper."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from codesign import paths
+from codesign.web.csrf import csrf_token
+from codesign.web.htmx import is_htmx
+
+
+@lru_cache(maxsize=256)
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def static_url(request: Request, path: str) -> str:
+    """URL of a file in static/, with a content hash so it can be cached for a year."""
+    url = str(request.app.url_path_for("static", path=path))
+    file = paths.STATIC / path
+    return f"{url}?v={_file_hash(file)}" if file.is_file() else url
+
+
+def _context(request: Request) -> dict[str, Any]:
+    return {
+        "csrf_token": csrf_token(request),
+        "current_user": request.scope.get("codesign.user"),
+        "settings": request.app.state.settings,
+        "is_htmx": is_htmx(request),
+        "cspNonce": request.scope.get("codesign.csp_nonce", ""),
+        "static_url": lambda path: static_url(request, path),
+    }
+
+
+def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(directory), PackageLoader("nhsuk_frontend_jinja")]),
+        undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    templates = Jinja2Templates(env=env, context_processors=[_context])
+    env.filters["plural"] = plural
+    env.globals["error_list"] = error_list
+    env.globals["field_error"] = field_error
+    env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),
+                                                         "selected": role == selected}
+    return templates
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
+def error_list(errors: Mapping[str, str], ids: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """NHS.UK error summary items: each message links to its field (id = field name by default)."""
+    ids = ids or {}
+    return [{"text": message, "href": "#" + ids.get(field, field)} for field, message in errors.items()]
+
+
+def field_error(errors: Mapping[str, str], field: str) -> dict[str, str] | None:
+    """The errorMessage parameter of an NHS.UK form macro, or None when the field is fine."""
+    message = errors.get(field)
+    return {"text": message} if message else None
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render `template`, or `fragment` when htmx asked; responses vary on HX-Request."""
+    templates: Jinja2Templates = request.app.state.templates
+    name = fragment if fragment is not None and is_htmx(request) else template
+    response = templates.TemplateResponse(request, name, dict(context or {}), status_code=status_code)
+    if headers:
+        response.headers.update(headers)
+    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

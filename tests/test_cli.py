@@ -1,0 +1,51 @@
+"""The `codesign` command, run in a subprocess the way an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+
+def run(args: list[str], database_url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
+    env.update(CODESIGN_DATABASE_URL=database_url, CODESIGN_ENV="development")
+    return subprocess.run([sys.executable, "-m", "codesign.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrated = run(["migrate"], url)
+    assert migrated.returncode == 0, migrated.stderr
+    first = run(["seed-demo"], url)
+    assert first.returncode == 0, first.stderr
+    assert "Demo loaded." in first.stdout and "facilitator@demo.codesign.invalid" in first.stdout
+    code = first.stdout.split("join code: ")[1].strip()
+    again = run(["seed-demo", "--if-empty"], url)
+    assert "nothing changed" in again.stdout and code in again.stdout
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM population_group")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM participant")).scalar_one() == 12
+        merged = conn.execute(text("SELECT count(*) FROM outcome WHERE status = 'merged'")).scalar_one()
+        reworded = conn.execute(text("SELECT count(*) FROM outcome_revision WHERE action = 'reworded'")).scalar_one()
+        assert (merged, reworded) == (1, 1)
+    made = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,
+               stdin="a long enough password\n")
+    assert made.returncode == 0 and "Created commissioner account" in made.stdout
+    refused = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,
+                  stdin="short\n")
+    assert refused.returncode == 2 and "already an account" in refused.stderr and "at least 10" in refused.stderr
+    engine.dispose()
+
+
+def test_production_refuses_placeholder_secret(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
+    env.update(CODESIGN_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", CODESIGN_SECRET_KEY="change-me")
+    result = subprocess.run([sys.executable, "-m", "codesign.cli", "migrate"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "CODESIGN_SECRET_KEY" in result.stderr

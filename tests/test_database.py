@@ -1,0 +1,35 @@
+"""Migrations and database-level guarantees, on whichever database the suite runs against."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from codesign import db
+from codesign.models import AuditEvent
+
+
+def test_migrated_to_head(engine: Engine) -> None:
+    assert db.current_revision(engine) == db.head_revision(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"user", "population_group", "stakeholder_group", "workshop_session", "participant", "outcome",
+            "outcome_source", "outcome_revision", "audit_event", "rate_limit_hit"} <= tables
+
+
+def test_audit_log_is_append_only_in_the_database(engine: Engine, session) -> None:  # type: ignore[no-untyped-def]
+    session.add(AuditEvent(action="test.event", summary="evidence"))
+    session.commit()
+    for statement in ("UPDATE audit_event SET summary = 'tampered'", "DELETE FROM audit_event"):
+        with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT summary FROM audit_event")).scalar_one() == "evidence"
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 5000

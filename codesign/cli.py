@@ -1,4 +1,4 @@
-"""The `codesign` command: serve, migrate, seed-demo, create-user."""
+"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results."""
 
 from __future__ import annotations
 
@@ -30,7 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     create_user.add_argument("--name", default="")
     create_user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
+    from codesign.tally_cli import add_tally_arguments, run_tally
+
+    tally = sub.add_parser("tally", help="analyse a CSV of ballots offline")
+    add_tally_arguments(tally)
+
+    results = sub.add_parser("results", help="print a round's results (the same schema as tally)")
+    results.add_argument("round_id", type=int)
+    results.add_argument("--format", choices=["json", "csv"], default="json")
+
     args = parser.parse_args(argv)
+    if args.command == "tally":
+        return run_tally(args, sys.stdout, sys.stderr)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -44,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _seed_demo(settings, if_empty=args.if_empty)
     if args.command == "create-user":
         return _create_user(settings, args)
+    if args.command == "results":
+        return _results(settings, args.round_id, args.format)
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return 2  # pragma: no cover
 
@@ -128,6 +141,36 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"Created {user.role} account {user.email}")
+    return 0
+
+
+def _results(settings: Settings, round_id: int, fmt: str) -> int:
+    import json
+
+    from codesign import db, queries
+    from codesign.errors import NotFound
+    from codesign.export.round_csv import write_round_results_csv
+    from codesign.models import Round
+
+    engine = db.make_engine(settings)
+    try:
+        with db.read_session(engine) as session:
+            found = session.get(Round, round_id)
+            if found is None:
+                print(f"codesign: there is no round {round_id}", file=sys.stderr)
+                return 2
+            try:
+                results = queries.round_results(session, found.session_id, round_id)
+            except NotFound as exc:  # pragma: no cover - the round was just found
+                print(f"codesign: {exc}", file=sys.stderr)
+                return 2
+    finally:
+        engine.dispose()
+    if fmt == "csv":
+        write_round_results_csv(results, sys.stdout)
+    else:
+        json.dump(results.to_dict(), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+        sys.stdout.write("\n")
     return 0
 
 

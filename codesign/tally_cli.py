@@ -1,0 +1,162 @@
+"""``codesign tally``: count a ballot CSV file and print the results as JSON or CSV.
+
+    codesign tally BALLOTS.csv --method rating|ranking|points|pairwise
+        [--rule FILE.json | --rule PRESET] [--weights group=w,...] [--top-k K]
+        [--budget N] [--max-per-outcome N] [--combine weighted|rank_of_ranks]
+        [--format json|csv]
+
+Exit status 0 on success; 2 with a one-line message on stderr (naming the file, line and
+column where there is one) for any bad input. The output schema is docs/results-schema.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from codesign.voting import (
+    RULE_PRESETS,
+    BallotFileError,
+    ConsensusRule,
+    MethodOptions,
+    parse_ballots_csv,
+    tally,
+)
+from codesign.voting.types import COMBINES, METHODS
+
+BAD_INPUT = 2
+
+
+class _InputError(Exception):
+    """Bad input from the command line or a file; the message is shown as is."""
+
+
+def add_tally_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``codesign tally`` arguments to ``parser`` (a subcommand parser)."""
+    parser.add_argument("ballots", metavar="BALLOTS.csv", help="ballot file (UTF-8 CSV)")
+    parser.add_argument("--method", required=True, choices=METHODS, help="voting method")
+    parser.add_argument(
+        "--rule",
+        metavar="FILE.json",
+        help="consensus rule as JSON (ConsensusRule fields), or a preset: "
+        + ", ".join(sorted(RULE_PRESETS))
+        + " (default: default_70_15)",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="GROUP=W,...",
+        help="group weights, e.g. patient=2,carer=1,clinician=1,commissioner=1 (default: every group equal)",
+    )
+    parser.add_argument("--top-k", type=int, help="ranking: how many positions (default: all)")
+    parser.add_argument("--budget", type=int, default=10, help="points: budget per participant")
+    parser.add_argument("--max-per-outcome", type=int, help="points: cap per outcome")
+    parser.add_argument("--combine", choices=COMBINES, default="weighted")
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise _InputError(f"{path}: is a directory, not a file") from None
+    except OSError as exc:
+        raise _InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _InputError(f"{path}, line {line}: not UTF-8 text (save it as 'CSV UTF-8')") from None
+
+
+def _load_rule(spec: str | None) -> ConsensusRule:
+    if spec is None:
+        return RULE_PRESETS["default_70_15"]
+    path = Path(spec)
+    if spec in RULE_PRESETS and not path.exists():
+        return RULE_PRESETS[spec]
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _InputError(f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    try:
+        return ConsensusRule.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise _InputError(f"{path}: {exc}") from None
+
+
+def parse_weights(spec: str | None) -> dict[str, float] | None:
+    """``patient=2,carer=1`` -> {"patient": 2.0, "carer": 1.0}; None when not given."""
+    if spec is None:
+        return None
+    weights: dict[str, float] = {}
+    for item in spec.split(","):
+        group, equals, number = (part.strip() for part in item.partition("="))
+        if not equals or not group:
+            raise _InputError(f"--weights: {item.strip()!r} is not group=weight")
+        try:
+            weight = float(number)
+        except ValueError:
+            raise _InputError(f"--weights: {number!r} for {group!r} is not a number") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise _InputError(f"--weights: the weight for {group!r} must be 0 or more")
+        if group in weights:
+            raise _InputError(f"--weights: {group!r} is given twice")
+        weights[group] = weight
+    return weights
+
+
+def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Run ``codesign tally`` with parsed ``args``; returns the exit status."""
+    try:
+        try:
+            options = MethodOptions(top_k=args.top_k, budget=args.budget, max_per_outcome=args.max_per_outcome)
+        except ValueError as exc:
+            raise _InputError(f"--{str(exc).replace('_', '-')}") from None
+        rule = _load_rule(args.rule)
+        weights = parse_weights(args.weights)
+        path = Path(args.ballots)
+        ballots = parse_ballots_csv(_read_text(path), args.method, source=str(path), options=options)
+        try:
+            results = tally(
+                ballots,
+                args.method,
+                weights=weights,
+                combine=args.combine,
+                rule=rule,
+                options=options,
+            )
+        except ValueError as exc:
+            raise _InputError(f"{path}: {exc}") from None
+    except (_InputError, BallotFileError) as exc:
+        print(f"codesign tally: {exc}", file=stderr)
+        return BAD_INPUT
+    if args.format == "json":
+        json.dump(results.to_dict(), stdout, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        stdout.write("\n")
+    else:
+        rows = results.to_csv_rows()
+        if rows:
+            writer = csv.DictWriter(stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m codesign.tally_cli`` (the app's ``codesign tally`` calls run_tally)."""
+    parser = argparse.ArgumentParser(prog="codesign tally", description=__doc__.splitlines()[0])
+    add_tally_arguments(parser)
+    return run_tally(parser.parse_args(argv), sys.stdout, sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Agreement: Kendall's W within and between groups, and where groups disagree most.
+
+Kendall's coefficient of concordance W (Kendall & Babington Smith 1939, "The problem of m
+rankings", Ann. Math. Statist. 10:275-287) measures how far m raters agree on the order of
+n items: 0 = no agreement, 1 = identical orders. Tied items get the average of the ranks they
+span, and the tie-corrected form is used:
+
+    W = 12 S / (m^2 (n^3 - n) - m sum_raters sum_ties (t^3 - t))
+
+where S = sum_i (R_i - m (n + 1) / 2)^2 and R_i is item i's rank sum. The Friedman test
+statistic (Friedman 1937, "The use of ranks to avoid the assumption of normality implicit in
+the analysis of variance", J. Amer. Statist. Assoc. 32:675-701) is chi2 = m (n - 1) W with
+n - 1 degrees of freedom (with this W it equals Friedman's tie-corrected statistic); the
+p-value is the chi-square upper tail. W is undefined,
+and reported as None (never NaN), when m < 2, n < 2 or every rater ties every item.
+
+Raters and items per method (within a group):
+- rating: raters = participants who scored every outcome on the ballot ("complete raters",
+  as the Friedman test needs complete blocks); a participant with any "unable" or missing
+  answer is left out of W (but not out of any score). ``raters`` says how many were used;
+- ranking: every participant, unranked outcomes tied last;
+- points: every participant, outcomes ranked by allocation, zeros tied last;
+- pairwise: None (there are no complete rankings to compare).
+Between groups the raters are the groups and the items the outcomes every group scored,
+ranked by group score (ties averaged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+import numpy as np
+from scipy import stats
+
+from codesign.voting.results import Disagreement, KendallResult
+
+TOP_DISAGREEMENTS = 5
+
+
+def kendall_w(levels: np.ndarray) -> KendallResult | None:
+    """Kendall's W for a raters x items array of levels (higher = preferred, equal = tie)."""
+    levels = np.asarray(levels)
+    if levels.ndim != 2:
+        raise ValueError("kendall_w needs a raters x items array")
+    m, n = levels.shape
+    if m < 2 or n < 2:
+        return None
+    distinct, coded = np.unique(levels, return_inverse=True)
+    coded = coded.reshape(m, n)
+    n_levels = len(distinct)
+    rows = np.arange(m)[:, None]
+    # Per rater, how many items sit at each level: gives average ranks and tie sizes at once.
+    at_level = np.bincount((rows * n_levels + coded).ravel(), minlength=m * n_levels)
+    at_level = at_level.reshape(m, n_levels)
+    below = np.cumsum(at_level, axis=1) - at_level
+    ranks = below[rows, coded] + (at_level[rows, coded] + 1) / 2.0
+    rank_sums = ranks.sum(axis=0)
+    s = float(((rank_sums - m * (n + 1) / 2.0) ** 2).sum())
+    ties = int((at_level.astype(np.int64) ** 3 - at_level).sum())
+    denominator = m * m * (n**3 - n) - m * ties
+    if denominator <= 0:
+        return None  # every rater tied every item: there is no order to agree on
+    w = 12.0 * s / denominator
+    chi2 = m * (n - 1) * w
+    return KendallResult(
+        w=w,
+        chi2=chi2,
+        df=n - 1,
+        p_value=float(stats.chi2.sf(chi2, n - 1)),
+        raters=m,
+        items=n,
+    )
+
+
+def kendall_w_between(scores: Mapping[str, Sequence[Fraction | None]]) -> KendallResult | None:
+    """W with groups as raters, over the outcomes every group gave a score."""
+    if len(scores) < 2:
+        return None
+    columns = list(scores.values())
+    n_items = len(columns[0])
+    complete = [i for i in range(n_items) if all(col[i] is not None for col in columns)]
+    if not complete:
+        return None
+    levels = []
+    for col in columns:
+        values = [v for i in complete if (v := col[i]) is not None]
+        # Exact fractions -> integer levels, so that equal scores tie exactly.
+        level_of = {v: level for level, v in enumerate(sorted(set(values)))}
+        levels.append([level_of[v] for v in values])
+    return kendall_w(np.array(levels, dtype=np.int64))
+
+
+def disagreements(
+    group_ranks: Mapping[str, Sequence[int]],
+    outcomes: Sequence[str],
+    final_rank: Sequence[int],
+    limit: int = TOP_DISAGREEMENTS,
+) -> tuple[Disagreement, ...]:
+    """Outcomes with the largest spread of group ranks (max - min), at most ``limit``.
+
+    Ties in spread go to the better combined rank. Outcomes every group placed the same
+    (spread 0) are not disagreements; with fewer than two groups there are none.
+    """
+    if len(group_ranks) < 2:
+        return ()
+    found = []
+    for i, outcome in enumerate(outcomes):
+        ranks = {group: int(values[i]) for group, values in group_ranks.items()}
+        spread = max(ranks.values()) - min(ranks.values())
+        if spread > 0:
+            found.append((-spread, final_rank[i], Disagreement(outcome, spread, ranks)))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return tuple(item[2] for item in found[:limit])

@@ -1,0 +1,336 @@
+"""Ballot CSV files: a strict parser with precise errors, and the matching writer.
+
+Used by ``codesign tally`` and by the app's round import (paper ballots, a survey exported
+from elsewhere). Columns, in any order, names case-insensitive:
+
+- rating, ranking, points: ``participant,group,outcome,value``. Rating value 1-9 or ``U``
+  (unable to score); ranking value = position 1..k (1 = most important); points value = a
+  whole number of points, at most the per-outcome cap, totalling at most the budget;
+- pairwise: ``participant,group,left,right,choice`` with choice ``left``, ``right`` or
+  ``none`` (can't decide), in any case.
+
+A file with any problem is refused whole: a half-imported round would be worse than none.
+Problems are reported in file order, up to ``MAX_ERRORS``; the exception's message leads with
+the first, as ``ballots.csv, line 7, column 4 (value): 12 is out of range 1-9``. Lines are
+physical lines of the file (1 = header), so they match what a text editor shows. Cells are
+trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from codesign.voting.types import Method, MethodOptions
+
+MAX_ERRORS = 20
+SCORED_COLUMNS = ("participant", "group", "outcome", "value")
+PAIRWISE_COLUMNS = ("participant", "group", "left", "right", "choice")
+_WHOLE = re.compile(r"[+-]?\d+")
+
+
+@dataclass(frozen=True)
+class BallotError:
+    line: int
+    column: int | None
+    column_name: str | None
+    message: str
+
+    def describe(self, source: str) -> str:
+        where = f"{source}, line {self.line}"
+        if self.column is not None:
+            where += f", column {self.column}"
+            if self.column_name:
+                where += f" ({self.column_name})"
+        return f"{where}: {self.message}"
+
+
+class BallotFileError(ValueError):
+    """A ballot file was refused. ``errors`` lists every problem found (up to MAX_ERRORS)."""
+
+    def __init__(
+        self,
+        source: str,
+        line: int,
+        column: int | None,
+        message: str,
+        *,
+        column_name: str | None = None,
+        errors: Sequence[BallotError] = (),
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.column = column
+        self.column_name = column_name
+        self.message = message
+        first = BallotError(line, column, column_name, message)
+        self.errors: list[BallotError] = list(errors) or [first]
+        super().__init__(first.describe(source))
+
+
+def _columns(method: Method) -> tuple[str, ...]:
+    return PAIRWISE_COLUMNS if method == "pairwise" else SCORED_COLUMNS
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, trimmed cells) for each record that is not blank."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BallotFileError("", start, None, f"cannot read CSV: {exc}") from None
+        end = reader.line_num  # a quoted cell may span lines; the next record starts after
+        stripped = [cell.strip() for cell in cells]
+        if any(stripped):
+            yield start, stripped
+
+
+def _header(cells: list[str], expected: tuple[str, ...]) -> tuple[list[str], list[BallotError]]:
+    names = [cell.strip().lower() for cell in cells]
+    while names and not names[-1]:
+        names.pop()  # trailing empty header cells, as spreadsheets write them
+    wanted = ", ".join(expected)
+    if len(names) == 1 and ";" in names[0]:
+        message = f"the header has no commas but has semicolons; save the file as comma-separated CSV ({wanted})"
+        return names, [BallotError(1, 1, None, message)]
+    errors = []
+    for number, name in enumerate(names, start=1):
+        if name not in expected:
+            errors.append(BallotError(1, number, name or None, f"unknown column {name!r}; expected {wanted}"))
+        elif names.index(name) != number - 1:
+            errors.append(BallotError(1, number, name, f"column {name!r} appears twice"))
+    for number, name in enumerate(expected, start=1):
+        if name not in names:
+            errors.append(BallotError(1, number, name, f"missing column {name!r}; expected {wanted}"))
+    return names, sorted(errors, key=lambda e: e.column or 0)
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
+def parse_ballots_csv(
+    text: str,
+    method: Method,
+    *,
+    source: str = "<upload>",
+    outcomes: Sequence[str] | None = None,
+    options: MethodOptions = MethodOptions(),  # noqa: B008 - frozen, so a shared default is safe
+) -> pd.DataFrame:
+    """Parse and check a ballot file; returns the ballots DataFrame ``tally()`` takes.
+
+    Rating values come back as nullable integers (``<NA>`` = unable), ranking and points as
+    int64, pairwise choices in lower case. Raises BallotFileError (see module docstring).
+    """
+    expected = _columns(method)
+    text = text.removeprefix("\ufeff")  # Excel writes a UTF-8 byte order mark
+    try:
+        rows = list(_records(text))
+    except BallotFileError as exc:
+        raise BallotFileError(source, exc.line, None, exc.message) from None
+    if not rows:
+        raise BallotFileError(source, 1, None, f"the file is empty; expected {','.join(expected)}")
+    if rows[0][0] != 1:
+        raise BallotFileError(source, 1, None, "line 1 is blank; it must be the header")
+    names, errors = _header(rows[0][1], expected)
+    if errors:
+        raise _refuse(source, errors)
+    if len(rows) == 1:
+        raise BallotFileError(source, 2, None, "the file has a header but no ballot rows")
+    checker = _Checker(method, names, outcomes, options, rows[1:])
+    data, errors = checker.run()
+    if errors:
+        raise _refuse(source, errors)
+    frame = pd.DataFrame(data, columns=list(expected))
+    if method == "rating":
+        frame["value"] = pd.array(frame["value"].tolist(), dtype="Int64")
+    elif method != "pairwise":
+        frame["value"] = frame["value"].astype("int64")
+    return frame
+
+
+def _refuse(source: str, errors: list[BallotError]) -> BallotFileError:
+    first = errors[0]
+    return BallotFileError(
+        source,
+        first.line,
+        first.column,
+        first.message,
+        column_name=first.column_name,
+        errors=errors[:MAX_ERRORS],
+    )
+
+
+class _Checker:
+    """Checks data rows in file order, collecting errors (one per cell at most)."""
+
+    def __init__(
+        self,
+        method: Method,
+        names: list[str],
+        outcomes: Sequence[str] | None,
+        options: MethodOptions,
+        rows: list[tuple[int, list[str]]],
+    ) -> None:
+        self.method, self.names, self.options, self.rows = method, names, options, rows
+        self.position = {name: i for i, name in enumerate(names)}
+        self.allowed = set(outcomes) if outcomes is not None else None
+        if method == "ranking":
+            n = len(self.allowed) if self.allowed is not None else len(self._file_outcomes())
+            self.k = options.ranking_depth(n)
+        self.group_of: dict[str, tuple[str, int]] = {}
+        self.seen: dict[tuple[str, str], int] = {}
+        self.positions: dict[tuple[str, int], int] = {}
+        self.totals: dict[str, int] = {}
+        self.last_line: dict[str, int] = {}
+        if method == "points":
+            self._points_totals()
+
+    def _cell(self, cells: list[str], name: str) -> str:
+        i = self.position[name]
+        return cells[i] if i < len(cells) else ""
+
+    def _file_outcomes(self) -> set[str]:
+        return {self._cell(cells, "outcome") for _, cells in self.rows} - {""}
+
+    def _points_totals(self) -> None:
+        for line, cells in self.rows:
+            who, value = self._cell(cells, "participant"), _whole(self._cell(cells, "value"))
+            if value is not None and value > 0:
+                self.totals[who] = self.totals.get(who, 0) + value
+            self.last_line[who] = line
+
+    def _error(self, line: int, name: str | None, message: str) -> BallotError:
+        column = self.position[name] + 1 if name is not None else None
+        return BallotError(line, column, name, message)
+
+    def run(self) -> tuple[list[list[object]], list[BallotError]]:
+        data: list[list[object]] = []
+        errors: list[BallotError] = []
+        for line, cells in self.rows:
+            row_errors, values = self._check_row(line, cells)
+            errors.extend(sorted(row_errors, key=lambda e: e.column or 0))
+            if len(errors) >= MAX_ERRORS:
+                break
+            data.append(values)
+        return data, errors
+
+    def _check_row(self, line: int, cells: list[str]) -> tuple[list[BallotError], list[object]]:
+        width = len(self.names)
+        extra = cells[width:]
+        if len(cells) < width or any(extra):
+            column = len(cells) + 1 if len(cells) < width else width + 1
+            message = f"expected {width} values, found {len(cells)}"
+            return [BallotError(line, column, None, message)], []
+        errors = [self._error(line, name, f"{name} is empty") for name in self.names if not self._cell(cells, name)]
+        if errors:
+            return errors, []
+        who, group = self._cell(cells, "participant"), self._cell(cells, "group")
+        first_group = self.group_of.setdefault(who, (group, line))
+        if first_group[0] != group:
+            errors.append(
+                self._error(
+                    line,
+                    "group",
+                    f"participant {who!r} is in group {first_group[0]!r} on line "
+                    f"{first_group[1]}; a participant belongs to one group",
+                )
+            )
+        if self.method == "pairwise":
+            return self._check_pair(line, cells, errors)
+        return self._check_scored(line, cells, errors)
+
+    def _check_outcome(self, line: int, name: str, outcome: str, errors: list[BallotError]) -> None:
+        if self.allowed is not None and outcome not in self.allowed:
+            errors.append(self._error(line, name, f"{outcome!r} is not on the ballot"))
+
+    def _check_pair(
+        self, line: int, cells: list[str], errors: list[BallotError]
+    ) -> tuple[list[BallotError], list[object]]:
+        left, right = self._cell(cells, "left"), self._cell(cells, "right")
+        choice = self._cell(cells, "choice").lower()
+        self._check_outcome(line, "left", left, errors)
+        self._check_outcome(line, "right", right, errors)
+        if left == right:
+            errors.append(self._error(line, "right", f"left and right are the same ({left!r})"))
+        if choice not in ("left", "right", "none"):
+            errors.append(self._error(line, "choice", f"{choice!r} is not one of left, right, none"))
+        who, group = self._cell(cells, "participant"), self._cell(cells, "group")
+        return errors, [who, group, left, right, choice]
+
+    def _check_scored(
+        self, line: int, cells: list[str], errors: list[BallotError]
+    ) -> tuple[list[BallotError], list[object]]:
+        who, group = self._cell(cells, "participant"), self._cell(cells, "group")
+        outcome, text = self._cell(cells, "outcome"), self._cell(cells, "value")
+        self._check_outcome(line, "outcome", outcome, errors)
+        earlier = self.seen.setdefault((who, outcome), line)
+        if earlier != line:
+            errors.append(
+                self._error(
+                    line,
+                    "outcome",
+                    f"participant {who!r} already gave a value for {outcome!r} on line {earlier}",
+                )
+            )
+        value: int | None = None
+        if self.method == "rating" and text.lower() == "u":
+            pass  # unable to score
+        elif (value := _whole(text)) is None:
+            unable = " or U (unable to score)" if self.method == "rating" else ""
+            errors.append(self._error(line, "value", f"{text!r} is not a whole number{unable}"))
+        else:
+            problem = self._value_problem(who, line, value)
+            if problem:
+                errors.append(self._error(line, "value", problem))
+        return errors, [who, group, outcome, value]
+
+    def _value_problem(self, who: str, line: int, value: int) -> str | None:
+        if self.method == "rating":
+            return None if 1 <= value <= 9 else f"{value} is out of range 1-9"
+        if self.method == "ranking":
+            if not 1 <= value <= self.k:
+                return f"position {value} is out of range 1-{self.k}"
+            earlier = self.positions.setdefault((who, value), line)
+            if earlier != line:
+                return f"position {value} is used twice by participant {who!r} (line {earlier})"
+            return None
+        cap = self.options.max_per_outcome
+        if value < 0:
+            return f"{value} is negative; points must be 0 or more"
+        if cap is not None and value > cap:
+            return f"{value} is over the limit of {cap} points per outcome"
+        if self.last_line.get(who) == line and self.totals.get(who, 0) > self.options.budget:
+            return (
+                f"participant {who!r} allocated {self.totals[who]} points in total; the budget is {self.options.budget}"
+            )
+        return None
+
+
+def ballots_to_csv(ballots: pd.DataFrame, method: Method) -> str:
+    """Write ballots in the format ``parse_ballots_csv`` reads (rating "unable" as ``U``)."""
+    columns = _columns(method)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in ballots.loc[:, list(columns)].itertuples(index=False, name=None):
+        cells = [str(cell) for cell in row[:-1]]
+        last = row[-1]
+        if method == "pairwise":
+            cells.append(str(last))
+        elif pd.isna(last):
+            cells.append("U")
+        else:
+            cells.append(str(int(last)))
+        writer.writerow(cells)
+    return out.getvalue()

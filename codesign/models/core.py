@@ -1,4 +1,4 @@
-"""Database tables (SQLModel). Tables only: reads live in queries.py, writes in services/.
+"""Core tables: accounts, population groups, sessions, participants, outcomes, audit.
 
 Times are timezone-aware UTC (`utcnow()`); SQLModel stores them as UTC on SQLite and PostgreSQL.
 """
@@ -107,6 +107,8 @@ class Participant(SQLModel, table=True):
     # Kept in the participant's signed cookie and checked on every request.
     token: str = Field(max_length=64, unique=True)
     joined_at: datetime = Field(default_factory=utcnow)
+    # Ballots imported from a CSV (paper, another survey tool) name their voter with this.
+    external_ref: str | None = Field(default=None, max_length=100)
 
 
 class Outcome(SQLModel, table=True):

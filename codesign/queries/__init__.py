@@ -2,3 +2,5 @@
 
 from codesign.queries.basic import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403
+from codesign.queries.rounds import *  # noqa: F403
+from codesign.queries.voting_page import *  # noqa: F403

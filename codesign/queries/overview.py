@@ -15,6 +15,8 @@ from codesign.models import (
     OutcomeStatus,
     Participant,
     PopulationGroup,
+    Round,
+    RoundStatus,
     StakeholderGroup,
     WorkshopSession,
 )
@@ -36,6 +38,7 @@ from codesign.queries.basic import (
     list_stakeholder_groups,
     sources_by_outcome,
 )
+from codesign.queries.rounds import list_rounds
 
 __all__ = [
     "ConsoleView",
@@ -89,6 +92,7 @@ class ConsoleView:
     accepted: list[Outcome]
     sources: dict[int, list[SourceRow]]
     domains: dict[str, Domain]
+    rounds: list[Round]
 
     @property
     def joined(self) -> int:
@@ -102,7 +106,7 @@ class ConsoleView:
     def fingerprint(self) -> str:
         """Changes whenever anything the console shows changes (used to skip no-op refreshes)."""
         stamps = [f"{o.id}:{o.status}:{o.updated_at.timestamp():.6f}" for o in self.proposals + self.accepted]
-        counts = [str(c.count) for c in self.counts]
+        counts = [str(c.count) for c in self.counts] + [f"{r.id}:{r.status}:{r.revealed}" for r in self.rounds]
         text = "|".join([self.session.status, str(self.session.proposals_open), *stamps, *counts])
         # hashlib, not hash(): every app process must compute the same value.
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -117,6 +121,7 @@ def get_console(db: Session, session_id: int) -> ConsoleView:
         session=session, group=group, counts=count_participants_by_group(db, session),
         proposals=proposals, accepted=accepted, sources=sources_by_outcome(db, ids),
         domains={d.key: d for d in list_domains(db, group.id or 0)},
+        rounds=list_rounds(db, session_id),
     )
 
 
@@ -153,6 +158,7 @@ class ParticipantHome:
     stakeholder: StakeholderGroup
     accepted: list[Outcome]
     mine: list[Outcome]
+    rounds: list[Round]
 
 
 def get_participant_home(db: Session, session_id: int, participant_id: int) -> ParticipantHome:
@@ -166,4 +172,5 @@ def get_participant_home(db: Session, session_id: int, participant_id: int) -> P
         session=session, group=group, participant=participant, stakeholder=stakeholder,
         accepted=list_outcomes(db, group.id or 0, (OutcomeStatus.accepted,)),
         mine=list_participant_proposals(db, participant_id),
+        rounds=[r for r in list_rounds(db, session_id) if r.status != RoundStatus.draft],
     )

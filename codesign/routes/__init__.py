@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from codesign.routes import accounts, home, moderation, participate, population, sessions
+from codesign.routes import accounts, home, moderation, participate, population, rounds, sessions, vote
 
 all_routes: list[BaseRoute] = [
     *home.routes,
@@ -11,4 +11,6 @@ all_routes: list[BaseRoute] = [
     *sessions.routes,
     *moderation.routes,
     *participate.routes,
+    *rounds.routes,
+    *vote.routes,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +52,7 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     )
     templates = Jinja2Templates(env=env, context_processors=[_context])
     env.filters["plural"] = plural
+    env.filters["fromjson"] = json.loads
     env.globals["error_list"] = error_list
     env.globals["field_error"] = field_error
     env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),

@@ -1,0 +1,196 @@
+"""Reads for voting rounds: the fixed outcome list, ballots as a DataFrame, results, progress."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from codesign.errors import Conflict, NotFound
+from codesign.models import (
+    Ballot,
+    BallotAnswer,
+    Outcome,
+    PairwiseAnswer,
+    Participant,
+    Round,
+    RoundOutcome,
+    StakeholderGroup,
+    WorkshopSession,
+)
+from codesign.queries.basic import list_stakeholder_groups
+from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, tally
+
+__all__ = [
+    "GroupProgress",
+    "RoundResults",
+    "ballots_frame",
+    "get_round",
+    "list_rounds",
+    "read_draft",
+    "round_fingerprint",
+    "round_outcomes",
+    "round_progress",
+    "round_results",
+    "voter_key",
+]
+
+
+def voter_key(found: Round, participant: Participant) -> str:
+    """Who a ballot belongs to: the participant, or their table in a table-based round."""
+    if found.table_based:
+        if participant.table_number is None:
+            raise Conflict("This round is voted by tables. Ask the facilitator to add your table number.")
+        return f"t:{participant.table_number}"
+    return f"p:{participant.id}"
+
+
+def read_draft(ballot: Ballot | None) -> dict[int, int]:
+    """A ranking or points draft: outcome id -> position (ranking) or dots (points)."""
+    if ballot is None or not ballot.draft_json:
+        return {}
+    return {int(k): int(v) for k, v in json.loads(ballot.draft_json).items()}
+
+
+def list_rounds(db: Session, session_id: int) -> list[Round]:
+    return list(db.exec(select(Round).where(Round.session_id == session_id).order_by(col(Round.number))))
+
+
+def get_round(db: Session, session_id: int, round_id: int) -> Round:
+    found = db.get(Round, round_id)
+    if found is None or found.session_id != session_id:
+        raise NotFound("No such round in this session")
+    return found
+
+
+def round_outcomes(db: Session, round_id: int) -> list[Outcome]:
+    rows = db.exec(select(Outcome).join(RoundOutcome, col(RoundOutcome.outcome_id) == col(Outcome.id))
+                   .where(RoundOutcome.round_id == round_id).order_by(col(RoundOutcome.position))).all()
+    return list(rows)
+
+
+def round_fingerprint(db: Session, found: Round) -> str:
+    """Changes with every answer saved (and with status or reveal), in every process alike."""
+    count, latest = db.exec(select(func.count(), func.max(Ballot.updated_at)).where(Ballot.round_id == found.id)).one()
+    text = f"{found.status}|{found.revealed}|{count}|{latest.isoformat() if latest else ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def ballots_frame(db: Session, found: Round) -> pd.DataFrame:
+    """The round's counted ballots in the engine's format (see codesign.voting).
+
+    Outcomes are keyed by id (as text), groups by stakeholder group key. Ranking and points
+    count submitted ballots only; rating and pairwise count every saved answer.
+    """
+    groups = {g.id: g.key for g in db.exec(select(StakeholderGroup))}
+    if found.method == "pairwise":
+        rows = db.execute(
+            # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
+            sa_select(col(Ballot.voter_key), col(Ballot.stakeholder_group_id), col(PairwiseAnswer.left_outcome_id),
+                      col(PairwiseAnswer.right_outcome_id), col(PairwiseAnswer.choice))
+            .join(PairwiseAnswer, col(PairwiseAnswer.ballot_id) == col(Ballot.id))
+            .where(col(Ballot.round_id) == found.id)
+        ).all()
+        return pd.DataFrame(
+            [(v, groups.get(g, "?"), str(left), str(right), c) for v, g, left, right, c in rows],
+            columns=["participant", "group", "left", "right", "choice"],
+        )
+    stmt = (select(Ballot.voter_key, Ballot.stakeholder_group_id, BallotAnswer.outcome_id, BallotAnswer.value)
+            .join(BallotAnswer, col(BallotAnswer.ballot_id) == col(Ballot.id)).where(Ballot.round_id == found.id))
+    if found.method in ("ranking", "points"):
+        stmt = stmt.where(col(Ballot.submitted_at).is_not(None))
+    answers = db.exec(stmt).all()
+    frame = pd.DataFrame(
+        [(v, groups.get(g, "table"), str(o), val) for v, g, o, val in answers],
+        columns=["participant", "group", "outcome", "value"],
+    )
+    frame["value"] = frame["value"].astype("Int64") if len(frame) else frame["value"]
+    return frame
+
+
+@dataclass(frozen=True)
+class RoundResults:
+    round: Round
+    outcomes: dict[str, Outcome]  # by id as text
+    group_names: dict[str, str]  # key -> display name
+    results: Results | None  # None when nobody has voted
+    tables: list[TableCombined] | None  # table-based rounds
+    rule: ConsensusRule
+    options: MethodOptions
+    weights: dict[str, float]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {k: o.statement for k, o in self.outcomes.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The same schema as `codesign tally` (docs/results-schema.md), plus the round's identity."""
+        body: dict[str, Any] = self.results.to_dict(self.labels) if self.results else {
+            "method": self.round.method, "rule": self.rule.to_dict(), "options": self.options.to_dict(),
+            "combine": self.round.combine, "groups": {}, "outcomes": [], "agreement": None}
+        body["round"] = {"id": self.round.id, "number": self.round.number, "title": self.round.title,
+                         "status": self.round.status, "table_based": self.round.table_based}
+        # As in `codesign tally`, "outcome" is the wording; the round adds the outcome's id.
+        for item in [*body.get("outcomes", []), *(body.get("agreement") or {}).get("disagreements", [])]:
+            item["outcome_id"] = int(item["outcome"])
+            item["outcome"] = self.labels.get(item["outcome"], item["outcome"])
+        if self.tables is not None:
+            body["tables"] = [{"outcome": self.labels[t.outcome], "outcome_id": int(t.outcome), "rank": t.rank,
+                               "total_rank": t.total_rank, "tables": dict(t.tables)} for t in self.tables]
+        return body
+
+
+def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
+    found = get_round(db, session_id, round_id)
+    session = db.get(WorkshopSession, session_id)
+    assert session is not None
+    outcomes = {str(o.id): o for o in round_outcomes(db, round_id)}
+    stakeholders = list_stakeholder_groups(db, session.population_group_id)
+    names = {g.key: g.name for g in stakeholders}
+    rule = ConsensusRule.from_dict(json.loads(found.rule_json))
+    options = MethodOptions.from_dict(json.loads(found.options_json))
+    weights = {k: float(v) for k, v in json.loads(found.weights_json or "{}").items()} or {
+        g.key: g.weight for g in stakeholders}
+    frame = ballots_frame(db, found)
+    results: Results | None = None
+    tables: list[TableCombined] | None = None
+    if found.table_based:
+        if len(frame):
+            table_frame = pd.DataFrame({"table": frame["participant"].str.removeprefix("t:"),
+                                        "outcome": frame["outcome"], "position": frame["value"].astype(int)})
+            tables = combine_tables(table_frame, list(outcomes))
+    elif len(frame):
+        present = set(frame["group"])
+        results = tally(frame, found.method,  # type: ignore[arg-type]
+                        outcomes=list(outcomes), weights={g: w for g, w in weights.items() if g in present},
+                        combine=found.combine, rule=rule, options=options)  # type: ignore[arg-type]
+    return RoundResults(found, outcomes, names, results, tables, rule, options, weights)
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    group: StakeholderGroup
+    joined: int
+    voted: int
+
+
+def round_progress(db: Session, found: Round) -> list[GroupProgress]:
+    """Joined and voted per stakeholder group (voted: has a counted answer in this round)."""
+    session = db.get(WorkshopSession, found.session_id)
+    assert session is not None
+    joined = dict(db.exec(select(Participant.stakeholder_group_id, func.count())
+                          .where(Participant.session_id == found.session_id)
+                          .group_by(col(Participant.stakeholder_group_id))).all())
+    voted_stmt = (select(Participant.stakeholder_group_id, func.count(func.distinct(Participant.id)))
+                  .join(Ballot, col(Ballot.participant_id) == col(Participant.id))
+                  .where(Ballot.round_id == found.id, col(Ballot.submitted_at).is_not(None))
+                  .group_by(col(Participant.stakeholder_group_id)))
+    voted = dict(db.exec(voted_stmt).all())
+    return [GroupProgress(g, int(joined.get(g.id or 0, 0)), int(voted.get(g.id or 0, 0)))
+            for g in list_stakeholder_groups(db, session.population_group_id)]

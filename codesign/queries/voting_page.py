@@ -1,0 +1,151 @@
+"""What one participant sees in a round: their answers so far, the next question, and (round 2)
+their earlier answer with each group's distribution (Delphi feedback)."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from codesign.errors import Conflict
+from codesign.models import Ballot, BallotAnswer, Outcome, PairwiseAnswer, Participant, Round, RoundStatus
+from codesign.queries.rounds import RoundResults, read_draft, round_outcomes, round_results, voter_key
+from codesign.voting import MethodOptions, next_pair
+
+__all__ = ["Feedback", "ParticipantRound", "get_participant_round", "list_participant_rounds"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Round-2 feedback for one outcome: my earlier rating and each group's distribution."""
+
+    mine: int | None  # None = unable to score / not answered
+    answered: bool
+    groups: dict[str, tuple[int, ...]]  # group name -> counts of 1..9 then unable
+
+
+@dataclass(frozen=True)
+class ParticipantRound:
+    round: Round
+    participant: Participant
+    outcomes: list[Outcome]
+    options: MethodOptions
+    answers: dict[int, int | None]  # submitted: rating (None = unable), rank position, points
+    reasons: dict[int, str]
+    draft: dict[int, int]
+    submitted: bool
+    pair: tuple[Outcome, Outcome] | None
+    pairs_answered: int
+    feedback: dict[int, Feedback] = field(default_factory=dict)
+    results: RoundResults | None = None  # only once revealed
+
+    @property
+    def k(self) -> int:
+        return self.options.ranking_depth(len(self.outcomes))
+
+    @property
+    def answered_count(self) -> int:
+        return len(self.answers)
+
+    @property
+    def draft_changed(self) -> bool:
+        return self.draft != {o: v for o, v in self.answers.items() if v is not None}
+
+    @property
+    def dots_left(self) -> int:
+        return self.options.budget - sum(self.draft.values())
+
+    def ranked(self) -> list[Outcome]:
+        by_id = {o.id: o for o in self.outcomes}
+        return [by_id[o] for o, _ in sorted(self.draft.items(), key=lambda item: item[1]) if o in by_id]
+
+    def unranked(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.id not in self.draft]
+
+
+def list_participant_rounds(db: Session, session_id: int) -> list[Round]:
+    """Rounds a participant can see: open ones, and closed ones (results once revealed)."""
+    return list(db.exec(select(Round).where(Round.session_id == session_id, Round.status != RoundStatus.draft)
+                        .order_by(col(Round.number))))
+
+
+def _ballot(db: Session, found: Round, participant: Participant) -> Ballot | None:
+    try:
+        key = voter_key(found, participant)
+    except Conflict:  # a table round and no table number: no ballot yet
+        return None
+    return db.exec(select(Ballot).where(Ballot.round_id == found.id, Ballot.voter_key == key)).first()
+
+
+def _feedback(db: Session, found: Round, participant: Participant) -> dict[int, Feedback]:
+    if found.feedback_round_id is None:
+        return {}
+    earlier = db.get(Round, found.feedback_round_id)
+    if earlier is None:
+        return {}
+    previous = round_results(db, earlier.session_id, earlier.id or 0)
+    ballot = _ballot(db, earlier, participant)
+    mine: dict[int, int | None] = {}
+    if ballot is not None:
+        mine = {a.outcome_id: a.value for a in db.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id))}
+    feedback: dict[int, Feedback] = {}
+    for key, _outcome in previous.outcomes.items():
+        groups: dict[str, tuple[int, ...]] = {}
+        if previous.results is not None:
+            for group_key, go in previous.results.outcome(key).groups.items():
+                if go.distribution is not None:
+                    groups[previous.group_names.get(group_key, group_key)] = go.distribution
+        feedback[int(key)] = Feedback(mine.get(int(key)), int(key) in mine, groups)
+    return feedback
+
+
+def _next_pair(db: Session, found: Round, outcomes: list[Outcome], ballot: Ballot | None,
+               participant: Participant) -> tuple[tuple[Outcome, Outcome] | None, int]:
+    answered: set[frozenset[str]] = set()
+    if ballot is not None:
+        for left, right in db.exec(select(PairwiseAnswer.left_outcome_id, PairwiseAnswer.right_outcome_id)
+                                   .where(PairwiseAnswer.ballot_id == ballot.id)):
+            answered.add(frozenset((str(left), str(right))))
+    appearances: dict[str, int] = {}
+    rows = db.exec(select(PairwiseAnswer.left_outcome_id, PairwiseAnswer.right_outcome_id, func.count())
+                   .join(Ballot, col(Ballot.id) == col(PairwiseAnswer.ballot_id)).where(Ballot.round_id == found.id)
+                   .group_by(col(PairwiseAnswer.left_outcome_id), col(PairwiseAnswer.right_outcome_id))).all()
+    for left, right, count in rows:
+        appearances[str(left)] = appearances.get(str(left), 0) + int(count)
+        appearances[str(right)] = appearances.get(str(right), 0) + int(count)
+    # Seeded per participant and progress, so a reload shows the same pair rather than a new one.
+    rng = random.Random(f"{found.id}:{participant.id}:{len(answered)}")
+    pair = next_pair([str(o.id) for o in outcomes], appearances, answered, rng)
+    if pair is None:
+        return None, len(answered)
+    by_id = {str(o.id): o for o in outcomes}
+    return (by_id[pair[0]], by_id[pair[1]]), len(answered)
+
+
+def get_participant_round(db: Session, found: Round, participant: Participant) -> ParticipantRound:
+    outcomes = round_outcomes(db, found.id or 0)
+    ballot = _ballot(db, found, participant)
+    answers: dict[int, int | None] = {}
+    reasons: dict[int, str] = {}
+    if ballot is not None:
+        for a in db.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id)):
+            answers[a.outcome_id] = a.value
+            reasons[a.outcome_id] = a.reason
+    pair: tuple[Outcome, Outcome] | None = None
+    pairs_answered = 0
+    if found.method == "pairwise" and found.status == RoundStatus.open:
+        pair, pairs_answered = _next_pair(db, found, outcomes, ballot, participant)
+    results = round_results(db, found.session_id, found.id or 0) if found.revealed else None
+    return ParticipantRound(
+        round=found, participant=participant, outcomes=outcomes,
+        options=MethodOptions.from_dict(json.loads(found.options_json)), answers=answers, reasons=reasons,
+        draft=read_draft(ballot) if ballot is not None and ballot.draft_json else
+        {o: v for o, v in answers.items() if v is not None},
+        submitted=ballot is not None and ballot.submitted_at is not None,
+        pair=pair, pairs_answered=pairs_answered,
+        feedback=_feedback(db, found, participant) if found.method == "rating" else {},
+        results=results,
+    )

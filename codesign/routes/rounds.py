@@ -1,0 +1,174 @@
+"""Facilitator pages for voting rounds: create, open, close, reveal, reset, import, results."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from codesign import queries
+from codesign.errors import ValidationFailed
+from codesign.export.round_csv import write_round_results_csv
+from codesign.services import round_import, rounds
+from codesign.web import auth
+from codesign.web.dbcall import read, write
+from codesign.web.htmx import is_htmx, redirect
+from codesign.web.results_view import results_context
+from codesign.web.templating import render
+
+
+def _ids(request: Request) -> tuple[int, int]:
+    return request.path_params["session_id"], request.path_params["round_id"]
+
+
+def _round_url(request: Request) -> str:
+    session_id, round_id = _ids(request)
+    return str(request.url_for("round", session_id=session_id, round_id=round_id))
+
+
+def _form_dict(form: object) -> dict[str, str]:
+    items = form.multi_items()  # type: ignore[attr-defined]
+    data = {k: v for k, v in items if isinstance(v, str)}
+    data["outcomes"] = ",".join(v for k, v in items if k == "outcomes" and isinstance(v, str))
+    return data
+
+
+@auth.requires(*auth.FACILITATORS)
+async def new_round(request: Request) -> Response:
+    session_id = request.path_params["session_id"]
+    view = await read(request, queries.get_console, session_id)
+    existing = await read(request, queries.list_rounds, session_id)
+    context = {"view": view, "rounds": existing, "methods": rounds.METHODS, "combines": rounds.COMBINES,
+               "values": {"feedback_round_id": request.query_params.get("feedback", "")}, "errors": {}}
+    if request.method == "GET":
+        return render(request, "rounds/new.html", context)
+    form = _form_dict(await request.form())
+    try:
+        created = await write(request, rounds.create_round, auth.current_user(request), session_id, form)
+    except ValidationFailed as exc:
+        context.update(values=form, errors=exc.errors)
+        return render(request, "rounds/new.html", context, status_code=422)
+    return redirect(request, str(request.url_for("round", session_id=session_id, round_id=created.id)))
+
+
+async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
+                      values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    session_id, round_id = _ids(request)
+    found = await read(request, queries.get_round, session_id, round_id)
+    fingerprint = await read(request, queries.round_fingerprint, found)
+    if is_htmx(request) and request.query_params.get("fp") == fingerprint:
+        return Response(status_code=204, headers={"Vary": "HX-Request"})
+    session, group = await read(request, queries.get_session_and_group, session_id)
+    progress = await read(request, queries.round_progress, found)
+    outcomes = await read(request, queries.round_outcomes, round_id)
+    results = await read(request, queries.round_results, session_id, round_id) if found.status == "closed" else None
+    context = {"session": session, "group": group, "round": found, "progress": progress, "outcomes": outcomes,
+               "fingerprint": fingerprint, "rule": json.loads(found.rule_json),
+               "options": json.loads(found.options_json), "methods": rounds.METHODS,
+               "errors": errors or {}, "values": values or {},
+               **(results_context(results) if results else {})}
+    return render(request, "rounds/console.html", context, fragment="rounds/_progress.html", status_code=status_code)
+
+
+@auth.requires(*auth.STAFF)
+async def round_console(request: Request) -> Response:
+    return await _round_page(request)
+
+
+def _action(service, *extra: object):  # type: ignore[no-untyped-def]
+    @auth.requires(*auth.FACILITATORS)
+    async def handler(request: Request) -> Response:
+        session_id, round_id = _ids(request)
+        await write(request, service, auth.current_user(request), session_id, round_id, *extra)
+        return redirect(request, _round_url(request))
+
+    return handler
+
+
+@auth.requires(*auth.FACILITATORS)
+async def reset(request: Request) -> Response:
+    session_id, round_id = _ids(request)
+    form = await request.form()
+    reason = form.get("reason", "")
+    try:
+        await write(request, rounds.reset_round, auth.current_user(request), session_id, round_id,
+                    reason if isinstance(reason, str) else "")
+    except ValidationFailed as exc:
+        return await _round_page(request, errors=exc.errors, values={"reason": str(reason)}, status_code=422)
+    return redirect(request, _round_url(request))
+
+
+@auth.requires(*auth.FACILITATORS)
+async def import_csv(request: Request) -> Response:
+    session_id, round_id = _ids(request)
+    form = await request.form()
+    upload = form.get("ballots")
+    text = ""
+    name = "upload.csv"
+    if upload is not None and not isinstance(upload, str):
+        name = upload.filename or name
+        raw = await upload.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return await _round_page(request, errors={"ballots": f"{name} is not UTF-8 text. Save it as CSV UTF-8."},
+                                     status_code=422)
+    try:
+        count = await write(request, round_import.import_ballots, auth.current_user(request), session_id, round_id,
+                            text, name)
+    except ValidationFailed as exc:
+        return await _round_page(request, errors=exc.errors, status_code=422)
+    request.session["flash"] = f"Imported {count} ballots from {name}."
+    return redirect(request, _round_url(request))
+
+
+@auth.requires(*auth.STAFF)
+async def results_json(request: Request) -> Response:
+    session_id, round_id = _ids(request)
+    results = await read(request, queries.round_results, session_id, round_id)
+    return JSONResponse(results.to_dict(), headers={
+        "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
+
+
+@auth.requires(*auth.STAFF)
+async def results_csv(request: Request) -> Response:
+    session_id, round_id = _ids(request)
+    results = await read(request, queries.round_results, session_id, round_id)
+    buffer = io.StringIO()
+    write_round_results_csv(results, buffer)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.csv"'})
+
+
+@auth.requires(*auth.STAFF)
+async def round_projector(request: Request) -> Response:
+    session_id, round_id = _ids(request)
+    found = await read(request, queries.get_round, session_id, round_id)
+    fingerprint = await read(request, queries.round_fingerprint, found)
+    if is_htmx(request) and request.query_params.get("fp") == fingerprint:
+        return Response(status_code=204, headers={"Vary": "HX-Request"})
+    session, _group = await read(request, queries.get_session_and_group, session_id)
+    progress = await read(request, queries.round_progress, found)
+    results = await read(request, queries.round_results, session_id, round_id) if found.revealed else None
+    context = {"session": session, "round": found, "progress": progress, "fingerprint": fingerprint,
+               "methods": rounds.METHODS, **(results_context(results, public=False) if results else {})}
+    return render(request, "rounds/projector.html", context, fragment="rounds/_projector_live.html")
+
+
+ROUND = "/sessions/{session_id:int}/rounds/{round_id:int}"
+routes = [
+    Route("/sessions/{session_id:int}/rounds/new", new_round, methods=["GET", "POST"], name="new_round"),
+    Route(ROUND, round_console, name="round"),
+    Route(ROUND + "/open", _action(rounds.open_round), methods=["POST"], name="open_round"),
+    Route(ROUND + "/close", _action(rounds.close_round), methods=["POST"], name="close_round"),
+    Route(ROUND + "/reveal", _action(rounds.set_revealed, True), methods=["POST"], name="reveal_round"),
+    Route(ROUND + "/hide", _action(rounds.set_revealed, False), methods=["POST"], name="hide_round"),
+    Route(ROUND + "/reset", reset, methods=["POST"], name="reset_round"),
+    Route(ROUND + "/import", import_csv, methods=["POST"], name="import_round"),
+    Route(ROUND + "/results.json", results_json, name="round_results_json"),
+    Route(ROUND + "/results.csv", results_csv, name="round_results_csv"),
+    Route(ROUND + "/projector", round_projector, name="round_projector"),
+]

@@ -1,0 +1,191 @@
+"""Participant voting pages, one method each, built for touch. Every answer POST carries the
+device-made key (a hidden field the page sets; our script retries with the same key)."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from codesign import queries
+from codesign.errors import Conflict, NotFound, ValidationFailed
+from codesign.models import Participant, Round, RoundStatus, WorkshopSession
+from codesign.queries.voting_page import ParticipantRound
+from codesign.services import ballots
+from codesign.validation import first_value
+from codesign.web import auth
+from codesign.web.dbcall import read, write
+from codesign.web.htmx import redirect
+from codesign.web.results_view import results_context
+from codesign.web.templating import render
+
+SAVED = "saved"
+
+
+async def _context(request: Request) -> tuple[WorkshopSession, Participant, Round] | Response:
+    session = await auth.session_from_code(request)
+    participant = await auth.load_participant(request, session)
+    if participant is None:
+        return redirect(request, str(request.url_for("join_code", code=session.join_code)))
+    found = await read(request, queries.get_round, session.id or 0, request.path_params["round_id"])
+    if found.status == RoundStatus.draft:
+        raise NotFound("This round has not opened yet.")
+    return session, participant, found
+
+
+def _url(request: Request, name: str, session: WorkshopSession, found: Round, **params: object) -> str:
+    return str(request.url_for(name, code=session.join_code, round_id=found.id, **params))
+
+
+def _page(request: Request, template: str, view: ParticipantRound, session: WorkshopSession,
+          status_code: int = 200, **extra: object) -> Response:
+    context = {"view": view, "session": session, "key": uuid.uuid4().hex, "errors": {}, "values": {},
+               "flash": request.session.pop("flash", None), **extra}
+    if view.results is not None:
+        context.update(results_context(view.results, public=True))
+    return render(request, template, context, status_code=status_code)
+
+
+async def round_home(request: Request) -> Response:
+    """Where 'Vote now' leads: the next thing to do in this round."""
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    view = await read(request, queries.get_participant_round, found, participant)
+    if found.status == RoundStatus.closed:
+        return _page(request, "vote/closed.html", view, session)
+    if found.method == "rating":
+        position = next((i for i, o in enumerate(view.outcomes, 1) if o.id not in view.answers), None)
+        if position is None:
+            return redirect(request, _url(request, "vote_done", session, found))
+        return redirect(request, _url(request, "vote_question", session, found, n=position))
+    template = {"ranking": "vote/ranking.html", "points": "vote/points.html", "pairwise": "vote/pairwise.html"}
+    return _page(request, template[found.method], view, session)
+
+
+async def question(request: Request) -> Response:
+    """Rating: one outcome per screen, 1-9 buttons and 'I cannot score this'."""
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    view = await read(request, queries.get_participant_round, found, participant)
+    n = int(request.path_params["n"])
+    if found.method != "rating" or not 1 <= n <= len(view.outcomes):
+        raise NotFound("No such question")
+    if found.status == RoundStatus.closed:
+        return _page(request, "vote/closed.html", view, session)
+    outcome = view.outcomes[n - 1]
+    assert outcome.id is not None
+    if request.method == "GET":
+        return _page(request, "vote/rating.html", view, session, n=n, outcome=outcome,
+                     feedback=view.feedback.get(outcome.id))
+    form = await request.form()
+    try:
+        await write(request, ballots.answer_rating, found.id or 0, participant.id or 0, outcome.id,
+                    first_value(form, "value"), first_value(form, "key"), first_value(form, "reason"))
+    except ValidationFailed as exc:
+        return _page(request, "vote/rating.html", view, session, status_code=422, n=n, outcome=outcome,
+                     feedback=view.feedback.get(outcome.id), errors=exc.errors, values=exc.values)
+    except Conflict as exc:
+        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    later = [i for i, o in enumerate(view.outcomes, 1) if i > n and o.id not in view.answers]
+    if first_value(form, "then") == "done" or not later:
+        return redirect(request, _url(request, "vote_done", session, found))
+    return redirect(request, _url(request, "vote_question", session, found, n=later[0]))
+
+
+async def done(request: Request) -> Response:
+    """Thank you, what happens next, and every answer with a link to change it while open."""
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    view = await read(request, queries.get_participant_round, found, participant)
+    return _page(request, "vote/done.html", view, session)
+
+
+def _parse_draft(form: dict[str, str], method: str) -> dict[int, int]:
+    """The state the tapped button asked for: `order=12,5,7` (ranking) or `set=OUTCOME:DOTS` on top
+    of the current allocation `alloc=12:3,5:1` (points)."""
+    if method == "ranking":
+        ids = [int(v) for v in form.get("order", "").split(",") if v.strip().isdigit()]
+        return {outcome: position for position, outcome in enumerate(ids, start=1)}
+    draft = {int(k): int(v) for k, v in (p.split(":") for p in form.get("alloc", "").split(",") if ":" in p)
+             if k.isdigit() and v.isdigit()}
+    if ":" in form.get("set", ""):
+        outcome, dots = form["set"].split(":", 1)
+        if outcome.isdigit() and dots.lstrip("-").isdigit():
+            draft[int(outcome)] = int(dots)
+    return draft
+
+
+async def draft(request: Request) -> Response:
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
+    try:
+        await write(request, ballots.set_draft, found.id or 0, participant.id or 0, _parse_draft(form, found.method))
+    except ValidationFailed as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, template, view, session, status_code=422, errors=exc.errors)
+    except Conflict as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    url = _url(request, "vote_round", session, found)
+    return redirect(request, url + f"#{form.get('focus', 'ballot')}")
+
+
+async def submit(request: Request) -> Response:
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    form = await request.form()
+    template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
+    try:
+        await write(request, ballots.submit_draft, found.id or 0, participant.id or 0, first_value(form, "key"))
+    except ValidationFailed as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, template, view, session, status_code=422, errors=exc.errors)
+    except Conflict as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    return redirect(request, _url(request, "vote_done", session, found))
+
+
+async def pair(request: Request) -> Response:
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    form = await request.form()
+    left, right = first_value(form, "left"), first_value(form, "right")
+    try:
+        await write(request, ballots.answer_pair, found.id or 0, participant.id or 0,
+                    int(left) if left.isdigit() else 0, int(right) if right.isdigit() else 0,
+                    first_value(form, "choice"), first_value(form, "key"))
+    except ValidationFailed as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, "vote/pairwise.html", view, session, status_code=422, errors=exc.errors)
+    except Conflict as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    return redirect(request, _url(request, "vote_round", session, found))
+
+
+ROUND = "/s/{code}/rounds/{round_id:int}"
+routes = [
+    Route(ROUND, round_home, name="vote_round"),
+    Route(ROUND + "/q/{n:int}", question, methods=["GET", "POST"], name="vote_question"),
+    Route(ROUND + "/done", done, name="vote_done"),
+    Route(ROUND + "/draft", draft, methods=["POST"], name="vote_draft"),
+    Route(ROUND + "/submit", submit, methods=["POST"], name="vote_submit"),
+    Route(ROUND + "/pair", pair, methods=["POST"], name="vote_pair"),
+]

@@ -1,0 +1,244 @@
+"""Voting rounds: create (method, options, consensus rule), open (locks all three), close,
+reveal, reset (reason required; the ballots go into the audit record).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from codesign.errors import Conflict, NotFound, ValidationFailed
+from codesign.models import (
+    Ballot,
+    BallotAnswer,
+    BallotSubmission,
+    Outcome,
+    OutcomeStatus,
+    PairwiseAnswer,
+    Round,
+    RoundOutcome,
+    RoundStatus,
+    StakeholderGroup,
+    User,
+    WorkshopSession,
+    utcnow,
+)
+from codesign.services import audit
+from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text
+from codesign.voting import ConsensusRule, MethodOptions
+
+METHODS = {
+    "rating": "Rating 1 to 9",
+    "ranking": "Ranking: top choices in order",
+    "points": "Points: share out dots",
+    "pairwise": "Pairwise: which matters more?",
+}
+COMBINES = {"weighted": "Weighted sum of group scores", "rank_of_ranks": "Rank of ranks (James Lind Alliance)"}
+
+
+def _round(db: Session, session_id: int, round_id: int) -> Round:
+    found = db.get(Round, round_id)
+    if found is None or found.session_id != session_id:
+        raise NotFound("No such round in this session")
+    return found
+
+
+def _pct(errors: dict[str, str], form: Mapping[str, str], field: str, label: str, default: int) -> float:
+    value = check_int(errors, field, form.get(field, str(default)), label=label, minimum=0, maximum=100)
+    return (value if value is not None else default) / 100
+
+
+def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn the round form into settings (method, options, rule, outcomes), or errors by field."""
+    errors: dict[str, str] = {}
+    title = normalise_text(form.get("title", ""))
+    check_text(errors, "title", title, label="a title for the round", max_length=200)
+    method = form.get("method", "")
+    if method not in METHODS:
+        errors["method"] = "Choose how people will vote"
+    combine = form.get("combine", "weighted")
+    if combine not in COMBINES:
+        errors["combine"] = "Choose how group results are combined"
+    top_k = check_int(errors, "top_k", form.get("top_k", ""), label="how many to rank", minimum=1, maximum=100)
+    budget = check_int(errors, "budget", form.get("budget", "") or "10", label="the number of dots",
+                       minimum=1, maximum=1000)
+    cap = check_int(errors, "max_per_outcome", form.get("max_per_outcome", ""), label="the most dots per outcome",
+                    minimum=1, maximum=1000)
+    rule_values = {
+        "in_min_pct_7_9": _pct(errors, form, "in_min", "the share rating 7 to 9 for IN", 70),
+        "in_max_pct_1_3": _pct(errors, form, "in_max_low", "the share rating 1 to 3 allowed for IN", 15),
+        "out_min_pct_1_3": _pct(errors, form, "out_min", "the share rating 1 to 3 for OUT", 70),
+        "out_max_pct_7_9": _pct(errors, form, "out_max_high", "the share rating 7 to 9 allowed for OUT", 15),
+    }
+    min_size = check_int(errors, "min_group_size", form.get("min_group_size", "") or "5",
+                         label="the smallest group size", minimum=1, maximum=1000)
+    ids = sorted({int(v) for v in form.get("outcomes", "").split(",") if v.strip().isdigit()} & accepted_ids)
+    if not ids or len(ids) < 2:
+        errors["outcomes"] = "Choose at least two outcomes to vote on"
+    if method == "points" and budget and cap and cap > budget:
+        errors["max_per_outcome"] = "The most dots per outcome cannot be more than the dots each person has"
+    table_based = form.get("table_based") == "yes"
+    if table_based and method != "ranking":
+        errors["table_based"] = "Table rounds use ranking: each table agrees one ranked list"
+    rule: ConsensusRule | None = None
+    options: MethodOptions | None = None
+    if not errors:
+        try:
+            rule = ConsensusRule.from_dict({
+                **rule_values, "min_group_size": min_size or 5,
+                "important_to_one_group": True,
+                "patient_veto_in": form.get("patient_veto_in") == "yes",
+            })
+            options = MethodOptions(top_k=top_k if method == "ranking" else None, budget=budget or 10,
+                                    max_per_outcome=cap if method == "points" else None)
+        except ValueError as exc:
+            errors["rule"] = str(exc)
+    settings = {"title": title, "method": method, "combine": combine, "rule": rule, "options": options,
+                "outcome_ids": ids, "table_based": table_based}
+    return settings, errors
+
+
+def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, str]) -> Round:
+    """A draft round over chosen accepted outcomes. Nothing is locked until it opens."""
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    accepted = {o.id for o in db.exec(select(Outcome).where(
+        Outcome.population_group_id == session.population_group_id, Outcome.status == OutcomeStatus.accepted))}
+    feedback_id = int(form["feedback_round_id"]) if form.get("feedback_round_id", "").isdigit() else None
+    feedback = db.get(Round, feedback_id) if feedback_id else None
+    settings, errors = parse_round_form(form, {i for i in accepted if i is not None})
+    if feedback_id and (feedback is None or feedback.session_id != session_id or feedback.status != RoundStatus.closed):
+        errors["feedback_round_id"] = "Feedback can only come from a closed round of this session"
+    if feedback is not None and settings["method"] != feedback.method:
+        errors["feedback_round_id"] = "A feedback round must use the same method as the round it follows"
+    if errors:
+        raise ValidationFailed(errors, dict(form))
+    number = int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
+        Round.session_id == session_id)).one()) + 1
+    created = Round(
+        session_id=session_id, number=number, title=settings["title"], method=settings["method"],
+        combine=settings["combine"], options_json=json.dumps(settings["options"].to_dict()),
+        rule_json=json.dumps(settings["rule"].to_dict()), table_based=settings["table_based"],
+        feedback_round_id=feedback.id if feedback else None, created_by_id=actor.id,
+    )
+    db.add(created)
+    db.flush()
+    assert created.id is not None
+    for position, outcome_id in enumerate(settings["outcome_ids"]):
+        db.add(RoundOutcome(round_id=created.id, outcome_id=outcome_id, position=position))
+    audit.record(
+        db, actor, "round.created",
+        summary=f"Round {number} “{created.title}” created: {METHODS[created.method]}, "
+        f"{len(settings['outcome_ids'])} outcomes",
+        object_type="round", object_id=created.id, population_group_id=session.population_group_id,
+        session_id=session_id,
+        details={"method": created.method, "options": json.loads(created.options_json),
+                 "rule": json.loads(created.rule_json), "outcomes": settings["outcome_ids"],
+                 "combine": created.combine, "feedback_round_id": created.feedback_round_id},
+    )
+    db.commit()
+    return created
+
+
+def _log(db: Session, actor: User, found: Round, action: str, summary: str, **details: Any) -> None:
+    session = db.get(WorkshopSession, found.session_id)
+    assert session is not None
+    audit.record(db, actor, action, summary=summary, object_type="round", object_id=found.id,
+                 population_group_id=session.population_group_id, session_id=found.session_id, details=details)
+
+
+def open_round(db: Session, actor: User, session_id: int, round_id: int) -> Round:
+    """Open for voting. Method, options, rule and stakeholder weights are locked from now on."""
+    found = _round(db, session_id, round_id)
+    if found.status == RoundStatus.open:
+        return found
+    if found.status == RoundStatus.closed:
+        raise Conflict("This round has closed. Reset it (with a reason) to run it again, or create a new round.")
+    session = db.get(WorkshopSession, session_id)
+    assert session is not None
+    groups = db.exec(select(StakeholderGroup).where(
+        StakeholderGroup.population_group_id == session.population_group_id)).all()
+    found.weights_json = json.dumps({g.key: g.weight for g in groups}, sort_keys=True)
+    found.status = RoundStatus.open
+    found.opened_at = utcnow()
+    db.add(found)
+    _log(db, actor, found, "round.opened", f"Round {found.number} “{found.title}” opened; method, options, "
+         "consensus rule and weights locked", method=found.method, rule=json.loads(found.rule_json),
+         options=json.loads(found.options_json), weights=json.loads(found.weights_json))
+    db.commit()
+    return found
+
+
+def close_round(db: Session, actor: User, session_id: int, round_id: int) -> Round:
+    found = _round(db, session_id, round_id)
+    if found.status != RoundStatus.open:
+        raise Conflict("Only an open round can be closed.")
+    found.status = RoundStatus.closed
+    found.closed_at = utcnow()
+    db.add(found)
+    ballots = int(db.exec(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id)).one())
+    _log(db, actor, found, "round.closed", f"Round {found.number} “{found.title}” closed with {ballots} ballots",
+         ballots=ballots)
+    db.commit()
+    return found
+
+
+def set_revealed(db: Session, actor: User, session_id: int, round_id: int, revealed: bool) -> Round:
+    found = _round(db, session_id, round_id)
+    if revealed and found.status != RoundStatus.closed:
+        raise Conflict("Close the round before revealing its results.")
+    if found.revealed != revealed:
+        found.revealed = revealed
+        db.add(found)
+        verb = "revealed" if revealed else "hidden"
+        _log(db, actor, found, f"round.{verb}", f"Results of round {found.number} “{found.title}” {verb}")
+        db.commit()
+    return found
+
+
+def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason: str) -> Round:
+    """Back to draft with no ballots. Every ballot removed is written into the audit event first."""
+    found = _round(db, session_id, round_id)
+    why = normalise_paragraphs(reason)
+    errors: dict[str, str] = {}
+    check_text(errors, "reason", why, label="the reason for resetting the round", max_length=1000)
+    if errors:
+        raise ValidationFailed(errors, {"reason": reason})
+    ballots = db.exec(select(Ballot).where(Ballot.round_id == round_id).order_by(col(Ballot.id))).all()
+    ids = [b.id for b in ballots if b.id is not None]
+    answers = db.exec(select(BallotAnswer).where(col(BallotAnswer.ballot_id).in_(ids))).all() if ids else []
+    pairs = db.exec(select(PairwiseAnswer).where(col(PairwiseAnswer.ballot_id).in_(ids))).all() if ids else []
+    kept = [
+        {"voter": b.voter_key, "group_id": b.stakeholder_group_id, "table": b.table_number,
+         "submitted_at": b.submitted_at, "source": b.source,
+         "answers": [{"outcome_id": a.outcome_id, "value": a.value, "reason": a.reason}
+                     for a in answers if a.ballot_id == b.id],
+         "pairs": [{"left": p.left_outcome_id, "right": p.right_outcome_id, "choice": p.choice}
+                   for p in pairs if p.ballot_id == b.id]}
+        for b in ballots
+    ]
+    _log(db, actor, found, "round.reset",
+         f"Round {found.number} “{found.title}” reset from {found.status} with {len(ballots)} ballots. Reason: {why}",
+         reason=why, previous_status=found.status, ballots=kept)
+    if ids:
+        db.exec(delete(BallotAnswer).where(col(BallotAnswer.ballot_id).in_(ids)))
+        db.exec(delete(PairwiseAnswer).where(col(PairwiseAnswer.ballot_id).in_(ids)))
+        db.exec(delete(BallotSubmission).where(col(BallotSubmission.round_id) == round_id))
+        db.exec(delete(Ballot).where(col(Ballot.round_id) == round_id))
+    found.status = RoundStatus.draft
+    found.revealed = False
+    found.opened_at = None
+    found.closed_at = None
+    db.add(found)
+    db.commit()
+    return found
+
+
+def round_outcome_ids(db: Session, round_id: int) -> Sequence[int]:
+    return db.exec(select(RoundOutcome.outcome_id).where(RoundOutcome.round_id == round_id)
+                   .order_by(col(RoundOutcome.position))).all()

@@ -1,0 +1,124 @@
+"""Round results shaped for templates: formatted numbers, badges and bar widths, no logic left to
+the template. Used by the facilitator console, the projector and the participants' results page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codesign.queries.rounds import RoundResults
+from codesign.voting import OutcomeResult
+
+CONSENSUS = {
+    "in": ("Consensus in", "nhsuk-tag--green"),
+    "out": ("Consensus out", "nhsuk-tag--red"),
+    "none": ("No consensus", "nhsuk-tag--grey"),
+}
+BANDS = (("1–3", "Not important", 0, 3, "app-bar--low"), ("4–6", "Important, not critical", 3, 6, "app-bar--mid"),
+         ("7–9", "Critical", 6, 9, "app-bar--high"))
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    meaning: str
+    count: int
+    pct: float
+    css: str
+
+
+@dataclass(frozen=True)
+class GroupCell:
+    name: str
+    n: int
+    small: bool
+    score_pct: str
+    rank: int
+    detail: str
+    bands: list[Band] = field(default_factory=list)
+    unable: int = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    outcome_id: int
+    statement: str
+    score_pct: str
+    consensus: tuple[str, str] | None
+    important_to: list[str]
+    schulze_rank: int | None
+    cells: list[GroupCell]
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def _cell(name: str, n: int, small: bool, result: OutcomeResult, key: str, method: str) -> GroupCell:
+    go = result.groups.get(key)
+    if go is None:
+        return GroupCell(name, 0, small, "–", 0, "no answers")
+    bands: list[Band] = []
+    unable = 0
+    detail = ""
+    if method == "rating" and go.distribution is not None:
+        counts = list(go.distribution)
+        unable = counts[9] if len(counts) > 9 else 0
+        scored = sum(counts[:9]) or 1
+        for label, meaning, lo, hi, css in BANDS:
+            count = sum(counts[lo:hi])
+            bands.append(Band(label, meaning, count, round(100 * count / scored, 1), css))
+        detail = (f"{go.pct_7_9:.0f}% rated 7–9, {go.pct_1_3:.0f}% rated 1–3"
+                  if go.pct_7_9 is not None and go.pct_1_3 is not None else "")
+    elif method == "ranking" and go.mean_points is not None:
+        detail = f"ranked by {go.times_ranked} of {go.n}"
+    elif method == "points" and go.mean_allocation is not None:
+        detail = f"{go.mean_allocation:.1f} dots on average"
+    elif method == "pairwise" and go.wins is not None:
+        detail = f"won {go.wins} of {(go.wins or 0) + (go.losses or 0)} choices"
+    return GroupCell(name, go.n, small, _pct(go.score), go.rank, detail, bands, unable)
+
+
+def results_context(view: RoundResults, *, public: bool = False) -> dict[str, Any]:
+    """Template context for a round's results. `public` suppresses groups below the minimum size."""
+    context: dict[str, Any] = {"results": view, "rows": [], "groups": [], "agreement": None, "disagreements": [],
+                               "table_rows": []}
+    labels = view.labels
+    if view.tables is not None:
+        context["table_rows"] = [{"rank": t.rank, "statement": labels[t.outcome], "total": t.total_rank,
+                                  "tables": dict(t.tables)} for t in view.tables]
+        return context
+    results = view.results
+    if results is None:
+        return context
+    groups = [(key, view.group_names.get(key, key), info) for key, info in results.groups.items()
+              if not (public and info.small)]
+    context["groups"] = [{"key": k, "name": name, "n": info.n, "weight": f"{info.weight * 100:.0f}%",
+                          "small": info.small} for k, name, info in groups]
+    context["suppressed"] = [view.group_names.get(k, k) for k, info in results.groups.items() if public and info.small]
+    for item in results.outcomes:
+        context["rows"].append(Row(
+            rank=item.rank, outcome_id=int(item.outcome), statement=labels.get(item.outcome, item.outcome),
+            score_pct=_pct(item.score), consensus=CONSENSUS.get(item.consensus) if item.consensus else None,
+            important_to=[view.group_names.get(g, g) for g in item.important_to],
+            schulze_rank=item.schulze_rank,
+            cells=[_cell(name, info.n, info.small, item, key, results.method) for key, name, info in groups],
+        ))
+    agreement = results.agreement
+    context["agreement"] = {
+        "within": [{"name": view.group_names.get(k, k), "w": f"{r.w:.2f}", "p": _p(r.p_value), "raters": r.raters}
+                   for k, r in agreement.kendall_w.items() if r is not None and k in {g[0] for g in groups}],
+        "between": None if agreement.between_groups is None else {
+            "w": f"{agreement.between_groups.w:.2f}", "p": _p(agreement.between_groups.p_value)},
+    }
+    context["disagreements"] = [
+        {"statement": labels.get(d.outcome, d.outcome), "spread": d.spread,
+         "ranks": [(view.group_names.get(k, k), r) for k, r in d.ranks.items() if k in {g[0] for g in groups}]}
+        for d in agreement.disagreements if d.spread > 0
+    ]
+    return context
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"

@@ -30,7 +30,12 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM population_group")).scalar_one() == 1
-        assert conn.execute(text("SELECT count(*) FROM participant")).scalar_one() == 12
+        # 12 people in the room, and 32 online-survey respondents imported into the demo's rounds.
+        assert conn.execute(text("SELECT count(*) FROM participant WHERE external_ref IS NULL")).scalar_one() == 12
+        assert conn.execute(text("SELECT count(*) FROM participant")).scalar_one() == 12 + 32
+        rounds = conn.execute(text("SELECT method, status, revealed FROM voting_round ORDER BY number")).all()
+        assert [tuple(r) for r in rounds] == [("rating", "closed", 1), ("rating", "closed", 1),
+                                              ("ranking", "closed", 1)]
         merged = conn.execute(text("SELECT count(*) FROM outcome WHERE status = 'merged'")).scalar_one()
         reworded = conn.execute(text("SELECT count(*) FROM outcome_revision WHERE action = 'reworded'")).scalar_one()
         assert (merged, reworded) == (1, 1)

@@ -1,21 +1,35 @@
-"""A round's results as CSV: one row per outcome, the same fields as `codesign tally --format csv`."""
+"""A round's results as CSV: one row per outcome, the same fields as `codesign tally --format csv`
+(or, for a table round, each table's position and the total rank that orders them)."""
 
 from __future__ import annotations
 
 import csv
-from typing import TextIO
+from typing import Any, TextIO
 
 from codesign.export.cells import neutralise
 from codesign.queries.rounds import RoundResults
 
 
+def _table_rows(results: RoundResults) -> list[dict[str, Any]]:
+    assert results.tables is not None
+    labels = results.labels
+    numbers = sorted({t for row in results.tables for t in row.tables}, key=lambda t: (len(t), t))
+    return [{"rank": row.rank, "outcome": labels[row.outcome], "outcome_id": int(row.outcome),
+             "total_rank": row.total_rank, "first_places": row.first_places,
+             **{f"table.{t}": row.tables.get(t) for t in numbers},
+             "unranked_by": ";".join(row.unranked_by)} for row in results.tables]
+
+
 def write_round_results_csv(results: RoundResults, stream: TextIO) -> None:
-    rows = results.results.to_csv_rows(results.labels) if results.results else []
+    if results.tables is not None:
+        rows = _table_rows(results)
+    else:
+        rows = results.results.to_csv_rows(results.labels) if results.results else []
+        # As in the JSON, "outcome" is the wording and the outcome's id is added beside it.
+        rows = [{**row, "outcome": row["label"], "outcome_id": int(row["outcome"])} for row in rows]
     if not rows:
         stream.write("outcome,rank,score\n")
         return
-    # As in the JSON, "outcome" is the wording and the outcome's id is added beside it.
-    rows = [{**row, "outcome": row["label"], "outcome_id": int(row["outcome"])} for row in rows]
     writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     for row in rows:

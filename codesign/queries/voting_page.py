@@ -95,8 +95,11 @@ def _feedback(db: Session, found: Round, participant: Participant) -> dict[int, 
     for key, _outcome in previous.outcomes.items():
         groups: dict[str, tuple[int, ...]] = {}
         if previous.results is not None:
-            for group_key, go in previous.results.outcome(key).groups.items():
-                if go.distribution is not None:
+            by_group = previous.results.outcome(key).groups
+            # In the population group's order (patients first), then any group no longer listed.
+            for group_key in [*previous.group_names, *sorted(set(by_group) - set(previous.group_names))]:
+                go = by_group.get(group_key)
+                if go is not None and go.distribution is not None:
                     groups[previous.group_names.get(group_key, group_key)] = go.distribution
         feedback[int(key)] = Feedback(mine.get(int(key)), int(key) in mine, groups)
     return feedback

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from codesign import queries
-from codesign.errors import ValidationFailed
+from codesign.errors import Conflict, ValidationFailed
 from codesign.export.round_csv import write_round_results_csv
 from codesign.services import round_import, rounds
 from codesign.web import auth
@@ -104,13 +104,14 @@ async def reset(request: Request) -> Response:
 @auth.requires(*auth.FACILITATORS)
 async def import_csv(request: Request) -> Response:
     session_id, round_id = _ids(request)
-    form = await request.form()
-    upload = form.get("ballots")
     text = ""
     name = "upload.csv"
+    async with request.form() as form:  # closes the uploaded file's temporary copy
+        upload = form.get("ballots")
+        if upload is not None and not isinstance(upload, str):
+            name = upload.filename or name
+            raw = await upload.read()
     if upload is not None and not isinstance(upload, str):
-        name = upload.filename or name
-        raw = await upload.read()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -125,18 +126,25 @@ async def import_csv(request: Request) -> Response:
     return redirect(request, _round_url(request))
 
 
+async def _closed_results(request: Request) -> queries.RoundResults:
+    """Results only once the round has closed, as on the console: nobody sees a running count."""
+    session_id, round_id = _ids(request)
+    found = await read(request, queries.get_round, session_id, round_id)
+    if found.status != "closed":
+        raise Conflict("Results can be downloaded once the round has closed.")
+    return await read(request, queries.round_results, session_id, round_id)
+
+
 @auth.requires(*auth.STAFF)
 async def results_json(request: Request) -> Response:
-    session_id, round_id = _ids(request)
-    results = await read(request, queries.round_results, session_id, round_id)
+    results = await _closed_results(request)
     return JSONResponse(results.to_dict(), headers={
         "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
 
 
 @auth.requires(*auth.STAFF)
 async def results_csv(request: Request) -> Response:
-    session_id, round_id = _ids(request)
-    results = await read(request, queries.round_results, session_id, round_id)
+    results = await _closed_results(request)
     buffer = io.StringIO()
     write_round_results_csv(results, buffer)
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={

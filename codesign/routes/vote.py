@@ -76,7 +76,7 @@ async def question(request: Request) -> Response:
     n = int(request.path_params["n"])
     if found.method != "rating" or not 1 <= n <= len(view.outcomes):
         raise NotFound("No such question")
-    if found.status == RoundStatus.closed:
+    if found.status == RoundStatus.closed and request.method == "GET":
         return _page(request, "vote/closed.html", view, session)
     outcome = view.outcomes[n - 1]
     assert outcome.id is not None

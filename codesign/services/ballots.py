@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import (
@@ -45,16 +46,27 @@ class Saved:
     repeated: bool
 
 
-def _context(db: Session, round_id: int, participant_id: int, key: str | None) -> tuple[Round, Participant]:
+def _context(db: Session, round_id: int, participant_id: int, key: str | None,
+             methods: tuple[str, ...]) -> tuple[Round, Participant, Saved | None]:
+    """The round and participant, and the earlier result if this key was already saved.
+
+    A key already saved is answered "saved" even after the round closed: the retried answer did
+    arrive in time, so telling the participant it was not changed would be wrong.
+    """
     found = db.get(Round, round_id)
     participant = db.get(Participant, participant_id)
     if found is None or participant is None or participant.session_id != found.session_id:
         raise NotFound("No such round")
+    if found.method not in methods:
+        raise NotFound("No such question")
     if key is not None and not KEY.match(key):
         raise ValidationFailed({"key": "This page is out of date. Reload it and answer again."})
+    previous = _seen(db, round_id, key) if key is not None else None
+    if previous is not None:
+        return found, participant, Saved(previous.ballot_id, repeated=True)
     if found.status != RoundStatus.open:
         raise Conflict(CLOSED if found.status == RoundStatus.closed else "This round has not opened yet.")
-    return found, participant
+    return found, participant, None
 
 
 def _outcomes(db: Session, round_id: int) -> list[int]:
@@ -107,12 +119,9 @@ def _retrying(fn: Any) -> Any:
 def answer_rating(db: Session, round_id: int, participant_id: int, outcome_id: int, value: str,
                   client_key: str, reason: str = "") -> Saved:
     """Save one rating, 1-9 or "unable" (to score)."""
-    found, participant = _context(db, round_id, participant_id, client_key)
-    if found.method != "rating":
-        raise NotFound("No such question")
-    previous = _seen(db, round_id, client_key)
+    found, participant, previous = _context(db, round_id, participant_id, client_key, ("rating",))
     if previous is not None:
-        return Saved(previous.ballot_id, repeated=True)
+        return previous
     if outcome_id not in _outcomes(db, round_id):
         raise NotFound("That outcome is not in this round")
     errors: dict[str, str] = {}
@@ -143,24 +152,25 @@ def answer_rating(db: Session, round_id: int, participant_id: int, outcome_id: i
 def answer_pair(db: Session, round_id: int, participant_id: int, left_id: int, right_id: int, choice: str,
                 client_key: str) -> Saved:
     """Save one pairwise answer: left, right or none (can't decide)."""
-    found, participant = _context(db, round_id, participant_id, client_key)
-    if found.method != "pairwise":
-        raise NotFound("No such question")
-    previous = _seen(db, round_id, client_key)
+    found, participant, previous = _context(db, round_id, participant_id, client_key, ("pairwise",))
     if previous is not None:
-        return Saved(previous.ballot_id, repeated=True)
+        return previous
     listed = set(_outcomes(db, round_id))
     if left_id == right_id or left_id not in listed or right_id not in listed:
         raise NotFound("That pair is not in this round")
     if choice not in ("left", "right", "none"):
         raise ValidationFailed({"choice": "Choose one of the two, or “I can’t decide”"})
     ballot = _ballot(db, found, participant)
+    # The same pair shown the other way round is the same question: its answer is replaced too.
     answer = db.exec(select(PairwiseAnswer).where(
-        PairwiseAnswer.ballot_id == ballot.id, PairwiseAnswer.left_outcome_id == left_id,
-        PairwiseAnswer.right_outcome_id == right_id)).first()
+        PairwiseAnswer.ballot_id == ballot.id,
+        or_(and_(col(PairwiseAnswer.left_outcome_id) == left_id, col(PairwiseAnswer.right_outcome_id) == right_id),
+            and_(col(PairwiseAnswer.left_outcome_id) == right_id,
+                 col(PairwiseAnswer.right_outcome_id) == left_id)))).first()
     if answer is None:
         assert ballot.id is not None
         answer = PairwiseAnswer(ballot_id=ballot.id, left_outcome_id=left_id, right_outcome_id=right_id, choice=choice)
+    answer.left_outcome_id, answer.right_outcome_id = left_id, right_id
     answer.choice = choice
     answer.updated_at = utcnow()
     db.add(answer)
@@ -191,9 +201,7 @@ def _check_draft(found: Round, draft: dict[int, int], listed: list[int]) -> dict
 
 def set_draft(db: Session, round_id: int, participant_id: int, draft: dict[int, int]) -> dict[int, int]:
     """Replace the draft ranking or allocation with `draft` (the state the tapped button asked for)."""
-    found, participant = _context(db, round_id, participant_id, None)
-    if found.method not in ("ranking", "points"):
-        raise NotFound("No such ballot")
+    found, participant, _ = _context(db, round_id, participant_id, None, ("ranking", "points"))
     draft = {o: v for o, v in draft.items() if v > 0}
     errors = _check_draft(found, draft, _outcomes(db, round_id))
     if errors:
@@ -208,12 +216,9 @@ def set_draft(db: Session, round_id: int, participant_id: int, draft: dict[int, 
 @_retrying
 def submit_draft(db: Session, round_id: int, participant_id: int, client_key: str) -> Saved:
     """Count the current draft: it replaces any earlier submitted ranking or allocation."""
-    found, participant = _context(db, round_id, participant_id, client_key)
-    if found.method not in ("ranking", "points"):
-        raise NotFound("No such ballot")
-    previous = _seen(db, round_id, client_key)
+    found, participant, previous = _context(db, round_id, participant_id, client_key, ("ranking", "points"))
     if previous is not None:
-        return Saved(previous.ballot_id, repeated=True)
+        return previous
     ballot = _ballot(db, found, participant)
     draft = read_draft(ballot)
     errors = _check_draft(found, draft, _outcomes(db, round_id))

@@ -1,4 +1,6 @@
-"""The demo: a population group with a workshop in progress, so a newcomer sees every screen.
+"""The demo: a population group with a workshop in progress, so a newcomer sees every screen:
+people in every group, moderated proposals, and three closed and revealed voting rounds
+(demo_rounds.py).
 
 Idempotent: running it twice finds the demo by name and changes nothing.
 """
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from codesign.models import Outcome, PopulationGroup, Role, StakeholderGroup, User, WorkshopSession
-from codesign.services import accounts, population, proposals, sessions
+from codesign.services import accounts, demo_rounds, population, proposals, sessions
 
 DEMO_GROUP_NAME = "Adults with diabetes, Haringey and Islington (demo)"
 DEMO_TEMPLATE = "adults-with-diabetes"
@@ -100,4 +102,5 @@ def seed_demo(db: Session) -> DemoInfo:
     proposals.accept_outcome(db, facilitator, session.id, carers)
     # "education" is left waiting, so the console shows a live proposal.
     del education
+    demo_rounds.seed_demo_rounds(db, facilitator, session.id, group.id, people)
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)

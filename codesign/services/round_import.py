@@ -35,17 +35,56 @@ from codesign.services import audit
 from codesign.voting import BallotFileError, MethodOptions, parse_ballots_csv
 
 MAX_SHOWN = 10
+MAX_REF = 100  # Participant.external_ref
 
 
-def _line_of(text: str, column: str, value: str) -> tuple[int, int]:
-    """Where `value` first appears in `column` (physical line, 1-based column)."""
-    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
-    index = header.index(column) if column in header else 0
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) > index and row[index].strip() == value:
-            return number, index + 1
-    return 1, index + 1
+def _data_lines(text: str) -> tuple[list[str], list[int]]:
+    """The header (lower case) and the physical line where each data record starts, skipping
+    blank records as the parser does, so row i of the parsed frame is on line lines[i]."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header: list[str] | None = None
+    lines: list[int] = []
+    end = 0
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if header is None:
+            header = [cell.strip().lower() for cell in cells]
+        else:
+            lines.append(start)
+    return header or [], lines
+
+
+def _refuse(text: str, source: str, row: int, column: str, message: str) -> ValidationFailed:
+    header, lines = _data_lines(text)
+    line = lines[row] if row < len(lines) else 1
+    number = header.index(column) + 1 if column in header else 1
+    return ValidationFailed({"ballots": f"The file was not imported. {source}, line {line}, column {number} "
+                                        f"({column}): {message}"})
+
+
+def _check_frame(frame: pd.DataFrame, method: str, by_name: dict[str, int], text: str, source: str) -> None:
+    """What the generic parser cannot know: names that are too long to keep, and the same outcome
+    (or pair) answered twice under its number and its wording."""
+    too_long = frame["participant"].astype(str).str.len() > MAX_REF
+    if too_long.any():
+        row = int(too_long.to_numpy().argmax())
+        raise _refuse(text, source, row, "participant", f"a participant's name or number can be at most {MAX_REF} "
+                      "characters")
+    if method == "pairwise":
+        keys = [f"{min(by_name[str(a)], by_name[str(b)])}-{max(by_name[str(a)], by_name[str(b)])}"
+                for a, b in zip(frame["left"], frame["right"], strict=True)]
+        what, column = "the same pair", "right"
+    else:
+        keys = [str(by_name[str(o)]) for o in frame["outcome"]]
+        what, column = "the same outcome", "outcome"
+    repeated = pd.DataFrame({"participant": frame["participant"], "key": keys}).duplicated()
+    if repeated.any():
+        row = int(repeated.to_numpy().argmax())
+        who = frame["participant"].iloc[row]
+        raise _refuse(text, source, row, column, f"participant {who!r} answers {what} twice (outcomes can be named "
+                      "by number or by wording, but only once each)")
 
 
 def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str, source: str) -> int:
@@ -69,31 +108,40 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
         StakeholderGroup.population_group_id == session.population_group_id))}
     groups.update({g.name: g for g in list(groups.values())})
     options = MethodOptions.from_dict(json.loads(found.options_json))
+    # Each outcome is listed twice (number and wording), so the parser must be told k itself:
+    # "rank them all" means all of the round's outcomes, not twice as many positions.
+    options = MethodOptions(top_k=options.ranking_depth(len(outcomes)), budget=options.budget,
+                            max_per_outcome=options.max_per_outcome)
     try:
         frame = parse_ballots_csv(text, found.method, source=source, outcomes=list(by_name),  # type: ignore[arg-type]
                                   options=options)
     except BallotFileError as exc:
         messages = [e.describe(source) for e in exc.errors[:MAX_SHOWN]]
         raise ValidationFailed({"ballots": "The file was not imported. " + " · ".join(messages)}) from None
-    unknown = sorted(set(frame["group"]) - set(groups))
-    if unknown:
-        line, column = _line_of(text, "group", unknown[0])
+    unknown = [g not in groups for g in frame["group"]]
+    if any(unknown):
+        row = unknown.index(True)
         known = ", ".join(g.key for g in groups.values() if g.key == g.key.lower())
-        raise ValidationFailed({"ballots": f"The file was not imported. {source}, line {line}, column {column} "
-                                f"(group): “{unknown[0]}” is not a stakeholder group here; use one of {known}"})
+        raise _refuse(text, source, row, "group",
+                      f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {known}")
+    _check_frame(frame, found.method, by_name, text, source)
 
     imported = 0
     for voter, rows in frame.groupby("participant", sort=True):
         group = groups[str(rows["group"].iloc[0])]
-        ref = str(voter)[:100]
+        assert group.id is not None
+        ref = str(voter)
         person = db.exec(select(Participant).where(Participant.session_id == session_id,
                                                    Participant.external_ref == ref)).first()
         if person is None:
-            person = Participant(session_id=session_id, stakeholder_group_id=group.id or 0, external_ref=ref,
+            person = Participant(session_id=session_id, stakeholder_group_id=group.id, external_ref=ref,
                                  first_name="", token=secrets.token_urlsafe(32))
-            db.add(person)
-            db.flush()
-        key = f"x:{ref}"[:40]
+        # A voter imported again in another group has moved: the latest file is the truth.
+        person.stakeholder_group_id = group.id
+        db.add(person)
+        db.flush()
+        # Keyed by the imported participant's id: a long name cut to fit could merge two voters.
+        key = f"x:{person.id}"
         ballot = db.exec(select(Ballot).where(Ballot.round_id == found.id, Ballot.voter_key == key)).first()
         if ballot is None:
             ballot = Ballot(round_id=found.id, voter_key=key, participant_id=person.id,
@@ -101,6 +149,7 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
             db.add(ballot)
             db.flush()
         else:
+            ballot.stakeholder_group_id = group.id
             db.exec(delete(BallotAnswer).where(col(BallotAnswer.ballot_id) == ballot.id))
             db.exec(delete(PairwiseAnswer).where(col(PairwiseAnswer.ballot_id) == ballot.id))
         assert ballot.id is not None

@@ -92,8 +92,10 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
     results = view.results
     if results is None:
         return context
-    groups = [(key, view.group_names.get(key, key), info) for key, info in results.groups.items()
-              if not (public and info.small)]
+    # In the population group's order (patients first, as everywhere else), not the engine's.
+    order = {key: i for i, key in enumerate(view.group_names)}
+    groups = sorted(((key, view.group_names.get(key, key), info) for key, info in results.groups.items()
+                     if not (public and info.small)), key=lambda g: (order.get(g[0], len(order)), g[0]))
     context["groups"] = [{"key": k, "name": name, "n": info.n, "weight": f"{info.weight * 100:.0f}%",
                           "small": info.small} for k, name, info in groups]
     context["suppressed"] = [view.group_names.get(k, k) for k, info in results.groups.items() if public and info.small]

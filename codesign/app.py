@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def _error_page(status: int):  # type: ignore[no-untyped-def]
+def _error_page(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handler(request: Request, exc: Exception) -> Response:
         return render(request, "errors/error.html", {"status": status, "message": str(exc)}, status_code=status)
 

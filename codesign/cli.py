@@ -1,4 +1,4 @@
-"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results."""
+"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     results.add_argument("round_id", type=int)
     results.add_argument("--format", choices=["json", "csv"], default="json")
 
+    from codesign.export_cli import add_export_arguments
+
+    export = sub.add_parser("export", help="write a frozen framework version as Appendix A")
+    add_export_arguments(export)
+
     args = parser.parse_args(argv)
     if args.command == "tally":
         return run_tally(args, sys.stdout, sys.stderr)
@@ -57,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _create_user(settings, args)
     if args.command == "results":
         return _results(settings, args.round_id, args.format)
+    if args.command == "export":
+        return _export(settings, args)
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return 2  # pragma: no cover
 
@@ -159,6 +166,10 @@ def _results(settings: Settings, round_id: int, fmt: str) -> int:
             if found is None:
                 print(f"codesign: there is no round {round_id}", file=sys.stderr)
                 return 2
+            if found.status != "closed":
+                print(f"codesign: round {round_id} is {found.status}; its results are shown once it has closed",
+                      file=sys.stderr)
+                return 2
             try:
                 results = queries.round_results(session, found.session_id, round_id)
             except NotFound as exc:  # pragma: no cover - the round was just found
@@ -172,6 +183,30 @@ def _results(settings: Settings, round_id: int, fmt: str) -> int:
         json.dump(results.to_dict(), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
         sys.stdout.write("\n")
     return 0
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from codesign import db
+    from codesign.export_cli import run_export
+    from codesign.models import FrameworkVersion
+
+    engine = db.make_engine(settings)
+
+    def load(version_id: int) -> tuple[dict[str, object], str]:
+        with db.read_session(engine) as session:
+            version = session.get(FrameworkVersion, version_id)
+            if version is None:
+                raise LookupError(f"there is no framework version {version_id}")
+            if version.status != "frozen" or not version.snapshot_json or not version.sha256:
+                raise LookupError(f"version {version.number} (id {version_id}) is a draft; freeze it before exporting")
+            return json.loads(version.snapshot_json), version.sha256
+
+    try:
+        return run_export(args, sys.stdout, sys.stderr, load)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

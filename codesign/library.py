@@ -75,3 +75,34 @@ def population_templates(folder: Path = paths.SEED / "population_templates") -> 
         template = _template_from_json(json.loads(file.read_text(encoding="utf-8")))
         found[template.slug] = template
     return found
+
+
+@lru_cache(maxsize=4)
+def indicator_library(folder: Path = paths.SEED / "indicators") -> dict[str, dict[str, Any]]:
+    """Every library indicator by key, each tagged with the template it belongs to."""
+    found: dict[str, dict[str, Any]] = {}
+    for file in sorted(folder.glob("*.json")):
+        data = json.loads(file.read_text(encoding="utf-8"))
+        for indicator in data.get("indicators", []):
+            found[indicator["key"]] = {**indicator, "population_template": data.get("population_template", ""),
+                                       "attribution": data.get("attribution", "")}
+    return found
+
+
+def suggest_indicators(statement: str, library_key: str | None, template_slug: str | None,
+                       limit: int = 5) -> list[dict[str, Any]]:
+    """Library indicators that could measure an outcome: those written for its library outcome
+    first, then those whose keywords appear in its wording (most matches first)."""
+    words = statement.casefold()
+    scored: list[tuple[int, str, dict[str, Any]]] = []
+    for key, indicator in indicator_library().items():
+        if template_slug and indicator.get("population_template") not in (template_slug, ""):
+            continue  # a frailty indicator is no suggestion for a diabetes outcome
+        score = 0
+        if library_key and library_key in indicator.get("outcome_keys", []):
+            score += 100
+        score += sum(1 for k in indicator.get("keywords", []) if k.casefold() in words)
+        if score:
+            scored.append((score, key, indicator))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [indicator for _, _, indicator in scored[:limit]]

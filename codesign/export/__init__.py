@@ -1,0 +1,86 @@
+"""Exports of a frozen framework version ("Appendix A: Outcomes framework"), one module per format.
+
+Each writer is a pure function of the snapshot (docs/framework-snapshot.md) and its SHA-256,
+writing to a stream: no database, no web code. `export()` picks one by name; `filename()` names
+the file, e.g. ``appendix-a-adults-with-diabetes-v1.docx``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, NamedTuple, TextIO, cast
+
+from codesign.export._labels import slug
+
+Writer = Callable[[Mapping[str, Any], str, Any], None]
+
+
+def _lazy(module: str, name: str) -> Writer:
+    """A writer imported on first use: importing this package (for canonical.py, say) must not
+    load WeasyPrint, python-docx and openpyxl, which take about a second."""
+
+    def write(snapshot: Mapping[str, Any], sha256: str, stream: Any) -> None:
+        getattr(importlib.import_module(module), name)(snapshot, sha256, stream)
+
+    write.__name__ = write.__qualname__ = name
+    return write
+
+
+class ExportFormat(NamedTuple):
+    writer: Writer
+    media_type: str
+    extension: str
+    binary: bool  # False: the writer takes a text stream (export() wraps a binary one for it)
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS: dict[str, ExportFormat] = {
+    "docx": ExportFormat(_lazy("codesign.export.docx", "write_docx"), DOCX_TYPE, "docx", True),
+    "pdf": ExportFormat(_lazy("codesign.export.pdf", "write_pdf"), "application/pdf", "pdf", True),
+    "xlsx": ExportFormat(_lazy("codesign.export.xlsx", "write_xlsx"), XLSX_TYPE, "xlsx", True),
+    "csv": ExportFormat(_lazy("codesign.export.csv_", "write_csv"), "text/csv; charset=utf-8", "csv", False),
+    "json": ExportFormat(_lazy("codesign.export.json_", "write_json"), "application/json", "json", True),
+}
+
+
+def get_format(fmt: str) -> ExportFormat:
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+
+
+def export(snapshot: Mapping[str, Any], sha256: str, fmt: str, stream: BinaryIO | TextIO) -> None:
+    """Write `snapshot` in format `fmt` to `stream`.
+
+    Binary formats need a binary stream. CSV takes either: a binary stream gets UTF-8 text.
+    Raises ValueError for an unknown format or a sha256 that is not the snapshot's.
+    """
+    spec = get_format(fmt)
+    is_text = isinstance(stream, io.TextIOBase)
+    if spec.binary:
+        if is_text:
+            raise TypeError(f"{fmt} needs a binary stream")
+        spec.writer(snapshot, sha256, stream)
+    elif is_text:
+        spec.writer(snapshot, sha256, stream)
+    else:
+        text = io.TextIOWrapper(cast(BinaryIO, stream), encoding="utf-8", newline="")
+        try:
+            spec.writer(snapshot, sha256, text)
+            text.flush()
+        finally:
+            text.detach()  # leave the caller's stream open
+
+
+def filename(snapshot: Mapping[str, Any], fmt: str) -> str:
+    """`appendix-a-<population group>-v<version>.<ext>`, e.g. appendix-a-adults-with-diabetes-v1.docx."""
+    framework = snapshot["framework"]
+    name = slug(str(framework["population_group"]["name"]))
+    return f"appendix-a-{name}-v{int(framework['version'])}.{get_format(fmt).extension}"
+
+
+__all__ = ["FORMATS", "ExportFormat", "export", "filename", "get_format"]

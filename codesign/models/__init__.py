@@ -2,4 +2,5 @@
 writes in services/. Times are timezone-aware UTC (`utcnow()`)."""
 
 from codesign.models.core import *  # noqa: F403
+from codesign.models.framework import *  # noqa: F403
 from codesign.models.rounds import *  # noqa: F403

@@ -1,6 +1,8 @@
 """Reads: get_/list_/count_ functions taking a database session. Nothing here writes."""
 
 from codesign.queries.basic import *  # noqa: F403
+from codesign.queries.framework import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403
 from codesign.queries.rounds import *  # noqa: F403
+from codesign.queries.snapshot import *  # noqa: F403
 from codesign.queries.voting_page import *  # noqa: F403

@@ -46,7 +46,8 @@ def voter_key(found: Round, participant: Participant) -> str:
     """Who a ballot belongs to: the participant, or their table in a table-based round."""
     if found.table_based:
         if participant.table_number is None:
-            raise Conflict("This round is voted by tables. Ask the facilitator to add your table number.")
+            raise Conflict("This round is voted by tables, and you did not give a table number when you joined. "
+                           "Vote together on your table’s device, or ask the facilitator.")
         return f"t:{participant.table_number}"
     return f"p:{participant.id}"
 
@@ -76,9 +77,12 @@ def round_outcomes(db: Session, round_id: int) -> list[Outcome]:
 
 
 def round_fingerprint(db: Session, found: Round) -> str:
-    """Changes with every answer saved (and with status or reveal), in every process alike."""
+    """Changes with every answer saved, every person joining (the progress shows joined per group)
+    and with status or reveal, in every process alike."""
     count, latest = db.exec(select(func.count(), func.max(Ballot.updated_at)).where(Ballot.round_id == found.id)).one()
-    text = f"{found.status}|{found.revealed}|{count}|{latest.isoformat() if latest else ''}"
+    joined = db.exec(select(func.count()).select_from(Participant).where(
+        Participant.session_id == found.session_id)).one()
+    text = f"{found.status}|{found.revealed}|{count}|{latest.isoformat() if latest else ''}|{joined}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -167,9 +171,13 @@ def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
             tables = combine_tables(table_frame, list(outcomes))
     elif len(frame):
         present = set(frame["group"])
-        results = tally(frame, found.method,  # type: ignore[arg-type]
-                        outcomes=list(outcomes), weights={g: w for g, w in weights.items() if g in present},
-                        combine=found.combine, rule=rule, options=options)  # type: ignore[arg-type]
+        counted = {g: w for g, w in weights.items() if g in present}
+        # Only groups weighted 0 voted: nothing counts (the engine refuses to divide by 0), so the
+        # round shows "no votes were counted" rather than failing every page that shows it.
+        if sum(counted.values()) > 0 or present - set(counted):
+            results = tally(frame, found.method,  # type: ignore[arg-type]
+                            outcomes=list(outcomes), weights=counted,
+                            combine=found.combine, rule=rule, options=options)  # type: ignore[arg-type]
     return RoundResults(found, outcomes, names, results, tables, rule, options, weights)
 
 

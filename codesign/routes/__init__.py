@@ -2,7 +2,19 @@
 
 from starlette.routing import BaseRoute
 
-from codesign.routes import accounts, home, moderation, participate, population, rounds, sessions, vote
+from codesign.routes import (
+    accounts,
+    definitions,
+    framework,
+    home,
+    moderation,
+    participate,
+    population,
+    public,
+    rounds,
+    sessions,
+    vote,
+)
 
 all_routes: list[BaseRoute] = [
     *home.routes,
@@ -13,4 +25,7 @@ all_routes: list[BaseRoute] = [
     *participate.routes,
     *rounds.routes,
     *vote.routes,
+    *framework.routes,
+    *definitions.routes,
+    *public.routes,
 ]

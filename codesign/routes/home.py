@@ -9,6 +9,7 @@ from starlette.routing import Route
 from codesign import queries
 from codesign.web.auth import load_user
 from codesign.web.dbcall import read
+from codesign.web.htmx import redirect
 from codesign.web.templating import render
 
 
@@ -21,6 +22,18 @@ async def home(request: Request) -> Response:
     return render(request, "home/dashboard.html", {"groups": groups, "sessions": sessions[:10]})
 
 
+async def text_size(request: Request) -> Response:
+    """The 'Larger text' switch: remembered on this device for a year (no account needed)."""
+    form = await request.form()
+    size = "large" if form.get("size") == "large" else "normal"
+    target = form.get("next")
+    url = target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/"
+    response = redirect(request, url)
+    response.set_cookie("codesign_text", size, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                        secure=request.app.state.settings.secure_cookies)
+    return response
+
+
 async def healthz(request: Request) -> Response:
     """Liveness: no database work, so the load benchmark can compare a trivial endpoint."""
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
@@ -29,4 +42,5 @@ async def healthz(request: Request) -> Response:
 routes = [
     Route("/", home, name="home"),
     Route("/healthz", healthz, name="healthz"),
+    Route("/text-size", text_size, methods=["POST"], name="text_size"),
 ]

@@ -52,7 +52,7 @@ async def accept(request: Request) -> Response:
 Action = Callable[[Request, dict[str, str]], Awaitable[object]]
 
 
-def _form_action(name: str, act: Action):  # type: ignore[no-untyped-def]
+def _form_action(name: str, act: Action) -> auth.Endpoint:
     """A moderation form on the outcome page: on error re-render that page with the form's errors."""
 
     @auth.requires(*auth.FACILITATORS)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import io
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import ValidationFailed
+from codesign.export.join_cards import write_join_cards
 from codesign.models import SessionStatus
 from codesign.services import sessions
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import is_htmx, redirect
-from codesign.web.qr import join_context
+from codesign.web.qr import join_context, join_url, qr_svg
 from codesign.web.templating import render
 
 
@@ -60,7 +64,7 @@ async def projector(request: Request) -> Response:
                   fragment="sessions/_projector_live.html")
 
 
-def _status_action(status: SessionStatus | None = None, proposals_open: bool | None = None):  # type: ignore[no-untyped-def]
+def _status_action(status: SessionStatus | None = None, proposals_open: bool | None = None) -> auth.Endpoint:
     @auth.requires(*auth.FACILITATORS)
     async def action(request: Request) -> Response:
         session_id = request.path_params["session_id"]
@@ -72,6 +76,19 @@ def _status_action(status: SessionStatus | None = None, proposals_open: bool | N
         return redirect(request, str(request.url_for("console", session_id=session_id)))
 
     return action
+
+
+@auth.requires(*auth.STAFF)
+async def join_cards(request: Request) -> Response:
+    """One A4 page of cards with the code, the URL and the QR code, to print for the tables."""
+    session, _group = await read(request, queries.get_session_and_group, request.path_params["session_id"])
+    url = join_url(request, session.join_code)
+    half = len(session.join_code) // 2
+    buffer = io.BytesIO()
+    await run_in_threadpool(write_join_cards, session.title, f"{session.join_code[:half]} {session.join_code[half:]}",
+                            url, url.rsplit("/j/", 1)[0] + "/join", qr_svg(url), buffer)
+    return Response(buffer.getvalue(), media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="join-cards-{session.join_code}.pdf"'})
 
 
 @auth.requires(*auth.STAFF)
@@ -95,4 +112,5 @@ routes = [
     Route("/sessions/{session_id:int}/proposals/close", _status_action(proposals_open=False),
           methods=["POST"], name="close_proposals"),
     Route("/sessions/{session_id:int}/audit", session_audit, name="session_audit"),
+    Route("/sessions/{session_id:int}/cards.pdf", join_cards, name="join_cards"),
 ]

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from codesign import paths
+from codesign.contract.money import format_pence
 from codesign.web.csrf import csrf_token
 from codesign.web.htmx import is_htmx
 
@@ -53,6 +54,7 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     templates = Jinja2Templates(env=env, context_processors=[_context])
     env.filters["plural"] = plural
     env.filters["fromjson"] = json.loads
+    env.filters["pence"] = format_pence
     env.globals["error_list"] = error_list
     env.globals["field_error"] = field_error
     env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),

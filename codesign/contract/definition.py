@@ -1,0 +1,224 @@
+"""The measurement definition of one shortlisted outcome (DESIGN.md section 5): its fields, how a
+form becomes a definition, what is inconsistent (refused) and what is still missing (listed).
+
+Pure: no web or database code. A definition is a plain dict of strings (decimal values as typed),
+a list for `breakdowns` and `targets`, and a bool for `no_routine_data`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+INDICATOR_TYPES = {"outcome": "Outcome", "process": "Process", "PROM": "Patient-reported outcome (PROM)",
+                   "PREM": "Patient-reported experience (PREM)"}
+UNITS = {"percent": "%", "rate_per_1000": "rate per 1,000", "rate_per_100000": "rate per 100,000",
+         "count": "count", "mean_score": "mean score", "days": "days"}
+RATE_UNITS = ("percent", "rate_per_1000", "rate_per_100000")
+DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
+DATA_SOURCES = ("GP record", "QOF", "HES/SUS", "National Diabetes Audit", "local survey", "provider system",
+                "ONS mortality", "other")
+FREQUENCIES = ("monthly", "quarterly", "six-monthly", "annually")
+BREAKDOWNS = ("age", "sex", "ethnicity", "deprivation", "locality")
+ACHIEVEMENT = {"linear": "Linear between baseline and target (partial achievement)",
+               "all_or_nothing": "All or nothing (paid only when the target is met)"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    section: str
+    kind: str = "text"  # text, long, choice, number, date, flag, multi
+    choices: tuple[str, ...] = ()
+    required: bool = True  # needed before the framework can be frozen (unless a measurability gap)
+
+
+SECTIONS = ("Identity", "Computation", "Data", "Performance", "Money", "Governance")
+FIELDS: tuple[Field, ...] = (
+    Field("population", "Population or cohort", "Identity", "long"),
+    Field("indicator_name", "Indicator name", "Computation"),
+    Field("indicator_type", "Indicator type", "Computation", "choice", tuple(INDICATOR_TYPES)),
+    Field("numerator", "Numerator", "Computation", "long", required=False),
+    Field("denominator", "Denominator", "Computation", "long", required=False),
+    Field("unit", "Unit", "Computation", "choice", tuple(UNITS)),
+    Field("direction", "Direction", "Computation", "choice", tuple(DIRECTIONS)),
+    Field("case_mix_adjustment", "Case-mix adjustment", "Computation", "long", required=False),
+    Field("instrument", "Instrument (PROMs and PREMs)", "Computation", required=False),
+    Field("instrument_licence_note", "Instrument licence", "Computation", required=False),
+    Field("time_points", "Time points", "Computation", required=False),
+    Field("data_source", "Data source", "Data", "choice", DATA_SOURCES),
+    Field("data_owner", "Data owner", "Data"),
+    Field("collection_frequency", "Collected", "Data", "choice", FREQUENCIES),
+    Field("reporting_frequency", "Reported", "Data", "choice", FREQUENCIES),
+    Field("reporting_lag_months", "Reporting lag (months)", "Data", "number"),
+    Field("small_number_rule", "Small-number rule", "Data", "long"),
+    Field("breakdowns", "Breakdowns for inequalities", "Data", "multi", BREAKDOWNS, required=False),
+    Field("no_routine_data", "No routine data source yet (measurability gap)", "Data", "flag", required=False),
+    Field("gap_plan", "How the data will be collected", "Data", "long", required=False),
+    Field("baseline_value", "Baseline value", "Performance", "number"),
+    Field("baseline_period", "Baseline period", "Performance"),
+    Field("baseline_source", "Baseline source", "Performance"),
+    Field("comparator", "Comparator", "Performance", required=False),
+    Field("rag_green", "Green at or better than", "Performance", "number"),
+    Field("rag_amber", "Amber at or better than", "Performance", "number"),
+    Field("achievement", "Achievement", "Money", "choice", tuple(ACHIEVEMENT)),
+    Field("consequence_of_breach", "Consequence of breach", "Money", "long"),
+    Field("accountable_providers", "Accountable provider(s)", "Governance", "long"),
+    Field("evidence", "Evidence to be supplied", "Governance", "long"),
+    Field("review_date", "Review date", "Governance", "date"),
+    Field("indicator_key", "Library indicator", "Identity", required=False),
+)
+BY_NAME = {f.name: f for f in FIELDS}
+# Needed even for a measurability gap: what it is and how the gap will be closed.
+GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan", "accountable_providers", "review_date")
+MAX_TEXT = 2000
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def empty_definition(years: Sequence[str]) -> dict[str, Any]:
+    definition: dict[str, Any] = {f.name: "" for f in FIELDS}
+    definition.update(breakdowns=[], no_routine_data=False, targets=[{"year": y, "value": ""} for y in years])
+    return definition
+
+
+def normalise(definition: Mapping[str, Any], years: Sequence[str]) -> dict[str, Any]:
+    """Every field present, targets aligned with the contract years (values kept by year label)."""
+    out = empty_definition(years)
+    for key in out:
+        if key in definition and key != "targets":
+            out[key] = definition[key]
+    by_year = {t.get("year"): t.get("value", "") for t in definition.get("targets", []) if isinstance(t, dict)}
+    out["targets"] = [{"year": y, "value": str(by_year.get(y, ""))} for y in years]
+    return out
+
+
+def _decimal(value: str) -> Decimal | None:
+    if not _NUMBER.match(value):
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        return None
+
+
+def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """A definition from a submitted form, and the errors that refuse it (a part-done form is fine;
+    an inconsistent one is not). Field errors are keyed by field name (targets: target-<i>)."""
+    errors: dict[str, str] = {}
+    out = empty_definition(years)
+    for f in FIELDS:
+        raw = form.get(f.name, "")
+        if f.kind == "flag":
+            out[f.name] = raw in ("yes", "true", "on", True)
+            continue
+        if f.kind == "multi":
+            values = raw if isinstance(raw, list | tuple) else [v for v in str(raw).split(",") if v]
+            out[f.name] = [v for v in f.choices if v in values]
+            continue
+        text = " ".join(str(raw).split()) if f.kind != "long" else str(raw).strip()
+        if len(text) > MAX_TEXT:
+            errors[f.name] = f"{f.label} must be {MAX_TEXT:,} characters or fewer"
+        if f.kind == "choice" and text and text not in f.choices:
+            errors[f.name] = f"Choose one of the options for {f.label.lower()}"
+        if f.kind == "number" and text:
+            text = text.replace(",", "")
+            if _decimal(text) is None:
+                errors[f.name] = f"{f.label} must be a number, like 58 or 12.5"
+        if f.kind == "date" and text:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                errors[f.name] = f"{f.label} must be a date like 2027-09-30"
+            else:
+                if day <= today:
+                    errors[f.name] = f"{f.label} must be in the future"
+                elif day.year > today.year + 10:
+                    errors[f.name] = f"{f.label} must be within the next 10 years"
+        out[f.name] = text
+    for i, year in enumerate(years):
+        value = " ".join(str(form.get(f"target-{i}", "")).split()).replace(",", "")
+        if value and _decimal(value) is None:
+            errors[f"target-{i}"] = f"The {year} target must be a number, like 58 or 12.5"
+        out["targets"][i]["value"] = value
+    if "reporting_lag_months" not in errors and out["reporting_lag_months"]:
+        lag = _decimal(out["reporting_lag_months"])
+        if lag is not None and not 0 <= lag <= 36:
+            errors["reporting_lag_months"] = "The reporting lag must be between 0 and 36 months"
+    errors.update(consistency_errors(out))
+    return out, errors
+
+
+def consistency_errors(definition: Mapping[str, Any]) -> dict[str, str]:
+    """Values that contradict each other: targets against the direction, RAG band order."""
+    errors: dict[str, str] = {}
+    direction = definition.get("direction", "")
+    baseline = _decimal(str(definition.get("baseline_value", "")))
+
+    def better(a: Decimal, b: Decimal) -> bool:
+        return a > b if direction == "higher" else a < b
+
+    if direction in DIRECTIONS and baseline is not None:
+        word = "above" if direction == "higher" else "below"
+        for i, target in enumerate(definition.get("targets", [])):
+            value = _decimal(str(target.get("value", "")))
+            if value is not None and not better(value, baseline) and value != baseline:
+                errors[f"target-{i}"] = (f"{DIRECTIONS[direction]}, so the {target['year']} target must be {word} "
+                                         f"the baseline ({baseline}) or equal to it")
+    green = _decimal(str(definition.get("rag_green", "")))
+    amber = _decimal(str(definition.get("rag_amber", "")))
+    if direction in DIRECTIONS and green is not None and amber is not None and not better(green, amber):
+        word = "higher" if direction == "higher" else "lower"
+        errors["rag_green"] = f"{DIRECTIONS[direction]}, so the green threshold must be {word} than the amber one"
+    if definition.get("unit") == "percent":
+        for name in ("baseline_value", "rag_green", "rag_amber"):
+            value = _decimal(str(definition.get(name, "")))
+            if value is not None and not 0 <= value <= 100:
+                errors[name] = f"{BY_NAME[name].label} is a percentage, so it must be between 0 and 100"
+    return errors
+
+
+def is_gap(definition: Mapping[str, Any]) -> bool:
+    """No routine data source: flagged as a measurability gap, never silently dropped."""
+    return bool(definition.get("no_routine_data"))
+
+
+def missing(definition: Mapping[str, Any], *, paid_years: Sequence[str]) -> list[str]:
+    """Plain-English list of what must be filled in before freezing."""
+    if is_gap(definition):
+        return [BY_NAME[n].label for n in GAP_REQUIRED if not str(definition.get(n, "")).strip()]
+    gaps = [f.label for f in FIELDS if f.required and f.kind not in ("flag", "multi")
+            and not str(definition.get(f.name, "")).strip()]
+    if definition.get("unit") in RATE_UNITS:
+        gaps += [BY_NAME[n].label + " (needed for a rate or percentage)" for n in ("numerator", "denominator")
+                 if not str(definition.get(n, "")).strip()]
+    if definition.get("indicator_type") in ("PROM", "PREM") and not str(definition.get("instrument", "")).strip():
+        gaps.append(BY_NAME["instrument"].label)
+    for target in definition.get("targets", []):
+        if target.get("year") in paid_years and not str(target.get("value", "")).strip():
+            gaps.append(f"Target for {target['year']}")
+    return gaps
+
+
+def from_indicator(indicator: Mapping[str, Any], current: Mapping[str, Any], years: Sequence[str]) -> dict[str, Any]:
+    """Prefill from a library indicator; fields the library does not cover keep their values."""
+    out = normalise(current, years)
+    mapping = {"indicator_name": "name", "indicator_type": "type"}
+    for name in ("numerator", "denominator", "unit", "direction", "case_mix_adjustment", "instrument",
+                 "instrument_licence_note", "time_points", "data_source", "data_owner", "collection_frequency",
+                 "reporting_frequency", "small_number_rule", "comparator", "indicator_name", "indicator_type"):
+        value = indicator.get(mapping.get(name, name))
+        if value not in (None, ""):
+            out[name] = str(value)
+    if indicator.get("reporting_lag_months") is not None:
+        out["reporting_lag_months"] = str(indicator["reporting_lag_months"])
+    out["breakdowns"] = [b for b in BREAKDOWNS if b in indicator.get("breakdowns", [])]
+    out["no_routine_data"] = not indicator.get("routine_data", True)
+    if out["no_routine_data"] and not out.get("data_source"):
+        out["data_source"] = ""
+    out["indicator_key"] = str(indicator.get("key", ""))
+    return out

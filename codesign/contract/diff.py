@@ -1,0 +1,67 @@
+"""What changed between two framework snapshots (docs/framework-snapshot.md), for side-by-side review."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from codesign.contract.definition import BY_NAME
+from codesign.contract.money import format_bp, format_pence
+
+
+@dataclass(frozen=True)
+class Change:
+    area: str  # "Payment", "Outcomes", or the outcome's wording
+    field: str
+    before: str
+    after: str
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    changes: list[Change] = []
+    op, np_ = old.get("payment", {}), new.get("payment", {})
+    if op.get("contract_value_pence") != np_.get("contract_value_pence"):
+        changes.append(Change("Payment", "Contract value", format_pence(op.get("contract_value_pence") or 0),
+                              format_pence(np_.get("contract_value_pence") or 0)))
+    if op.get("mechanism") != np_.get("mechanism"):
+        changes.append(Change("Payment", "Mechanism", _text(op.get("mechanism")), _text(np_.get("mechanism"))))
+    old_years = {y["label"]: y for y in op.get("years", [])}
+    new_years = {y["label"]: y for y in np_.get("years", [])}
+    for label in sorted(set(old_years) | set(new_years)):
+        a, b = old_years.get(label), new_years.get(label)
+        before = "" if a is None else format_bp(a["outcome_share_bp"]) + (" (shadow)" if a["shadow"] else "")
+        after = "" if b is None else format_bp(b["outcome_share_bp"]) + (" (shadow)" if b["shadow"] else "")
+        if before != after:
+            changes.append(Change("Payment", f"Outcome-linked share {label}", before, after))
+    olds = {o["outcome_id"]: o for o in old.get("outcomes", [])}
+    news = {o["outcome_id"]: o for o in new.get("outcomes", [])}
+    for oid in olds.keys() - news.keys():
+        changes.append(Change("Outcomes", "Removed", olds[oid]["statement"], ""))
+    for oid in news.keys() - olds.keys():
+        changes.append(Change("Outcomes", "Added", "", news[oid]["statement"]))
+    for oid in sorted(olds.keys() & news.keys(), key=lambda i: news[i]["rank"]):
+        a, b = olds[oid], news[oid]
+        area = b["statement"]
+        for key, label in (("rank", "Rank"), ("statement", "Wording"), ("measurability_gap", "Measurability gap")):
+            if a.get(key) != b.get(key):
+                changes.append(Change(area, label, _text(a.get(key)), _text(b.get(key))))
+        if a.get("payment_weight_bp") != b.get("payment_weight_bp"):
+            changes.append(Change(area, "Payment weight", format_bp(a.get("payment_weight_bp") or 0),
+                                  format_bp(b.get("payment_weight_bp") or 0)))
+        da, db = a.get("definition", {}), b.get("definition", {})
+        for key in sorted(set(da) | set(db)):
+            if da.get(key) != db.get(key):
+                label = BY_NAME[key].label if key in BY_NAME else key.replace("_", " ").capitalize()
+                changes.append(Change(area, label, _text(da.get(key)), _text(db.get(key))))
+    return changes

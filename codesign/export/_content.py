@@ -1,0 +1,263 @@
+"""What Appendix A says, built once from the snapshot: the DOCX and the PDF both render this.
+
+Everything here is plain text already in the reader's words (labels and formats from
+`_labels`), so the two documents cannot drift apart. No I/O, no markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codesign.export import _fields
+from codesign.export import _labels as L
+from codesign.export._annex import Annex, build_annex
+from codesign.export._model import Grid, Pairs
+
+TITLE = "Appendix A: Outcomes framework"
+# Fixed sentences both documents print.
+NOTES = {
+    "summary": ("Weights are shares of each year's outcome-linked money. Targets are in the indicator's unit; "
+                "outcomes marked (gap) have no routine data source yet and are reported only."),
+    "history": "Changes made in moderation, with the reasons:",
+    "no_history": "No rewording or merging.",
+    "participants": "Participants are not named or numbered. Groups smaller than the minimum size are not reported.",
+    "no_departures": "None: the framework follows the computed result.",
+}
+
+
+@dataclass(frozen=True)
+class OutcomeSection:
+    heading: str
+    gap: str | None
+    gap_plan: str
+    definition: list[tuple[str, Pairs]]
+    money_intro: str
+    money: Grid
+    votes_intro: str
+    votes: Grid
+    decision: str
+    sources: Grid
+    history: Grid | None
+
+
+@dataclass(frozen=True)
+class Appendix:
+    title: str
+    subtitle: str
+    document_title: str
+    author: str
+    frozen_at: str
+    footer: str
+    about: list[str]
+    summary: Grid
+    payment_terms: Pairs
+    payment_years: Grid
+    payment_outcomes: Grid
+    rounding: str
+    outcomes: list[OutcomeSection]
+    excluded_intro: str
+    excluded: Grid | None
+    annex: Annex
+
+
+def footer_text(snapshot: Mapping[str, Any], sha256: str) -> str:
+    return f"Appendix A · version {snapshot['framework']['version']} · SHA-256 {sha256}"
+
+
+def build(snapshot: Mapping[str, Any], sha256: str) -> Appendix:
+    fw = snapshot["framework"]
+    years = L.year_labels(snapshot)
+    subtitle = f"{fw['population_group']['name']} · Version {fw['version']}"
+    if fw.get("previous_version") is not None:
+        subtitle += f" (replaces version {fw['previous_version']})"
+    return Appendix(
+        title=TITLE,
+        subtitle=subtitle,
+        document_title=fw.get("title") or f"{TITLE}: {fw['population_group']['name']}",
+        author=(fw.get("frozen_by") or {}).get("name", ""),
+        frozen_at=fw.get("frozen_at") or "",
+        footer=footer_text(snapshot, sha256),
+        about=_about(snapshot),
+        summary=_summary(snapshot, years),
+        payment_terms=_payment_terms(snapshot),
+        payment_years=_payment_years(snapshot),
+        payment_outcomes=_payment_outcomes(snapshot),
+        rounding=snapshot["payment"].get("rounding", ""),
+        outcomes=[_outcome(snapshot, o, years) for o in snapshot["outcomes"]],
+        excluded_intro=_excluded_intro(snapshot),
+        excluded=_excluded(snapshot),
+        annex=build_annex(snapshot),
+    )
+
+
+def _about(snapshot: Mapping[str, Any]) -> list[str]:
+    fw, summary = snapshot["framework"], snapshot.get("summary", {})
+    pop = fw["population_group"]
+    rounds = snapshot.get("methods", {}).get("rounds", [])
+    names: list[str] = []
+    for rnd in rounds:
+        names += [n.lower() for n in rnd.get("participants", {}) if n.lower() not in names]
+    groups = L.words_list(names) if names else "patients, carers, clinicians and commissioners"
+    described = f": {pop['description'].rstrip('.')}." if pop.get("description") else "."
+    who = fw.get("frozen_by") or {}
+    by = who.get("name", "") + (f" ({who['role']})" if who.get("role") else "")
+    count, gaps = summary.get("outcome_count", len(snapshot["outcomes"])), summary.get("measurability_gaps", 0)
+    paras = [
+        f"This appendix sets out the outcomes on which the provider will be measured and paid for "
+        f"{pop['name']}{described}",
+        f"The outcomes were co-designed by {groups}. People proposed outcomes in facilitated workshops; each "
+        f"stakeholder group then voted on them in {len(rounds)} round{'s' if len(rounds) != 1 else ''}, and every "
+        "group's result is reported side by side. The consensus rule was declared before voting. The commissioner "
+        "then agreed how each outcome will be measured and what share of the payment it carries. The methods "
+        "annex records who took part, the rules used and every decision that departed from the computed result.",
+        f"This is version {fw['version']}, frozen on {L.when(fw.get('frozen_at'))} by {by or 'the commissioner'}. "
+        "A frozen version is never edited: any change makes a new version."
+        + (f" It replaces version {fw['previous_version']}." if fw.get("previous_version") is not None else ""),
+        "The SHA-256 fingerprint in the footer of every page is computed from the frozen data (published as the "
+        "JSON export); recomputing it confirms that this appendix describes exactly that version.",
+        f"The framework has {count} outcome{'s' if count != 1 else ''}; {gaps} of them "
+        f"{'has' if gaps == 1 else 'have'} a measurability gap (no routine data source yet: reported only, "
+        "weight 0%).",
+    ]
+    if pop.get("attribution"):
+        paras.append(f"Sources: {pop['attribution']}")
+    return paras
+
+
+def _weight(outcome: Mapping[str, Any]) -> str:
+    pct = L.percent_bp(int(outcome["payment_weight_bp"]))
+    return f"{pct} (gap)" if outcome.get("measurability_gap") else pct
+
+
+def _summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
+    rows = []
+    for o in snapshot["outcomes"]:
+        d = o["definition"]
+        targets = L.targets_by_year(d)
+        rows.append((str(o["rank"]), o["statement"], L.text(d.get("indicator_name")),
+                     L.label(L.UNIT_SHORT, d.get("unit")), L.label(L.DIRECTIONS, d.get("direction")),
+                     _weight(o), d.get("baseline_value") or "Not set",
+                     *[targets.get(y) or "Not set" for y in years]))
+    # Fixed columns wide enough for "Baseline" and "2026/27" in bold 8 pt; the two text columns share the rest.
+    text_width = max(100 - (6 + 7 + 9 + 8 + 9.5 + 7.5 * len(years)), 20)
+    return Grid(header=("Rank", "Outcome", "Indicator", "Unit", "Direction", "Weight", "Baseline",
+                        *[f"Target {y}" for y in years]),
+                rows=rows,
+                widths=(6, text_width / 2, text_width / 2, 7, 9, 8, 9.5, *[7.5] * len(years)),
+                numeric=frozenset({0, 5, 6, *range(7, 7 + len(years))}))
+
+
+def _payment_terms(snapshot: Mapping[str, Any]) -> Pairs:
+    pay = snapshot["payment"]
+    return [("Annual contract value", L.money(int(pay["contract_value_pence"]))),
+            ("Payment mechanism", L.label(L.MECHANISMS, pay.get("mechanism"))),
+            ("Money at stake over the contract", L.money(int(pay.get("total_at_stake_pence", 0))))]
+
+
+def _payment_years(snapshot: Mapping[str, Any]) -> Grid:
+    rows = [(y["label"], L.percent_bp(int(y["outcome_share_bp"])),
+             "Yes: reported only, no money" if y.get("shadow") else "No",
+             L.money(int(y["at_stake_pence"]))) for y in snapshot["payment"]["years"]]
+    return Grid(header=("Contract year", "Share of contract value linked to outcomes", "Shadow year",
+                        "Money at stake"), rows=rows, widths=(18, 32, 26, 24), numeric=frozenset({1, 3}))
+
+
+def _payment_outcomes(snapshot: Mapping[str, Any]) -> Grid:
+    years = [y["label"] for y in snapshot["payment"]["years"]]
+    rows = []
+    for o in snapshot["outcomes"]:
+        money = L.money_by_year(o)
+        rows.append((str(o["rank"]), o["statement"], _weight(o), *[L.money(money.get(y, 0)) for y in years]))
+    totals = {y["label"]: int(y["at_stake_pence"]) for y in snapshot["payment"]["years"]}
+    rows.append(("", "All outcomes", L.percent_bp(sum(int(o["payment_weight_bp"]) for o in snapshot["outcomes"])),
+                 *[L.money(totals[y]) for y in years]))
+    year_width = max(12, 45 // max(len(years), 1))
+    return Grid(header=("Rank", "Outcome", "Weight", *years), rows=rows,
+                widths=(7, max(100 - 7 - 11 - year_width * len(years), 20), 11, *[year_width] * len(years)),
+                numeric=frozenset({0, 2, *range(3, 3 + len(years))}))
+
+
+def _vote_grid(snapshot: Mapping[str, Any], outcome: Mapping[str, Any]) -> Grid:
+    size = L.min_group_size(snapshot, (outcome.get("source_round") or {}).get("id"))
+    rows: list[tuple[str, ...]] = []
+    for key, g in outcome.get("votes", {}).get("groups", {}).items():
+        name = g.get("name") or key
+        if g.get("suppressed"):
+            rows.append((name, L.suppressed_text(size)))  # short row: the last cell spans the rest
+        else:
+            rows.append((name, L.number(g.get("n")), L.number(g.get("score")), L.number(g.get("rank")),
+                         L.percent_value(g.get("pct_7_9")), L.percent_value(g.get("pct_1_3"))))
+    return Grid(header=("Stakeholder group", "People (n)", "Score (0-1)", "Group rank", "Rated 7-9 (critical)",
+                        "Rated 1-3 (not important)"),
+                rows=rows, widths=(24, 13, 14, 13, 18, 18), numeric=frozenset({1, 2, 3, 4, 5}))
+
+
+def _outcome(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) -> OutcomeSection:
+    d = o["definition"]
+    identity: Pairs = [("Outcome (as voted)", o["statement"]), ("Description", L.text(o.get("description"))),
+                       ("Domain", (o.get("domain") or {}).get("name") or L.NOT_STATED)]
+    groups = _fields.rows(d, years)
+    groups[0] = (groups[0][0], identity + groups[0][1])
+    shadow = {y["label"]: bool(y.get("shadow")) for y in snapshot["payment"]["years"]}
+    money = L.money_by_year(o)
+    money_rows = [(y, L.money(pence), "Shadow year: reported only, no money" if shadow.get(y) else "")
+                  for y, pence in money.items()]
+    gap = None
+    if o.get("measurability_gap"):
+        gap = ("Measurability gap: no routine data source; reported only, weight "
+               f"{L.percent_bp(int(o['payment_weight_bp']))}.")
+    rnd = o.get("source_round")
+    where = f"{rnd['title']}, {rnd['session']}" if rnd else "No voting round recorded"
+    decision = o.get("decision")
+    if decision:
+        verb = "Added to the framework" if decision.get("action") == "added" else L.sentence(decision["action"])
+        decision_text = (f"{verb} against the computed result ({L.computed_result(o.get('computed'))}). "
+                         f"Reason: {decision.get('reason') or L.NOT_STATED}")
+    else:
+        decision_text = f"No departure: included as computed ({L.computed_result(o.get('computed'))})."
+    return OutcomeSection(
+        heading=f"{o['rank']}. {o['statement']}",
+        gap=gap,
+        gap_plan=d.get("gap_plan") or "",
+        definition=groups,
+        money_intro=(f"Payment weight {L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked "
+                     f"sum. Achievement: {L.label(L.ACHIEVEMENT, d.get('achievement')).lower()}."),
+        money=Grid(header=("Contract year", "Money at stake", "Note"), rows=money_rows, widths=(25, 30, 45),
+                   numeric=frozenset({1})),
+        votes_intro=f"{where}. Computed result: {L.computed_result(o.get('computed'))}.",
+        votes=_vote_grid(snapshot, o),
+        decision=decision_text,
+        sources=_sources(o["provenance"].get("sources", [])),
+        history=_history(o["provenance"].get("history", [])),
+    )
+
+
+def _sources(sources: Sequence[Mapping[str, Any]]) -> Grid:
+    rows = [(L.label(L.SOURCE_KINDS, s.get("kind")) + (" (merged in)" if s.get("via_merge") else ""),
+             s.get("group") or "None", s.get("statement") or L.NOT_STATED, s.get("session") or "None")
+            for s in sources]
+    return Grid(header=("Source", "Stakeholder group", "Words first proposed", "Session"), rows=rows,
+                widths=(22, 18, 36, 24))
+
+
+def _history(history: Sequence[Mapping[str, Any]]) -> Grid | None:
+    if not history:
+        return None
+    rows = [(L.when(h.get("at")), L.label(L.HISTORY_ACTIONS, h.get("action")), L.text(h.get("from")),
+             L.text(h.get("to")), L.text(h.get("reason"))) for h in history]
+    return Grid(header=("When", "Change", "From", "To", "Reason"), rows=rows, widths=(16, 12, 24, 24, 24))
+
+
+def _excluded_intro(snapshot: Mapping[str, Any]) -> str:
+    if not snapshot.get("excluded"):
+        return "No outcome that reached consensus was left out."
+    return "These outcomes reached consensus in the vote but were left out of the framework, for the reason given."
+
+
+def _excluded(snapshot: Mapping[str, Any]) -> Grid | None:
+    rows = [(e["statement"], L.computed_result(e.get("computed")), L.text(e.get("reason")))
+            for e in snapshot.get("excluded", [])]
+    return Grid(header=("Outcome", "Computed result", "Reason for leaving it out"), rows=rows,
+                widths=(35, 25, 40)) if rows else None

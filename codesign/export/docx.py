@@ -1,0 +1,343 @@
+"""Appendix A as a Word document (python-docx), to drop into an NHS Standard Contract schedule.
+
+Real heading styles (so the navigation pane works), A4 with 2 cm margins, Arial (LibreOffice
+substitutes the metric-compatible Liberation Sans), table header rows that repeat on every
+page, and "Appendix A · version N · SHA-256 <hash>" plus "Page X of Y" in the footer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO
+
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from codesign.export import _labels as L
+from codesign.export._content import NOTES, Appendix, OutcomeSection, build
+from codesign.export._model import Grid, Pairs
+
+FONT = "Arial"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+TEXT_WIDTH_TWIPS = 9638  # 17 cm: A4 less 2 cm margins
+HEADER_FILL = "D9E1EA"
+GROUP_FILL = "EEF2F6"
+GAP_FILL = "FFF4CC"
+KEEP_TOGETHER_ROWS = 12
+TABLE_TEXT_ID = "TableText"
+STYLE_SIZES = {"Normal": 11, "Title": 20, "Subtitle": 13, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11.5}
+
+
+def write_docx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> None:
+    """Write Appendix A for `snapshot` (whose hash is `sha256`) to `stream` as a .docx file."""
+    L.check_sha256(snapshot, sha256)
+    appendix = build(snapshot, sha256)
+    doc = Document()
+    _set_up(doc, appendix, snapshot)
+    _heading(doc, L.printable(appendix.title), level=0)
+    doc.add_paragraph(L.printable(appendix.subtitle), style="Subtitle")
+
+    _heading(doc, "About this appendix", level=1)
+    for text in appendix.about:
+        doc.add_paragraph(L.printable(text))
+    _heading(doc, "Summary of outcomes", level=1)
+    _grid(doc, appendix.summary, size=8)
+    _note(doc, NOTES["summary"])
+
+    _payment(doc, appendix)
+    heading = _heading(doc, "Outcomes", level=1)
+    heading.paragraph_format.page_break_before = True
+    for i, outcome in enumerate(appendix.outcomes):
+        _outcome(doc, outcome, new_page=i > 0)
+
+    _heading(doc, "Outcomes left out", level=1)
+    _para(doc, appendix.excluded_intro, keep=True)
+    if appendix.excluded:
+        _grid(doc, appendix.excluded)
+    _annex(doc, appendix)
+    doc.save(stream)
+
+
+def _heading(doc: Any, text: str, level: int) -> Any:
+    """doc.add_heading without its search of every style by name (slow when repeated)."""
+    para = doc.add_paragraph(text)
+    para._p.style = "Title" if level == 0 else f"Heading{level}"
+    return para
+
+
+def _set_up(doc: Any, appendix: Appendix, snapshot: Mapping[str, Any]) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.2)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(0.9)
+    for name, size in STYLE_SIZES.items():
+        style = doc.styles[name]
+        _font(style.element, FONT)
+        style.font.size = Pt(size)
+        if name == "Subtitle":
+            style.font.italic = False
+        if name != "Normal":
+            style.font.color.rgb = RGBColor(0, 0x30, 0x87) if name.startswith("Heading") or name == "Title" \
+                else RGBColor(0x42, 0x54, 0x63)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "en-GB")
+    doc.styles["Normal"].element.get_or_add_rPr().append(lang)
+    doc.styles["Normal"].paragraph_format.space_after = Pt(6)
+    table_text = doc.styles.add_style("Table text", 1)
+    table_text.style_id = TABLE_TEXT_ID
+    table_text.base_style = doc.styles["Normal"]
+    table_text.font.size = Pt(9)
+    table_text.paragraph_format.space_after = Pt(0)
+    table_text.paragraph_format.space_before = Pt(0)
+
+    fw = snapshot["framework"]
+    props = doc.core_properties
+    props.title = L.printable(appendix.document_title)
+    props.subject = L.printable(fw["population_group"]["name"])
+    props.author = L.printable(appendix.author)
+    props.comments = L.printable(appendix.footer)
+    props.language = "en-GB"
+    props.revision = int(fw["version"])
+
+    footer = section.footer
+    first = footer.paragraphs[0]
+    first.text = appendix.footer
+    second = footer.add_paragraph()
+    second.add_run("Page ")
+    _field(second, "PAGE")
+    second.add_run(" of ")
+    _field(second, "NUMPAGES")
+    for para in footer.paragraphs:
+        para.paragraph_format.space_after = Pt(0)
+        for run in para.runs:
+            run.font.size = Pt(8)
+            run.font.name = FONT
+
+
+def _font(element: Any, name: str) -> None:
+    """Set a style's font, removing theme fonts (which would otherwise win over the name)."""
+    fonts = element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), name)
+
+
+def _field(paragraph: Any, code: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that the reader's word processor fills in."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), ("instr", code), ("separate", None), ("text", "1"), ("end", None)):
+        if kind == "instr":
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {text} "
+        elif kind == "text":
+            el = OxmlElement("w:t")
+            el.text = text
+        else:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+
+
+def _para(doc: Any, text: str, after_table: bool = False, keep: bool = False) -> Any:
+    """A body paragraph; `keep` holds it on the page of the table that follows it."""
+    para = doc.add_paragraph(L.printable(text))
+    if after_table:
+        para.paragraph_format.space_before = Pt(6)
+    if keep:
+        para.paragraph_format.keep_with_next = True
+    return para
+
+
+def _note(doc: Any, text: str) -> None:
+    para = doc.add_paragraph()
+    para.paragraph_format.space_before = Pt(3)
+    run = para.add_run(L.printable(text))
+    run.italic = True
+    run.font.size = Pt(9)
+
+
+def _w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+def _el(parent: Any, tag: str, **attrs: str) -> Any:
+    """Append a w:<tag> child (lxml's makeelement, as python-docx elements are lxml elements)."""
+    el = parent.makeelement(_w(tag), {_w(key): val for key, val in attrs.items()})
+    parent.append(el)
+    return el
+
+
+# Tables are written as WordprocessingML directly: python-docx's cell API re-searches the XML on
+# every call and takes seconds for a 40-outcome appendix; this takes a few hundred milliseconds.
+def _table(doc: Any, widths: Sequence[float]) -> tuple[Any, list[int]]:
+    twips = [round(TEXT_WIDTH_TWIPS * w / sum(widths)) for w in widths]
+    body = doc.element.body
+    tbl = body.makeelement(_w("tbl"), {})
+    pr = _el(tbl, "tblPr")
+    _el(pr, "tblStyle", val="TableGrid")
+    _el(pr, "tblW", w=str(sum(twips)), type="dxa")
+    _el(pr, "tblLayout", type="fixed")
+    margins = _el(pr, "tblCellMar")
+    for side in ("left", "right"):  # about 1.2 mm, narrower than Word's 1.9 mm, so 8 pt figures fit
+        _el(margins, side, w="70", type="dxa")
+    _el(pr, "tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0", lastColumn="0",
+        noHBand="0", noVBand="1")
+    grid = _el(tbl, "tblGrid")
+    for width in twips:
+        _el(grid, "gridCol", w=str(width))
+    body.sectPr.addprevious(tbl)
+    return tbl, twips
+
+
+def _row(tbl: Any, header: bool = False) -> Any:
+    tr = _el(tbl, "tr")
+    pr = _el(tr, "trPr")
+    _el(pr, "cantSplit")
+    if header:  # repeat this row at the top of every page the table runs onto
+        _el(pr, "tblHeader", val="true")
+    return tr
+
+
+def _cell(tr: Any, text: str, width: int, *, span: int = 1, bold: bool = False, size: float = 9,
+          right: bool = False, fill: str | None = None, keep: bool = False) -> None:
+    tc = _el(tr, "tc")
+    pr = _el(tc, "tcPr")
+    _el(pr, "tcW", w=str(width), type="dxa")
+    if span > 1:
+        _el(pr, "gridSpan", val=str(span))
+    if fill:
+        _el(pr, "shd", val="clear", color="auto", fill=fill)
+    p = _el(tc, "p")
+    ppr = _el(p, "pPr")
+    _el(ppr, "pStyle", val=TABLE_TEXT_ID)
+    if keep:
+        _el(ppr, "keepNext")
+    if right:
+        _el(ppr, "jc", val="right")
+    run = _el(p, "r")
+    if bold or size != 9:
+        rpr = _el(run, "rPr")
+        if bold:
+            _el(rpr, "b")
+        if size != 9:
+            _el(rpr, "sz", val=str(round(size * 2)))
+    for i, line in enumerate(L.printable(text).replace("\t", " ").split("\n")):
+        if i:
+            _el(run, "br")
+        t = _el(run, "t")
+        t.text = line
+        t.set(XML_SPACE, "preserve")
+
+
+def _grid(doc: Any, grid: Grid, size: float = 9) -> None:
+    tbl, twips = _table(doc, grid.widths)
+    keep = len(grid.rows) <= KEEP_TOGETHER_ROWS  # a short table is not split over two pages
+    tr = _row(tbl, header=True)
+    for c, (text, width) in enumerate(zip(grid.header, twips, strict=True)):
+        _cell(tr, text, width, bold=True, size=size, right=c in grid.numeric, fill=HEADER_FILL, keep=keep)
+    for r, values in enumerate(grid.rows, start=1):
+        tr = _row(tbl)
+        span = grid.span(values)
+        for c, text in enumerate(values):
+            last = c == len(values) - 1
+            _cell(tr, text, sum(twips[c:]) if last else twips[c], span=span if last else 1, size=size,
+                  right=c in grid.numeric and span == 1, keep=keep and r < len(grid.rows))
+
+
+def _pairs(doc: Any, pairs: Pairs, groups: list[tuple[str, Pairs]] | None = None,
+           labels: tuple[str, str] = ("Item", "Detail")) -> None:
+    """A two-column label/value table; with `groups`, each group gets a shaded heading row."""
+    tbl, twips = _table(doc, (35, 65))
+    tr = _row(tbl, header=True)
+    for text, width in zip(labels, twips, strict=True):
+        _cell(tr, text, width, bold=True, fill=HEADER_FILL)
+    for title, items in groups if groups is not None else [("", pairs)]:
+        if title:  # kept with the next row: never leave a group title at a page foot
+            _cell(_row(tbl), title, sum(twips), span=2, bold=True, size=9.5, fill=GROUP_FILL, keep=True)
+        for label, value in items:
+            tr = _row(tbl)
+            _cell(tr, label, twips[0], bold=True)
+            _cell(tr, value, twips[1])
+
+
+def _payment(doc: Any, appendix: Appendix) -> None:
+    _heading(doc, "Payment terms", level=1)
+    _pairs(doc, appendix.payment_terms)
+    _heading(doc, "Money at stake by contract year", level=2)
+    _grid(doc, appendix.payment_years)
+    _note(doc, f"Rounding: {appendix.rounding}")
+    _heading(doc, "Money at stake by outcome", level=2)
+    _grid(doc, appendix.payment_outcomes)
+
+
+def _gap(doc: Any, outcome: OutcomeSection) -> None:
+    para = doc.add_paragraph()
+    para.add_run(L.printable(outcome.gap or "")).bold = True
+    if outcome.gap_plan:
+        para.add_run(" Plan: " + L.printable(outcome.gap_plan))
+    p_pr = para._p.get_or_add_pPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), GAP_FILL)
+    borders = OxmlElement("w:pBdr")
+    left = OxmlElement("w:left")
+    for attr, val in (("w:val", "single"), ("w:sz", "24"), ("w:space", "4"), ("w:color", "FFB81C")):
+        left.set(qn(attr), val)
+    borders.append(left)
+    p_pr.append(borders)
+    p_pr.append(shd)
+
+
+def _outcome(doc: Any, outcome: OutcomeSection, new_page: bool) -> None:
+    heading = _heading(doc, L.printable(outcome.heading), level=2)
+    heading.paragraph_format.page_break_before = new_page
+    if outcome.gap:
+        _gap(doc, outcome)
+    _heading(doc, "Measurement definition", level=3)
+    _pairs(doc, [], groups=outcome.definition, labels=("Field", "Definition"))
+    _heading(doc, "Money", level=3)
+    _para(doc, outcome.money_intro, keep=True)
+    _grid(doc, outcome.money)
+    _heading(doc, "How each group voted", level=3)
+    _para(doc, outcome.votes_intro, keep=True)
+    _grid(doc, outcome.votes)
+    _heading(doc, "Decision", level=3)
+    _para(doc, outcome.decision)
+    _heading(doc, "Where this outcome came from", level=3)
+    _grid(doc, outcome.sources)
+    if outcome.history:
+        _para(doc, NOTES["history"], after_table=True, keep=True)
+        _grid(doc, outcome.history)
+    else:
+        _para(doc, NOTES["no_history"], after_table=True)
+
+
+def _annex(doc: Any, appendix: Appendix) -> None:
+    annex = appendix.annex
+    heading = _heading(doc, "Methods annex", level=1)
+    heading.paragraph_format.page_break_before = True
+    _heading(doc, "Who took part", level=2)
+    _grid(doc, annex.participants)
+    _note(doc, NOTES["participants"])
+    _heading(doc, "Consensus rule, declared before voting", level=2)
+    doc.add_paragraph(L.printable(annex.consensus_text))
+    for rnd in annex.rounds:
+        _heading(doc, L.printable(rnd.heading), level=3)
+        _pairs(doc, rnd.fields)
+    _heading(doc, "Agreement", level=2)
+    _para(doc, annex.agreement_note, keep=True)
+    _grid(doc, annex.agreement)
+    _heading(doc, "Tie-break rule", level=2)
+    doc.add_paragraph(L.printable(annex.tie_break))
+    _heading(doc, "Departures from the computed result", level=2)
+    if annex.departures:
+        _grid(doc, annex.departures)
+    else:
+        doc.add_paragraph(NOTES["no_departures"])

@@ -1,0 +1,117 @@
+"""The demo's outcomes framework: a shortlist of about eight outcomes from the demo's last rating
+round, complete measurement definitions (one measurability gap), payment terms, a frozen and
+approved version 1, and a draft version 2 with one change. Uses the real services throughout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from codesign import queries
+from codesign.library import suggest_indicators
+from codesign.models import FrameworkVersion, Round, RoundStatus, User, WorkshopSession
+from codesign.services import framework_versions, shortlist
+
+SHORTLIST_SIZE = 8
+GAP_PLAN = ("An annual local survey of people with diabetes, run by the lead provider from the first contract year; "
+            "reported in shadow form until two years of results allow a fair baseline and target.")
+LOCAL = {
+    "population": "Adults (18 and over) with type 1 or type 2 diabetes registered with a GP practice in Haringey "
+                  "or Islington",
+    "baseline_period": "2025/26", "baseline_source": "Local extract for 2025/26, validated by the CSU",
+    "achievement": "linear",
+    "consequence_of_breach": "A remedial action plan within 30 days; the withheld sum for that outcome is not "
+                             "earned back for the year.",
+    "accountable_providers": "Lead provider: North Central London Diabetes Partnership, with its sub-contractors",
+    "evidence": "Quarterly indicator report with numerator, denominator and breakdowns, signed off by the lead "
+                "provider's medical director",
+    "review_date": "2028-09-30",
+}
+
+
+def _figures(unit: str, direction: str, step: int) -> dict[str, str]:
+    """Plausible local baselines and targets that respect the direction (demo figures, not real data)."""
+    if direction == "lower":
+        base = 4.2 + step * 0.3 if unit.startswith("rate") else 18.0 + step
+        targets = [base, base * 0.93, base * 0.87]
+        green, amber = targets[1], base
+    else:
+        base = 58.0 + step * 3 if unit == "percent" else 60.0 + step
+        targets = [base, base + 4, base + 8]
+        green, amber = targets[1], base
+    text = [f"{v:.1f}" for v in targets]
+    return {"baseline_value": f"{base:.1f}", "rag_green": f"{green:.1f}", "rag_amber": f"{amber:.1f}",
+            "target-0": text[0], "target-1": text[1], "target-2": text[2]}
+
+
+def _last_rating_round(db: Session, session_id: int) -> Round | None:
+    rounds = db.exec(select(Round).where(Round.session_id == session_id, Round.status == RoundStatus.closed,
+                                         Round.method == "rating").order_by(col(Round.number).desc())).all()
+    return rounds[0] if rounds else None
+
+
+def _definition(indicator: dict[str, Any] | None, step: int) -> dict[str, object]:
+    if indicator is None or not indicator.get("routine_data", True):
+        name = indicator["name"] if indicator else "Local survey measure (to be agreed)"
+        return {**LOCAL, "indicator_name": name, "indicator_type": (indicator or {}).get("type", "PROM"),
+                "instrument": (indicator or {}).get("instrument", ""), "no_routine_data": "yes", "gap_plan": GAP_PLAN,
+                "unit": (indicator or {}).get("unit", "mean_score"), "direction": "higher"}
+    form: dict[str, object] = {**LOCAL}
+    for key in ("numerator", "denominator", "unit", "direction", "case_mix_adjustment", "instrument",
+                "instrument_licence_note", "time_points", "data_source", "data_owner", "collection_frequency",
+                "reporting_frequency", "small_number_rule", "comparator"):
+        if indicator.get(key):
+            form[key] = str(indicator[key])
+    form.update(indicator_name=indicator["name"], indicator_type=indicator["type"], indicator_key=indicator["key"],
+                reporting_lag_months=str(indicator.get("reporting_lag_months", 3)),
+                breakdowns=list(indicator.get("breakdowns", [])))
+    form.update(_figures(str(indicator.get("unit", "percent")), str(indicator.get("direction", "higher")), step))
+    return form
+
+
+def seed_demo_framework(db: Session, commissioner: User, approver: User, session: WorkshopSession) -> None:
+    if db.exec(select(FrameworkVersion).where(
+            FrameworkVersion.population_group_id == session.population_group_id)).first() is not None:
+        return
+    source = _last_rating_round(db, session.id or 0)
+    if source is None or source.id is None:
+        return
+    version = framework_versions.start_draft(db, commissioner, session.population_group_id)
+    assert version.id is not None
+    shortlist.build_from_round(db, commissioner, version.id, source.id)
+    view = queries.get_version_view(db, version.id)
+    for candidate in sorted(view.excluded, key=lambda i: i.item.computed_rank or 999):
+        if len(view.items) >= SHORTLIST_SIZE:
+            break
+        if candidate.item.computed_consensus == "out":
+            continue
+        shortlist.set_included(db, commissioner, version.id, candidate.item.id or 0, True,
+                               "Rated critical by patients and carers though clinicians disagreed; the commissioning "
+                               "board agreed to include it so the contract reflects what matters to people.")
+        view = queries.get_version_view(db, version.id)
+    for step, item in enumerate(view.items):
+        suggestions = suggest_indicators(item.outcome.statement, item.outcome.library_key, view.group.template_slug)
+        routine = [s for s in suggestions if s.get("routine_data", True)]
+        indicator = routine[0] if routine else (suggestions[0] if suggestions else None)
+        shortlist.save_definition(db, commissioner, version.id, item.item.id or 0, _definition(indicator, step % 4))
+    framework_versions.save_terms(db, commissioner, version.id, {
+        "title": "Appendix A: Outcomes framework, adults with diabetes", "contract_value": "12,000,000",
+        "mechanism": "withhold",
+        **{f"year-{i}-{k}": str(v) if k != "shadow" else ("yes" if v else "")
+           for i, y in enumerate(queries.version_years(version)) for k, v in
+           (("label", y["label"]), ("share", int(y["share_bp"]) / 100), ("shadow", y["shadow"]))}})
+    shortlist.suggest_weights(db, commissioner, version.id)
+    frozen = framework_versions.freeze(db, commissioner, version.id)
+    framework_versions.approve(db, approver, frozen.id or 0, "Checked against the board paper of the integrated "
+                               "care board; weights as agreed.")
+    draft = framework_versions.new_draft_from(db, commissioner, frozen.id or 0)
+    assert draft.id is not None
+    items = queries.get_version_view(db, draft.id).items
+    paid = [i for i in items if not i.gap]
+    if len(paid) >= 2:  # version 2's one change: move up to five points of weight between two outcomes
+        first, second = paid[0].item, paid[1].item
+        delta = min(500, second.payment_weight_bp)
+        shortlist.save_weights(db, commissioner, draft.id, {
+            first.id or 0: f"{(first.payment_weight_bp + delta) / 100:g}",
+            second.id or 0: f"{(second.payment_weight_bp - delta) / 100:g}"})

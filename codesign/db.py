@@ -7,6 +7,7 @@ import. SQLite runs in WAL mode with a busy timeout, and write sessions take the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,11 @@ from codesign.config import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 IMMEDIATE = "codesign_immediate"
+# Enough connections for every thread of the server's thread pool (anyio's default is 40), so
+# requests never queue for a connection or churn through new ones.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+_write_locks: dict[int, threading.Lock] = {}
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -33,12 +39,14 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=8,
-            max_overflow=8,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
         _configure_sqlite(engine)
+        _write_locks[id(engine)] = threading.Lock()
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping (a round trip on every checkout); connections are recycled hourly instead.
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=3600)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -69,9 +77,18 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """A session for a use case that writes. Services commit; anything left uncommitted rolls back."""
-    bind = engine.execution_options(**{IMMEDIATE: True}) if engine.dialect.name == "sqlite" else engine
-    with Session(bind, expire_on_commit=False) as session:
+    """A session for a use case that writes. Services commit; anything left uncommitted rolls back.
+
+    On SQLite, writers in one process take turns on a lock first: SQLite's own busy handler
+    sleeps and retries, which is unfair under load (a few writers wait seconds); a lock queues them.
+    Other processes still meet SQLite's busy timeout.
+    """
+    if engine.dialect.name != "sqlite":
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+        return
+    lock = _write_locks.setdefault(id(engine), threading.Lock())
+    with lock, Session(engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False) as session:
         yield session
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,19 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
         merged = conn.execute(text("SELECT count(*) FROM outcome WHERE status = 'merged'")).scalar_one()
         reworded = conn.execute(text("SELECT count(*) FROM outcome_revision WHERE action = 'reworded'")).scalar_one()
         assert (merged, reworded) == (1, 1)
+        # The demo's framework: version 1 frozen (and approved by a second person), version 2 a draft.
+        versions = conn.execute(text("SELECT id, number, status, sha256 FROM framework_version ORDER BY number")).all()
+        assert [(v.number, v.status) for v in versions] == [(1, "frozen"), (2, "draft")]
+        assert conn.execute(text("SELECT count(*) FROM framework_approval")).scalar_one() == 1
+        items = conn.execute(text("SELECT count(*) FROM shortlist_item WHERE included AND version_id = :v"),
+                             {"v": versions[0].id}).scalar_one()
+        assert 6 <= items <= 8
+    out = tmp_path / "appendix.json"
+    exported = run(["export", str(versions[0].id), "--format", "json", "--out", str(out)], url)
+    assert exported.returncode == 0 and versions[0].sha256 in exported.stdout
+    assert json.loads(out.read_text())["sha256"] == versions[0].sha256
+    draft = run(["export", str(versions[1].id), "--format", "docx"], url)
+    assert draft.returncode == 2 and "draft" in draft.stderr
     made = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,
                stdin="a long enough password\n")
     assert made.returncode == 0 and "Created commissioner account" in made.stdout

@@ -22,7 +22,7 @@ RATE_UNITS = ("percent", "rate_per_1000", "rate_per_100000")
 DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
 DATA_SOURCES = ("GP record", "QOF", "HES/SUS", "National Diabetes Audit", "local survey", "provider system",
                 "ONS mortality", "other")
-FREQUENCIES = ("monthly", "quarterly", "six-monthly", "annually")
+FREQUENCIES = ("continuous", "daily", "weekly", "monthly", "quarterly", "six-monthly", "annual")
 BREAKDOWNS = ("age", "sex", "ethnicity", "deprivation", "locality")
 ACHIEVEMENT = {"linear": "Linear between baseline and target (partial achievement)",
                "all_or_nothing": "All or nothing (paid only when the target is met)"}

@@ -168,7 +168,7 @@ def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
         if len(frame):
             table_frame = pd.DataFrame({"table": frame["participant"].str.removeprefix("t:"),
                                         "outcome": frame["outcome"], "position": frame["value"].astype(int)})
-            tables = combine_tables(table_frame, list(outcomes))
+            tables = combine_tables(table_frame, list(outcomes), {k: o.statement for k, o in outcomes.items()})
     elif len(frame):
         present = set(frame["group"])
         counted = {g: w for g, w in weights.items() if g in present}
@@ -177,7 +177,8 @@ def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
         if sum(counted.values()) > 0 or present - set(counted):
             results = tally(frame, found.method,  # type: ignore[arg-type]
                             outcomes=list(outcomes), weights=counted,
-                            combine=found.combine, rule=rule, options=options)  # type: ignore[arg-type]
+                            combine=found.combine, rule=rule, options=options,  # type: ignore[arg-type]
+                            labels={k: o.statement for k, o in outcomes.items()})
     return RoundResults(found, outcomes, names, results, tables, rule, options, weights)
 
 

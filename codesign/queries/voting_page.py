@@ -99,7 +99,10 @@ def _feedback(db: Session, found: Round, participant: Participant) -> dict[int, 
             # In the population group's order (patients first), then any group no longer listed.
             for group_key in [*previous.group_names, *sorted(set(by_group) - set(previous.group_names))]:
                 go = by_group.get(group_key)
-                if go is not None and go.distribution is not None:
+                info = previous.results.groups.get(group_key)
+                # A group below the minimum size is left out: in a group of two, one person's
+                # answer would show the other's.
+                if go is not None and go.distribution is not None and info is not None and not info.small:
                     groups[previous.group_names.get(group_key, group_key)] = go.distribution
         feedback[int(key)] = Feedback(mine.get(int(key)), int(key) in mine, groups)
     return feedback

@@ -16,7 +16,7 @@ from codesign.services import round_import, rounds
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import is_htmx, redirect
-from codesign.web.results_view import results_context
+from codesign.web.results_view import PROJECTOR_PAGE_SIZE, paginate, results_context
 from codesign.web.templating import render
 
 
@@ -161,8 +161,11 @@ async def round_projector(request: Request) -> Response:
     session, _group = await read(request, queries.get_session_and_group, session_id)
     progress = await read(request, queries.round_progress, found)
     results = await read(request, queries.round_results, session_id, round_id) if found.revealed else None
+    page = int(request.query_params["page"]) if request.query_params.get("page", "").isdigit() else 1
+    # The room is a public audience: groups below the minimum size are not shown on the big screen.
+    shown = paginate(results_context(results, public=True), page, PROJECTOR_PAGE_SIZE) if results else {}
     context = {"session": session, "round": found, "progress": progress, "fingerprint": fingerprint,
-               "methods": rounds.METHODS, **(results_context(results, public=False) if results else {})}
+               "methods": rounds.METHODS, **shown}
     return render(request, "rounds/projector.html", context, fragment="rounds/_projector_live.html")
 
 

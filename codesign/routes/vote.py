@@ -13,7 +13,7 @@ from codesign import queries
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import Participant, Round, RoundStatus, WorkshopSession
 from codesign.queries.voting_page import ParticipantRound
-from codesign.services import ballots
+from codesign.services import ballots, rating_answer
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -68,6 +68,8 @@ async def round_home(request: Request) -> Response:
 
 async def question(request: Request) -> Response:
     """Rating: one outcome per screen, 1-9 buttons and 'I cannot score this'."""
+    if request.method == "POST":
+        return await answer(request)
     got = await _context(request)
     if isinstance(got, Response):
         return got
@@ -76,26 +78,45 @@ async def question(request: Request) -> Response:
     n = int(request.path_params["n"])
     if found.method != "rating" or not 1 <= n <= len(view.outcomes):
         raise NotFound("No such question")
-    if found.status == RoundStatus.closed and request.method == "GET":
+    if found.status == RoundStatus.closed:
         return _page(request, "vote/closed.html", view, session)
     outcome = view.outcomes[n - 1]
     assert outcome.id is not None
-    if request.method == "GET":
-        return _page(request, "vote/rating.html", view, session, n=n, outcome=outcome,
-                     feedback=view.feedback.get(outcome.id))
+    return _page(request, "vote/rating.html", view, session, n=n, outcome=outcome,
+                 feedback=view.feedback.get(outcome.id))
+
+
+async def answer(request: Request) -> Response:
+    """POST of one rating: the hot path, one database transaction (services.rating_answer).
+    Only refusals, which are rare, take the slower path that renders a page."""
+    code = str(request.path_params["code"]).upper()
+    round_id, n = int(request.path_params["round_id"]), int(request.path_params["n"])
     form = await request.form()
     try:
-        await write(request, ballots.answer_rating, found.id or 0, participant.id or 0, outcome.id,
-                    first_value(form, "value"), first_value(form, "key"), first_value(form, "reason"))
-    except ValidationFailed as exc:
-        return _page(request, "vote/rating.html", view, session, status_code=422, n=n, outcome=outcome,
-                     feedback=view.feedback.get(outcome.id), errors=exc.errors, values=exc.values)
-    except Conflict as exc:
+        saved = await write(request, rating_answer.record_rating, code, auth.participant_tokens(request), round_id, n,
+                            first_value(form, "value"), first_value(form, "key"), first_value(form, "reason"))
+    except rating_answer.NotJoined:
+        return redirect(request, str(request.url_for("join_code", code=code)))
+    except (ValidationFailed, Conflict) as exc:
+        return await _refused(request, n, exc)
+    # This request's own path, less "/q/<n>", is the round's URL (cheaper than url_for on a hot path).
+    base = request.url.path.rsplit("/q/", 1)[0]
+    if first_value(form, "then") == "done" or saved.next_position is None:
+        return redirect(request, base + "/done")
+    return redirect(request, f"{base}/q/{saved.next_position}")
+
+
+async def _refused(request: Request, n: int, exc: ValidationFailed | Conflict) -> Response:
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    view = await read(request, queries.get_participant_round, found, participant)
+    if isinstance(exc, Conflict) or not 1 <= n <= len(view.outcomes):
         return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
-    later = [i for i, o in enumerate(view.outcomes, 1) if i > n and o.id not in view.answers]
-    if first_value(form, "then") == "done" or not later:
-        return redirect(request, _url(request, "vote_done", session, found))
-    return redirect(request, _url(request, "vote_question", session, found, n=later[0]))
+    outcome = view.outcomes[n - 1]
+    return _page(request, "vote/rating.html", view, session, status_code=422, n=n, outcome=outcome,
+                 feedback=view.feedback.get(outcome.id or 0), errors=exc.errors, values=exc.values)
 
 
 async def done(request: Request) -> Response:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from codesign.models import Outcome, PopulationGroup, Role, StakeholderGroup, User, WorkshopSession
-from codesign.services import accounts, demo_rounds, population, proposals, sessions
+from codesign.services import accounts, demo_framework, demo_rounds, population, proposals, sessions
 
 DEMO_GROUP_NAME = "Adults with diabetes, Haringey and Islington (demo)"
 DEMO_TEMPLATE = "adults-with-diabetes"
@@ -103,4 +103,5 @@ def seed_demo(db: Session) -> DemoInfo:
     # "education" is left waiting, so the console shows a live proposal.
     del education
     demo_rounds.seed_demo_rounds(db, facilitator, session.id, group.id, people)
+    demo_framework.seed_demo_framework(db, users[Role.commissioner], users[Role.admin], session)
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)

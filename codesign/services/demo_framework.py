@@ -81,20 +81,34 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
     assert version.id is not None
     shortlist.build_from_round(db, commissioner, version.id, source.id)
     view = queries.get_version_view(db, version.id)
+    template = view.group.template_slug
+
+    def best(item: Any) -> dict[str, Any] | None:
+        suggestions = suggest_indicators(item.outcome.statement, item.outcome.library_key, template)
+        routine = [s for s in suggestions if s.get("routine_data", True)]
+        return routine[0] if routine else (suggestions[0] if suggestions else None)
+
+    def is_gap(indicator: dict[str, Any] | None) -> bool:
+        return indicator is None or not indicator.get("routine_data", True)
+
+    chosen = {item.item.id: best(item) for item in view.items}
+    gaps = sum(is_gap(i) for i in chosen.values())
     for candidate in sorted(view.excluded, key=lambda i: i.item.computed_rank or 999):
-        if len(view.items) >= SHORTLIST_SIZE:
+        if len(chosen) >= SHORTLIST_SIZE:
             break
-        if candidate.item.computed_consensus == "out":
+        indicator = best(candidate)
+        # The demo shows one measurability gap, listed and unpaid, rather than several.
+        if candidate.item.computed_consensus == "out" or (is_gap(indicator) and gaps >= 1):
             continue
+        gaps += is_gap(indicator)
         shortlist.set_included(db, commissioner, version.id, candidate.item.id or 0, True,
                                "Rated critical by patients and carers though clinicians disagreed; the commissioning "
                                "board agreed to include it so the contract reflects what matters to people.")
-        view = queries.get_version_view(db, version.id)
+        chosen[candidate.item.id] = indicator
+    view = queries.get_version_view(db, version.id)
     for step, item in enumerate(view.items):
-        suggestions = suggest_indicators(item.outcome.statement, item.outcome.library_key, view.group.template_slug)
-        routine = [s for s in suggestions if s.get("routine_data", True)]
-        indicator = routine[0] if routine else (suggestions[0] if suggestions else None)
-        shortlist.save_definition(db, commissioner, version.id, item.item.id or 0, _definition(indicator, step % 4))
+        shortlist.save_definition(db, commissioner, version.id, item.item.id or 0,
+                                  _definition(chosen.get(item.item.id), step % 4))
     framework_versions.save_terms(db, commissioner, version.id, {
         "title": "Appendix A: Outcomes framework, adults with diabetes", "contract_value": "12,000,000",
         "mechanism": "withhold",

@@ -92,6 +92,10 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
     found = get_round(db, session_id, round_id)
     if found.status == RoundStatus.draft:
         raise Conflict("Open the round before importing ballots, so its method and rule are locked first.")
+    if found.status == RoundStatus.closed:
+        # Once closed, a round's results are final: importing now would change what the room saw.
+        raise Conflict("This round has closed, so its results are final. Import ballots while a round is open, "
+                       "or reset the round (with a reason) to run it again.")
     if found.table_based:
         raise Conflict("Table rounds are voted by tables in the room; they cannot be imported.")
     session = db.get(WorkshopSession, session_id)

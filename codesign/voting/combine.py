@@ -24,7 +24,7 @@ Tie-break (the same everywhere, within a group and combined):
 2. rating: higher share of 7-9 answers; ranking: higher share of first places - both taken
    across groups with the group weights, so a large group does not decide ties;
 3. better (lower) Schulze rank, where defined (not for pairwise);
-4. outcome label, alphabetical ignoring case, then exact label.
+4. outcome label (its wording), alphabetical ignoring case, then exact label, then its key.
 Unscored outcomes (score None) come after all scored ones.
 """
 
@@ -94,8 +94,10 @@ def order_key(
     secondary: Fraction | None = None,
     schulze: int | None = None,
     points: Fraction | None = None,
+    key: str = "",
 ) -> tuple[Any, ...]:
-    """Sort key implementing the tie-break in the module docstring (ascending = better)."""
+    """Sort key implementing the tie-break in the module docstring (ascending = better).
+    `label` is the wording; `key` (the outcome's identifier) settles two identical wordings."""
     return (
         points is None,
         -(points or 0),
@@ -106,6 +108,7 @@ def order_key(
         schulze if schulze is not None else 0,
         label.casefold(),
         label,
+        key,
     )
 
 

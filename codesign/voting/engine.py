@@ -60,6 +60,7 @@ def tally(
     combine: Combine = "weighted",
     rule: ConsensusRule = DEFAULT_RULE,
     options: MethodOptions = MethodOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    labels: Mapping[str, str] | None = None,
 ) -> Results:
     """Count one round.
 
@@ -67,7 +68,9 @@ def tally(
     unable; ranking position 1..k; points allocation) or, for pairwise, participant, group,
     left, right, choice ("left", "right" or "none"). ``outcomes``: every outcome on the
     ballot, so that one nobody voted for still appears (default: those in the ballots, sorted).
-    ``weights``: group -> weight (default equal). Invalid ballots raise ValueError.
+    ``weights``: group -> weight (default equal). ``labels``: outcome -> wording, used by the
+    alphabetical tie-break when outcomes are keyed by id (the app); default: the key itself.
+    Invalid ballots raise ValueError.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
@@ -106,7 +109,7 @@ def tally(
                 tallies.append(tally_ranking_group(values, matrix.depth))
             else:
                 tallies.append(tally_points_group(values, matrix.depth))
-    return _assemble(method, combine, rule, options, names, groups, sizes, tallies, weights)
+    return _assemble(method, combine, rule, options, names, groups, sizes, tallies, weights, labels)
 
 
 def _assemble(
@@ -119,8 +122,10 @@ def _assemble(
     sizes: list[int],
     tallies: list[GroupTally],
     weights: Mapping[str, float] | None,
+    labels: Mapping[str, str] | None = None,
 ) -> Results:
     w = normalise_weights(weights, groups)
+    wording = [(labels or {}).get(name, name) for name in names]
     by_group = dict(zip(groups, tallies, strict=True))
     n = len(names)
 
@@ -132,10 +137,11 @@ def _assemble(
         schulze_g = schulze_ranks(t.preferences) if t.preferences is not None else None
         keys = [
             order_key(
-                names[i],
+                wording[i],
                 t.scores[i],
                 secondary_of(t, i),
                 schulze_g[i] if schulze_g is not None else None,
+                key=names[i],
             )
             for i in range(n)
         ]
@@ -156,11 +162,12 @@ def _assemble(
     final_ranks = ranks_from_keys(
         [
             order_key(
-                names[i],
+                wording[i],
                 combined[i],
                 secondary[i],
                 schulze[i] if schulze is not None else None,
                 points[i] if points is not None else None,
+                key=names[i],
             )
             for i in range(n)
         ]

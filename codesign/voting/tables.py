@@ -31,11 +31,13 @@ class TableCombined:
     unranked_by: tuple[str, ...]
 
 
-def combine_tables(table_rankings: pd.DataFrame, outcomes: Sequence[str] | None = None) -> list[TableCombined]:
+def combine_tables(table_rankings: pd.DataFrame, outcomes: Sequence[str] | None = None,
+                   labels: Mapping[str, str] | None = None) -> list[TableCombined]:
     """Combine rankings with columns ``table``, ``outcome``, ``position`` (1 = top).
 
     ``outcomes``: the full shortlist, so that an outcome no table ranked still appears (it
-    gets every table's fill-in). Raises ValueError for missing columns, positions that are
+    gets every table's fill-in). ``labels``: outcome -> wording for the alphabetical tie-break
+    (default: the outcome itself). Raises ValueError for missing columns, positions that are
     not whole numbers >= 1, a position used twice or an outcome ranked twice by one table.
     """
     missing = [c for c in ("table", "outcome", "position") if c not in table_rankings.columns]
@@ -73,21 +75,22 @@ def combine_tables(table_rankings: pd.DataFrame, outcomes: Sequence[str] | None 
             (
                 sum(counted.values()),
                 -sum(1 for table, ranked in positions.items() if ranked.get(name) == 1),
-                name.casefold(),
+                (labels or {}).get(name, name).casefold(),
+                (labels or {}).get(name, name),
                 name,
                 counted,
                 tuple(t for t, ranked in sorted(positions.items()) if name not in ranked),
             )
         )
-    rows.sort(key=lambda row: row[:4])
+    rows.sort(key=lambda row: row[:5])
     return [
         TableCombined(
-            outcome=row[3],
+            outcome=row[4],
             total_rank=row[0],
             rank=place,
-            tables=row[4],
+            tables=row[5],
             first_places=-row[1],
-            unranked_by=row[5],
+            unranked_by=row[6],
         )
         for place, row in enumerate(rows, start=1)
     ]

@@ -98,6 +98,12 @@ def participant_token(request: Request, session_id: int) -> str | None:
     return token if isinstance(token, str) else None
 
 
+def participant_tokens(request: Request) -> list[str]:
+    """Every participant token this device holds (one per session it joined)."""
+    entries = request.session.get(PARTICIPANTS_KEY) or {}
+    return [t for t in entries.values() if isinstance(t, str)] if isinstance(entries, dict) else []
+
+
 async def load_participant(request: Request, session: WorkshopSession) -> Participant | None:
     assert session.id is not None
     token = participant_token(request, session.id)

@@ -124,3 +124,16 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
 
 def _p(value: float) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+PROJECTOR_PAGE_SIZE = 15  # fits a 1920x1080 screen without scrolling
+
+
+def paginate(context: dict[str, Any], page: int, size: int) -> dict[str, Any]:
+    """Split the ranked rows into screens of `size`; `page` is clamped to those that exist."""
+    rows = context.get("rows") or context.get("table_rows") or []
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(page, 1), pages)
+    key = "rows" if context.get("rows") else "table_rows"
+    return {**context, key: rows[(page - 1) * size: page * size], "page": page, "pages": pages, "first_rank":
+            (page - 1) * size + 1}

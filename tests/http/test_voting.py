@@ -441,7 +441,7 @@ def test_pairwise_answers_several_pairs(client: TestClient, other_client: TestCl
 def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-untyped-def]
         client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop) -> None:
     ids = accepted_ids(session, workshop, 2)
-    first = open_round(session, facilitator, workshop, ids)
+    first = open_round(session, facilitator, workshop, ids, min_group_size="2")  # small groups are hidden
     join(other_client, workshop.join_code, "patient", "Amara")
     amara = session.exec(select(Participant).where(Participant.first_name == "Amara")).one()
     others = [sessions.join_session(session, workshop.id, g) for g in ("patient", "carer", "carer", "carer")]

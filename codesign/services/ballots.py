@@ -115,15 +115,8 @@ def _retrying(fn: Any) -> Any:
     return wrapper
 
 
-@_retrying
-def answer_rating(db: Session, round_id: int, participant_id: int, outcome_id: int, value: str,
-                  client_key: str, reason: str = "") -> Saved:
-    """Save one rating, 1-9 or "unable" (to score)."""
-    found, participant, previous = _context(db, round_id, participant_id, client_key, ("rating",))
-    if previous is not None:
-        return previous
-    if outcome_id not in _outcomes(db, round_id):
-        raise NotFound("That outcome is not in this round")
+def check_rating(value: str, reason: str) -> tuple[int | None, str]:
+    """A rating 1-9 or "unable" (None), and the optional reason; refuses anything else."""
     errors: dict[str, str] = {}
     score: int | None = None
     if value != UNABLE:
@@ -134,6 +127,19 @@ def answer_rating(db: Session, round_id: int, participant_id: int, outcome_id: i
     check_text(errors, "reason", why, label="your reason", required=False, max_length=1000)
     if errors:
         raise ValidationFailed(errors, {"value": value, "reason": reason})
+    return score, why
+
+
+@_retrying
+def answer_rating(db: Session, round_id: int, participant_id: int, outcome_id: int, value: str,
+                  client_key: str, reason: str = "") -> Saved:
+    """Save one rating, 1-9 or "unable" (to score)."""
+    found, participant, previous = _context(db, round_id, participant_id, client_key, ("rating",))
+    if previous is not None:
+        return previous
+    if outcome_id not in _outcomes(db, round_id):
+        raise NotFound("That outcome is not in this round")
+    score, why = check_rating(value, reason)
     ballot = _ballot(db, found, participant)
     answer = db.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id,
                                                 BallotAnswer.outcome_id == outcome_id)).first()

@@ -22,8 +22,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import RoundStatus, utcnow
-from codesign.services.ballots import CLOSED, KEY, UNABLE
-from codesign.validation import check_text, normalise_paragraphs
+from codesign.services.ballots import CLOSED, KEY, check_rating
 
 # Built once: statement construction would otherwise cost more than running them. Plain SQL
 # that SQLite (3.35+) and PostgreSQL both accept, including the upserts and RETURNING.
@@ -64,19 +63,9 @@ class RatingSaved:
 
 
 def _check(value: str, key: str, reason: str) -> tuple[int | None, str]:
-    errors: dict[str, str] = {}
     if not KEY.match(key):
         raise ValidationFailed({"key": "This page is out of date. Reload it and answer again."})
-    score: int | None = None
-    if value != UNABLE:
-        score = int(value) if value.isdigit() else 0
-        if not 1 <= score <= 9:
-            errors["value"] = "Choose a number from 1 to 9, or “I cannot score this”"
-    why = normalise_paragraphs(reason)
-    check_text(errors, "reason", why, label="your reason", required=False, max_length=1000)
-    if errors:
-        raise ValidationFailed(errors, {"value": value, "reason": reason})
-    return score, why
+    return check_rating(value, reason)
 
 
 def _next_position(conn: Connection, round_id: int, ballot_id: int, current: int) -> int | None:

@@ -102,8 +102,9 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
             continue
         gaps += is_gap(indicator)
         shortlist.set_included(db, commissioner, version.id, candidate.item.id or 0, True,
-                               "Rated critical by patients and carers though clinicians disagreed; the commissioning "
-                               "board agreed to include it so the contract reflects what matters to people.")
+                               f"Ranked {candidate.item.computed_rank} in the final round and rated critical by most "
+                               "people in every group, though short of the 70% consensus threshold; the commissioning "
+                               "board agreed to include it (board minute 2026/31).")
         chosen[candidate.item.id] = indicator
     view = queries.get_version_view(db, version.id)
     for step, item in enumerate(view.items):

@@ -197,7 +197,7 @@ def seed_demo_rounds(db: Session, actor: User, session_id: int, population_group
                  and _critical(second[index, o]) not in (None, _critical(first[index, o]))]
         if moved and len(reasons) < len(REASONS):
             reasons[index, moved[0]] = REASONS[len(reasons)]
-    round_2 = _round(db, actor, session_id, ids, method="rating", title="Round 2: how important, now you have "
+    round_2 = _round(db, actor, session_id, ids, method="rating", title="How important, now you have "
                      "seen everyone's answers?", feedback_round_id=str(round_1.id))
     _rate(db, actor, session_id, round_2, voters, ids, second, reasons, "online-survey-round-2.csv")
     _finish(db, actor, session_id, round_2)

@@ -9,6 +9,33 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (target instanceof Element) initAll({ scope: target });
 });
 
+// A swap that replaces the focused control (Accept on the console, or a poll bringing news) must
+// not drop keyboard focus to the top of the page: focus the same control in the new content if it
+// is still there, otherwise the region's [data-swap-focus] heading, so people carry on from there.
+let swapFocus = null;
+const focusKey = (el) => el.id || el.getAttribute("href")
+  || (el.form ? `${el.form.getAttribute("action")}|${el.textContent.trim()}` : null);
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail && event.detail.target;
+  const active = document.activeElement;
+  swapFocus = target instanceof Element && target.id && active && active !== document.body && target.contains(active)
+    ? { region: target.id, key: focusKey(active) } : null;
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!swapFocus) return;
+  const { region: id, key } = swapFocus;
+  swapFocus = null;
+  const region = document.getElementById(id);
+  if (!region || (document.activeElement && document.activeElement !== document.body)) return;
+  const same = key ? Array.from(region.querySelectorAll("a, button, input, select, textarea, summary"))
+    .find((el) => focusKey(el) === key) : null;
+  const heading = region.querySelector("[data-swap-focus]") || region.querySelector("h2, h1");
+  const next = same || heading;
+  if (!next) return;
+  if (!same && !next.hasAttribute("tabindex")) next.setAttribute("tabindex", "-1");
+  next.focus();
+});
+
 // Destructive actions ask first: <button data-confirm="Withdraw this outcome?">.
 document.addEventListener("submit", (event) => {
   const button = event.submitter || event.target.querySelector("[data-confirm]");
@@ -18,6 +45,32 @@ document.addEventListener("submit", (event) => {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// A wide table scrolls inside its own box on a narrow screen: a box that scrolls can be reached
+// (and scrolled) with the keyboard; one that fits is not an extra tab stop.
+function focusableScrollers() {
+  document.querySelectorAll(".app-table-scroll").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else box.removeAttribute("tabindex");
+  });
+}
+focusableScrollers();
+window.addEventListener("resize", focusableScrollers);
+document.addEventListener("htmx:afterSettle", focusableScrollers);
+
+// Long checkbox lists (the outcomes in a new round) get "Tick all" and "Untick all" buttons.
+document.querySelectorAll("[data-tick-all]").forEach((row) => {
+  const name = row.getAttribute("data-tick-all");
+  const form = row.closest("form");
+  if (!form) return;
+  row.hidden = false;
+  row.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-tick]") : null;
+    if (!button) return;
+    const checked = button.getAttribute("data-tick") === "all";
+    form.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => { box.checked = checked; });
+  });
+});
 
 // Ballots survive poor venue Wi-Fi. A <form data-ballot> is sent with fetch; if the network
 // fails, the participant is told "Not saved yet, trying again" and the same request (same
@@ -32,7 +85,17 @@ function say(form, text, state) {
   status.dataset.state = state;
 }
 
+function newKey() {
+  const bytes = new Uint8Array(16);
+  window.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function sendBallot(form, submitter) {
+  // Each tap is a new submission with its own key (going back and choosing again must count);
+  // the retries below resend this same key, so a repeat is recognised and never counts twice.
+  const keyField = form.querySelector("input[name=key]");
+  if (keyField && window.crypto && window.crypto.getRandomValues) keyField.value = newKey();
   // FormData(form, submitter) is too new for older iPads: add the pressed button by hand.
   const body = new FormData(form);
   if (submitter && submitter.name && !body.has(submitter.name)) body.append(submitter.name, submitter.value);
@@ -42,13 +105,18 @@ async function sendBallot(form, submitter) {
   for (let attempt = 0; ; attempt += 1) {
     let response = null;
     try {
-      response = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
+      // HX-Request: the server answers a saved ballot with 204 and HX-Redirect (where to go next),
+      // so the next page is fetched once, by the navigation below, not twice on a slow network.
+      const token = form.querySelector("input[name=csrf_token]");
+      const headers = { "HX-Request": "true" };
+      if (token) headers["X-CSRF-Token"] = token.value;
+      response = await fetch(form.action, { method: "POST", body, headers, credentials: "same-origin" });
     } catch (error) {
       response = null; // the network failed: retry below
     }
     if (response && response.ok) {
       say(form, "Saved", "saved");
-      window.location.assign(response.url);
+      window.location.assign(response.headers.get("HX-Redirect") || response.url);
       return;
     }
     if (response && response.status < 500) {

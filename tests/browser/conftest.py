@@ -1,7 +1,11 @@
 """Real-browser fixtures: the app served by uvicorn in a thread, Debian's Chromium via Playwright.
 
 Every request to a host other than the app's own is blocked and recorded, so a test can assert
-that pages ask nothing of the outside world (the NHS.UK font host included).
+that pages ask nothing of the outside world (the NHS.UK font host included). Blocked in the browser
+itself: Chromium sends everything but loopback to a proxy that is not there, so nothing leaves the
+machine; each context records any request to another host. No request interception (Playwright's
+routing turns the HTTP cache off and sends every request through the test process), so pages load
+as they do for people, cached CSS and JS included.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +28,8 @@ from codesign.config import Settings
 
 CHROMIUM = os.environ.get("CODESIGN_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-AXE_URL = "/__test__/axe.min.js"
+# A proxy on a port where nothing listens: any request not for loopback fails in the browser.
+NOWHERE = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"}
 SCREENSHOTS = Path(os.environ.get("CODESIGN_TEST_OUTPUT", "test-output")) / "screenshots"
 
 pytestmark = pytest.mark.browser
@@ -71,32 +77,68 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch(p)
         yield browser
         browser.close()
 
 
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        proxy=NOWHERE,
+    )
+
+
+class InThread:
+    """Run `work(browser)` in a thread of its own, with its own Playwright and Chromium (Playwright's
+    sync API belongs to the thread that started it), while the test goes on in the main thread: two
+    pages checked at once use both cores. `result()` joins and returns the value or re-raises."""
+
+    def __init__(self, work: Callable[[Any], Any]) -> None:
+        self.work = work
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as p:
+                browser = launch(p)
+                try:
+                    self.value = self.work(browser)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # handed to the test in result()
+            self.error = exc
+
+    def join(self, timeout: float = 300) -> None:
+        self.thread.join(timeout)
+
+    def result(self, timeout: float = 300) -> Any:
+        self.join(timeout)
+        if self.thread.is_alive():
+            raise TimeoutError("the browser thread did not finish")
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class Guarded:
-    """A browser context whose off-site requests are blocked and listed in `.blocked`."""
+    """A browser context whose off-site requests fail (see NOWHERE) and are listed in `.blocked`."""
 
     def __init__(self, browser: Any, base_url: str, **options: Any) -> None:
         self.context = browser.new_context(base_url=base_url, **options)
         self.blocked: list[str] = []
         self.base_url = base_url
-        self.context.route("**/*", self._route)
+        self.context.on("request", self._watch)
 
-    def _route(self, route: Any) -> None:
-        if route.request.url == self.base_url + AXE_URL:
-            # Served as if from the app, so the page's own Content-Security-Policy stays on.
-            route.fulfill(path=str(AXE), content_type="text/javascript")
-        elif route.request.url.startswith(self.base_url) or route.request.url.startswith("data:"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
+    def _watch(self, request: Any) -> None:
+        if not (request.url.startswith(self.base_url + "/") or request.url.startswith("data:")):
+            self.blocked.append(request.url)
 
     def close(self) -> None:
         self.context.close()
@@ -116,10 +158,31 @@ def guarded(browser: Any, live_server: LiveServer) -> Iterator[Any]:
         g.close()
 
 
+_HOLD_STILL = """() => {
+  if (window.__heldStill) return;
+  window.__heldStill = true;
+  document.addEventListener("htmx:beforeRequest", (event) => event.preventDefault(), true);
+  document.addEventListener("htmx:beforeSwap", (event) => { event.detail.shouldSwap = false; }, true);
+}"""
+
+
+@lru_cache(maxsize=1)
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe-core (all rules, none disabled) on the page; return the violations."""
-    page.add_script_tag(url=AXE_URL)
-    result = page.evaluate("async () => await axe.run(document)")
+    """Run axe-core (all rules, none disabled) on the page; return the violations.
+
+    axe is evaluated through the DevTools protocol, which the page's Content-Security-Policy does
+    not govern, so the policy stays on exactly as served (no bypass, no inline script allowed)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    # Hold the page still while axe reads it: the console and projector poll (htmx) and would
+    # otherwise swap a region out from under a running check. The page is checked as it stands.
+    page.evaluate(_HOLD_STILL)
+    # resultTypes only trims the passes and incomplete lists axe reports; every rule still runs.
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
          "nodes": [n["target"] for n in v["nodes"]][:5]}

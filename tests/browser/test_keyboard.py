@@ -1,0 +1,103 @@
+"""Keyboard only (Tab, Shift+Tab, Enter, Space; no mouse, no taps): a participant joins by code,
+chooses a group, answers every rating question and reaches the thank-you page; a facilitator
+accepts a proposal on the console. At every key press the focused element must show a focus
+indicator (a visible outline or box-shadow: NHS.UK's yellow and black focus state)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from codesign.models import Outcome, OutcomeStatus, User, WorkshopSession
+from codesign.services import proposals, sessions
+from tests.browser.helpers import focused
+from tests.conftest import PASSWORD
+from tests.round_helpers import accepted_ids, open_round
+
+pytestmark = pytest.mark.browser
+KEYBOARD_TABLET = {"viewport": {"width": 1024, "height": 768}}  # a tablet with a keyboard case
+
+
+def tab_to(page: Any, name: str | re.Pattern[str], *, back: bool = False, limit: int = 80) -> dict[str, Any]:
+    """Press Tab (or Shift+Tab) until the focused element's text, id or label matches `name`;
+    every element passed on the way must show where focus is."""
+    trail: list[str] = []
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        info = focused(page)
+        trail.append(f"{info['tag']} {info.get('text', '')!r}")
+        assert info["visible"], f"focus is not visible on {info} (after {trail})"
+        label = " ".join(" ".join(str(info.get(k) or "").split()) for k in ("text", "id", "label"))
+        if (name.search(label) if isinstance(name, re.Pattern) else name in label):
+            return info
+    raise AssertionError(f"never reached {name!r} by keyboard; focus went {trail}")
+
+
+def test_a_participant_votes_with_the_keyboard_alone(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session) -> None:
+    open_round(session, facilitator, workshop, accepted_ids(session, workshop, 3))
+    device = guarded(**KEYBOARD_TABLET)
+    page = device.context.new_page()
+
+    page.goto("/join")  # typed into the address bar
+    tab_to(page, "code")
+    page.keyboard.type(workshop.join_code.lower())
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Which group are you in?").wait_for()
+
+    tab_to(page, "first_name")
+    page.keyboard.type("Ann")
+    tab_to(page, re.compile(r"^Carer\b"))
+    tab_to(page, re.compile(r"^Patient\b"), back=True)  # one back with Shift+Tab
+    page.keyboard.press("Space")
+    page.get_by_role("heading", name="What matters most to you?").wait_for()
+
+    tab_to(page, re.compile("^Vote now"))
+    page.keyboard.press("Enter")
+    for n, (key, value) in enumerate((("Enter", "Critical: 8"), ("Space", "Important but not critical: 5"),
+                                      ("Enter", "Not important: 2")), start=1):
+        page.get_by_text(f"Question {n} of 3").wait_for()
+        tab_to(page, value)
+        page.keyboard.press(key)
+    page.get_by_role("heading", name="Thank you, your answers are saved").wait_for()
+    # "Change my answers" is reachable too, and shows the answer given.
+    tab_to(page, re.compile("^" + re.escape(session.exec(select(Outcome).where(
+        Outcome.id == accepted_ids(session, workshop, 1)[0])).one().statement)))
+    page.keyboard.press("Enter")
+    page.get_by_text("Question 1 of 3").wait_for()
+    assert page.get_by_role("button", name="Critical: 8").get_attribute("aria-pressed") == "true"
+    assert device.blocked == []
+
+
+def test_a_facilitator_accepts_a_proposal_with_the_keyboard(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session) -> None:
+    assert workshop.id is not None
+    person = sessions.join_session(session, workshop.id, "carer")
+    assert person.id is not None
+    idea = proposals.propose_outcome(session, workshop.id, person.id, "Carers get a proper break", "")
+    device = guarded(viewport={"width": 1280, "height": 800})
+    page = device.context.new_page()
+
+    page.goto("/signin")
+    tab_to(page, "email")
+    page.keyboard.type(facilitator.email)
+    tab_to(page, "password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Sign out").wait_for()
+
+    page.goto(f"/sessions/{workshop.id}")
+    page.get_by_role("heading", name="New proposals (1)").wait_for()
+    tab_to(page, "Accept “Carers get a proper break”")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="New proposals (0)").wait_for()
+    assert session.exec(select(Outcome).where(Outcome.id == idea.id)).one().status == OutcomeStatus.accepted
+    # Focus is not dropped to the top of the page by the swap: it lands on the proposals heading,
+    # and the keyboard carries on from there to the outcome just accepted.
+    page.wait_for_function("() => document.activeElement.textContent.trim() === 'New proposals (0)'")
+    tab_to(page, re.compile("Carers get a proper break"))
+    assert device.blocked == []

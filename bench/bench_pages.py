@@ -22,24 +22,22 @@ the hosts asked (must be only the app's own). Target: the voting page with its C
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import uvicorn
 from sqlmodel import col, select
 
 from codesign import db
-from codesign.app import create_app
 from codesign.config import Settings
 from codesign.models import Outcome, OutcomeStatus, User
 from codesign.services import demo, rounds
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.live_server
+from tests.live_server import LiveServer
 
 TARGET_KB = 150.0
 SECRET = "bench-pages-" + "x" * 40
@@ -64,37 +62,6 @@ class Load:
     @property
     def total_kb(self) -> float:
         return sum(h.transferred for h in self.hits) / 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """The app in a thread, as the browser tests run it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def seed(settings: Settings) -> tuple[str, int, int]:
@@ -175,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}", env="test", secret_key=SECRET,
                             secure_cookies=False)
         code, rating, ranking = seed(settings)
-        with Server(settings) as server, sync_playwright() as p:
+        with LiveServer(settings) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium,
                                         args=["--headless", "--no-sandbox", "--disable-background-networking"])
             device = {"viewport": {"width": args.width, "height": args.height}, "has_touch": True,

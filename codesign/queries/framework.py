@@ -98,6 +98,7 @@ class VersionView:
     approvals: list[tuple[FrameworkApproval, User]]
     frozen_by: User | None
     rounds: list[tuple[Round, WorkshopSession]]
+    open_draft: FrameworkVersion | None = None  # the group's draft, if one is being edited
 
     @property
     def weights_total_bp(self) -> int:
@@ -159,6 +160,8 @@ def get_version_view(db: Session, version_id: int) -> VersionView:
         items=[v for v in views if v.item.included], excluded=[v for v in views if not v.item.included],
         approvals=approvals, frozen_by=db.get(User, version.frozen_by_id) if version.frozen_by_id else None,
         rounds=list_closed_rounds(db, group.id or 0),
+        open_draft=db.exec(select(FrameworkVersion).where(
+            FrameworkVersion.population_group_id == group.id, FrameworkVersion.status == VersionStatus.draft)).first(),
     )
 
 

@@ -91,6 +91,14 @@ def test_frozen_version_page_public_link_and_refusals(client: TestClient, other_
     sign_in(other_client, colleague)
     assert post_form(other_client, f"{url}/approve", {"note": "Checked"}, token_from=url).status_code == 303
     assert "Checked" in other_client.get(url).text
+    # A new draft from it; the frozen page then leads to that draft instead of offering a second one.
+    assert "Start a new draft from this version" in client.get(url).text
+    started = post_form(client, f"{url}/new-draft", {}, token_from=url)
+    assert started.status_code == 303
+    draft_url = started.headers["location"].replace("http://testserver", "")
+    page = client.get(url).text
+    assert "Start a new draft from this version" not in page
+    assert f'{draft_url}">Continue' in page and "Continue the draft, version 2" in page
 
 
 def test_public_page_hides_small_groups(other_client: TestClient, session: Session, facilitator, workshop) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from codesign import queries
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import Participant, Round, RoundStatus, WorkshopSession
 from codesign.queries.voting_page import ParticipantRound
-from codesign.services import ballots, rating_answer
+from codesign.services import ballots, rating_answer, sessions
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -181,6 +181,24 @@ async def submit(request: Request) -> Response:
     return redirect(request, _url(request, "vote_done", session, found))
 
 
+async def table(request: Request) -> Response:
+    """A participant who joined without a table number gives one, to vote in a table round."""
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    form = await request.form()
+    try:
+        await write(request, sessions.set_table_number, participant.id or 0, first_value(form, "table_number"))
+    except (ValidationFailed, Conflict) as exc:
+        view = await read(request, queries.get_participant_round, found, participant)
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {"ballot": str(exc)}
+        values = exc.values if isinstance(exc, ValidationFailed) else {}
+        return _page(request, "vote/ranking.html", view, session,
+                     status_code=422 if isinstance(exc, ValidationFailed) else 409, errors=errors, values=values)
+    return redirect(request, _url(request, "vote_round", session, found))
+
+
 async def pair(request: Request) -> Response:
     got = await _context(request)
     if isinstance(got, Response):
@@ -208,5 +226,6 @@ routes = [
     Route(ROUND + "/done", done, name="vote_done"),
     Route(ROUND + "/draft", draft, methods=["POST"], name="vote_draft"),
     Route(ROUND + "/submit", submit, methods=["POST"], name="vote_submit"),
+    Route(ROUND + "/table", table, methods=["POST"], name="vote_table"),
     Route(ROUND + "/pair", pair, methods=["POST"], name="vote_pair"),
 ]

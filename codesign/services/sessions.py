@@ -159,3 +159,25 @@ def join_session(
     db.add(participant)
     db.commit()
     return participant
+
+
+def set_table_number(db: Session, participant_id: int, table_number: str) -> Participant:
+    """A participant who joined without a table number gives one (for a round voted by tables).
+
+    Only once: changing table mid-round would let one device vote for two tables, so a number
+    already given stays (the facilitator can hand the device over as a new participant instead).
+    """
+    participant = db.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound("No such participant")
+    if participant.table_number is not None:
+        raise Conflict(f"You are already at table {participant.table_number}.")
+    errors: dict[str, str] = {}
+    table = check_int(errors, "table_number", table_number, label="your table number", required=True,
+                      minimum=1, maximum=MAX_TABLE_NUMBER)
+    if errors:
+        raise ValidationFailed(errors, {"table_number": table_number})
+    participant.table_number = table
+    db.add(participant)
+    db.commit()
+    return participant

@@ -548,6 +548,31 @@ def test_a_participant_without_a_table_number_is_told_in_a_table_round(  # type:
     assert "This round has closed" not in tapped.text and "table number" in tapped.text
     assert session.exec(select(Ballot)).all() == []
 
+    # They give their table number on the page: a bad one is refused with what was typed kept.
+    token = csrf_from(other_client, url)
+    bad = other_client.post(f"{url}/table", data={"csrf_token": token, "table_number": "<b>four</b>"})
+    assert bad.status_code == 422 and "must be a whole number" in bad.text
+    assert 'value="&lt;b&gt;four&lt;/b&gt;"' in bad.text
+    assert other_client.post(f"{url}/table", data={"csrf_token": token, "table_number": ""}).status_code == 422
+    def table_number() -> int | None:
+        session.rollback()  # a fresh read, not this test session's earlier snapshot
+        return session.exec(select(Participant)).one().table_number
+
+    assert table_number() is None
+    given = other_client.post(f"{url}/table", data={"csrf_token": token, "table_number": " 4 "})
+    assert given.status_code == 303
+    assert table_number() == 4
+    page = other_client.get(url)
+    assert "Your table, table 4, agrees one list together" in page.text and 'name="order"' in page.text
+    # Once given, it cannot be changed from the device (that would let one device vote for two tables).
+    again = other_client.post(f"{url}/table", data={"csrf_token": token, "table_number": "5"})
+    assert again.status_code == 409 and "already at table 4" in again.text
+    assert table_number() == 4
+    # Now the table's list can be made from this device.
+    tapped = other_client.post(f"{url}/draft", data={"csrf_token": token, "order": str(ids[0])})
+    assert tapped.status_code == 303
+    assert session.exec(select(Ballot)).one().voter_key == "t:4"
+
 
 # ---- importing ballots ------------------------------------------------------------------------
 

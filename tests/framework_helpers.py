@@ -52,14 +52,18 @@ COMPLETE = {
 }
 
 
+# The payment terms a ready draft gets (a form as the payment page posts it).
+TERMS = {"title": "Outcomes framework", "contract_value": "12,000,000", "mechanism": "withhold",
+         "commissioner": "Example ICB", "provider": "Example Trust", "contract_reference": "EX-1",
+         "year-0-label": "2026/27", "year-0-share": "0", "year-0-shadow": "yes",
+         "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15"}
+
+
 def ready_draft(db: Session, actor: User, workshop: Any, sizes: dict[str, int] | None = None) -> Any:
     found = closed_rating_round(db, actor, workshop, sizes=sizes)
     version = framework_versions.start_draft(db, actor, workshop.population_group_id)
     shortlist.build_from_round(db, actor, version.id, found.id)
-    framework_versions.save_terms(db, actor, version.id, {
-        "title": "Outcomes framework", "contract_value": "12,000,000", "mechanism": "withhold",
-        "year-0-label": "2026/27", "year-0-share": "0", "year-0-shadow": "yes",
-        "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15"})
+    framework_versions.save_terms(db, actor, version.id, TERMS)
     view = queries.get_version_view(db, version.id)
     for item in view.items:
         shortlist.save_definition(db, actor, version.id, item.item.id, {**COMPLETE, "indicator_name": item.outcome.statement[:50]})

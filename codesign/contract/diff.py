@@ -12,7 +12,7 @@ from codesign.contract.money import format_bp, format_pence
 
 @dataclass(frozen=True)
 class Change:
-    area: str  # "Payment", "Outcomes", or the outcome's wording
+    area: str  # "Contract", "Payment", "Outcomes", or the outcome's wording
     field: str
     before: str
     after: str
@@ -30,6 +30,10 @@ def _text(value: Any) -> str:
 
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     changes: list[Change] = []
+    oc, nc = old.get("framework", {}).get("contract") or {}, new.get("framework", {}).get("contract") or {}
+    for key, label in (("commissioner", "Commissioner"), ("provider", "Provider"), ("reference", "Contract reference")):
+        if (oc.get(key) or "") != (nc.get(key) or ""):
+            changes.append(Change("Contract", label, _text(oc.get(key)), _text(nc.get(key))))
     op, np_ = old.get("payment", {}), new.get("payment", {})
     if op.get("contract_value_pence") != np_.get("contract_value_pence"):
         changes.append(Change("Payment", "Contract value", format_pence(op.get("contract_value_pence") or 0),

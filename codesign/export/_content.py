@@ -50,6 +50,7 @@ class Appendix:
     author: str
     frozen_at: str
     footer: str
+    contract: Pairs  # commissioner, provider, contract reference: those given
     about: list[str]
     summary: Grid
     payment_terms: Pairs
@@ -60,6 +61,9 @@ class Appendix:
     excluded_intro: str
     excluded: Grid | None
     annex: Annex
+
+
+CONTRACT_LABELS = (("commissioner", "Commissioner"), ("provider", "Provider"), ("reference", "Contract reference"))
 
 
 def footer_text(snapshot: Mapping[str, Any], sha256: str) -> str:
@@ -79,6 +83,7 @@ def build(snapshot: Mapping[str, Any], sha256: str) -> Appendix:
         author=(fw.get("frozen_by") or {}).get("name", ""),
         frozen_at=fw.get("frozen_at") or "",
         footer=footer_text(snapshot, sha256),
+        contract=contract_parties(snapshot),
         about=_about(snapshot),
         summary=_summary(snapshot, years),
         payment_terms=_payment_terms(snapshot),
@@ -90,6 +95,13 @@ def build(snapshot: Mapping[str, Any], sha256: str) -> Appendix:
         excluded=_excluded(snapshot),
         annex=build_annex(snapshot),
     )
+
+
+def contract_parties(snapshot: Mapping[str, Any]) -> Pairs:
+    """The contract this appendix belongs to, as far as it was given (versions frozen before the
+    parties were recorded have none)."""
+    given = snapshot["framework"].get("contract") or {}
+    return [(label, given[key]) for key, label in CONTRACT_LABELS if given.get(key)]
 
 
 def _about(snapshot: Mapping[str, Any]) -> list[str]:

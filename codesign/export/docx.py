@@ -39,6 +39,8 @@ def write_docx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
     _set_up(doc, appendix, snapshot)
     _heading(doc, L.printable(appendix.title), level=0)
     doc.add_paragraph(L.printable(appendix.subtitle), style="Subtitle")
+    if appendix.contract:
+        _pairs(doc, appendix.contract, labels=("Contract", "Details"))
 
     _heading(doc, "About this appendix", level=1)
     for text in appendix.about:

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
-from codesign.export._content import TITLE, footer_text
+from codesign.export._content import TITLE, contract_parties, footer_text
 from codesign.export.cells import neutralise
 
 MONEY = '"£"#,##0.00'
@@ -231,6 +231,7 @@ def _about(snapshot: Mapping[str, Any], sha256: str) -> list[list[Any]]:
     who = fw.get("frozen_by") or {}
     return [
         ["Title", fw.get("title") or TITLE],
+        *[[label, value] for label, value in contract_parties(snapshot)],
         ["Population group", fw["population_group"]["name"]],
         ["Description", fw["population_group"].get("description", "")],
         ["Attribution", fw["population_group"].get("attribution", "")],

@@ -25,6 +25,10 @@ class FrameworkVersion(SQLModel, table=True):
     number: int
     status: str = Field(default=VersionStatus.draft, max_length=20)
     title: str = Field(max_length=200)
+    # The contract this framework is an appendix to (optional: often frozen before the tender).
+    commissioner: str = Field(default="", max_length=200)
+    provider: str = Field(default="", max_length=200)
+    contract_reference: str = Field(default="", max_length=100)
     # Payment terms: pence, basis points (10000 = 100%).
     contract_value_pence: int | None = None
     mechanism: str = Field(default="withhold", max_length=20)

@@ -170,6 +170,8 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
         "schema": SCHEMA,
         "framework": {
             "version": version.number, "title": version.title,
+            "contract": {"commissioner": version.commissioner, "provider": version.provider,
+                         "reference": version.contract_reference},
             "population_group": {"name": view.group.name, "description": view.group.description,
                                  "attribution": view.group.attribution},
             "previous_version": _previous_number(db, version),

@@ -112,7 +112,8 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
                                   _definition(chosen.get(item.item.id), step % 4))
     framework_versions.save_terms(db, commissioner, version.id, {
         "title": "Appendix A: Outcomes framework, adults with diabetes", "contract_value": "12,000,000",
-        "mechanism": "withhold",
+        "mechanism": "withhold", "commissioner": "NHS Demo Integrated Care Board (example)",
+        "provider": "Demo Community Diabetes Partnership (example)", "contract_reference": "DEMO-ICB-2027-014",
         **{f"year-{i}-{k}": str(v) if k != "shadow" else ("yes" if v else "")
            for i, y in enumerate(queries.version_years(version)) for k, v in
            (("label", y["label"]), ("share", int(y["share_bp"]) / 100), ("shadow", y["shadow"]))}})

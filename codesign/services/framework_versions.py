@@ -32,6 +32,9 @@ from codesign.validation import check_text, normalise_text
 
 MECHANISMS = {"withhold": "Withhold: a share of the contract value is withheld and earned back",
               "bonus": "Bonus: paid on top of the contract value"}
+# The parties to the contract: field -> (label in messages, most characters).
+PARTIES = {"commissioner": ("the commissioner", 200), "provider": ("the provider", 200),
+           "contract_reference": ("the contract reference", 100)}
 MAX_YEARS = 10
 
 
@@ -102,8 +105,9 @@ def new_draft_from(db: Session, actor: User, version_id: int) -> FrameworkVersio
         raise Conflict(f"Version {open_draft.number} is already a draft. Finish or freeze it first.")
     draft = FrameworkVersion(
         population_group_id=source.population_group_id, number=_next_number(db, source.population_group_id),
-        title=source.title, contract_value_pence=source.contract_value_pence, mechanism=source.mechanism,
-        years_json=source.years_json, created_from_id=source.id, created_by_id=actor.id)
+        title=source.title, commissioner=source.commissioner, provider=source.provider,
+        contract_reference=source.contract_reference, contract_value_pence=source.contract_value_pence,
+        mechanism=source.mechanism, years_json=source.years_json, created_from_id=source.id, created_by_id=actor.id)
     db.add(draft)
     db.flush()
     assert draft.id is not None
@@ -129,6 +133,9 @@ def save_terms(db: Session, actor: User, version_id: int, form: Mapping[str, str
     errors: dict[str, str] = {}
     title = normalise_text(form.get("title", version.title))
     check_text(errors, "title", title, label="a title", max_length=200)
+    parties = {key: normalise_text(form.get(key, getattr(version, key))) for key in PARTIES}
+    for key, (label, limit) in PARTIES.items():
+        check_text(errors, key, parties[key], label=label, required=False, max_length=limit)
     contract = money.parse_pounds(form.get("contract_value", ""))
     if form.get("contract_value", "").strip() and (contract is None or contract <= 0):
         errors["contract_value"] = "Enter the annual contract value in pounds, like 12,000,000"
@@ -159,15 +166,17 @@ def save_terms(db: Session, actor: User, version_id: int, form: Mapping[str, str
     if errors:
         raise ValidationFailed(errors, dict(form))
     before = {"contract_value_pence": version.contract_value_pence, "mechanism": version.mechanism,
-              "years": json.loads(version.years_json)}
+              "years": json.loads(version.years_json), **{key: getattr(version, key) for key in PARTIES}}
     version.title = title
+    for key, value in parties.items():
+        setattr(version, key, value)
     version.contract_value_pence = contract
     version.mechanism = mechanism
     version.years_json = json.dumps(years)
     version.updated_at = utcnow()
     db.add(version)
     _log(db, actor, version, "framework.terms_changed", f"Payment terms of version {version.number} changed",
-         before=before, after={"contract_value_pence": contract, "mechanism": mechanism, "years": years})
+         before=before, after={"contract_value_pence": contract, "mechanism": mechanism, "years": years, **parties})
     db.commit()
     return version
 

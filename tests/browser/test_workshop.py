@@ -238,7 +238,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
         office.get_by_text("This definition is complete.", exact=True).wait_for()
     screenshot(office, "workshop-commissioner-definition")
     office.goto(version_url)
-    office.get_by_role("link", name="Payment terms, weights and the money preview").click()
+    office.get_by_role("link", name="Contract, payment terms, weights and the money preview").click()
     office.get_by_label("Annual contract value").fill("12,000,000")
     office.get_by_role("button", name="Save terms").click()
     office.get_by_role("button", name="Suggest weights from the combined scores").click()

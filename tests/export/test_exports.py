@@ -111,6 +111,11 @@ def test_docx_title_headings_and_page(document: Any, snap: tuple[dict[str, Any],
     assert document.styles["Normal"].font.name == "Arial"
     about = "\n".join(t for _, t in styled)
     assert "co-designed by patients, carers, clinicians and commissioners" in about
+    # The contract it belongs to, in a table straight under the subtitle.
+    parties = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert parties == [["Contract", "Details"], ["Commissioner", "Example Integrated Care Board"],
+                       ["Provider", "Example Community Diabetes Partnership"],
+                       ["Contract reference", "EX-2027-DIAB-01"]]
     assert "frozen on 22 November 2026 at 10:15 UTC by Demo commissioner" in about
 
 
@@ -196,6 +201,7 @@ def test_pdf_has_title_statements_hash_and_page_numbers(pdf_text: str, files: di
     assert "<and>" in text and "codesign’s own" in text
     assert sha in re.sub(r"\s+", "", pdf_text)
     assert "Page 1 of" in text
+    assert "Provider: Example Community Diabetes Partnership" in text and "Contract reference: EX-2027-DIAB-01" in text
     assert GAP_FLAG in text
     assert snapshot["outcomes"][1]["decision"]["reason"] in text
     assert snapshot["excluded"][0]["reason"] in text
@@ -236,6 +242,8 @@ def test_xlsx_sheets_rows_and_money(workbook: Any, snap: tuple[dict[str, Any], s
     assert "£" in money_cell.number_format
     about = {r["Item"]: r["Detail"] for r in sheet_rows(workbook["About"])}
     assert about["SHA-256"] == sha and about["Version"] == 1 and about["Frozen by"] == "Demo commissioner (commissioner)"
+    assert (about["Commissioner"], about["Provider"], about["Contract reference"]) == (
+        "Example Integrated Care Board", "Example Community Diabetes Partnership", "EX-2027-DIAB-01")
     payment = {r["Item"]: r for r in sheet_rows(workbook["Payment"])}
     assert payment["Money at stake, all outcomes"]["2028/29"] == 1_800_000
     assert payment["Annual contract value (£)"]["Weight"] == 12_000_000
@@ -347,6 +355,7 @@ def test_hostile_text_is_kept_as_text_everywhere() -> None:
     outcome["statement"] = "<script>alert(1)</script> & \x07bell"
     outcome["definition"]["numerator"] = "@SUM(A1:A9)"
     outcome["definition"]["baseline_value"] = "-0.5"
+    snapshot["framework"]["contract"]["provider"] = '=HYPERLINK("http://x.invalid","<b>Provider</b>")'
     snapshot, sha = with_hash(snapshot)
     html = render_html(snapshot, sha)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; " in html
@@ -362,6 +371,28 @@ def test_hostile_text_is_kept_as_text_everywhere() -> None:
     ws = openpyxl.load_workbook(io.BytesIO(out["xlsx"]))["Outcomes"]
     first = next(sheet_rows(ws))
     assert first["Numerator"] == "'@SUM(A1:A9)" and first["Baseline value"] == -0.5
+    about = {r["Item"]: r["Detail"] for r in sheet_rows(openpyxl.load_workbook(io.BytesIO(out["xlsx"]))["About"])}
+    assert about["Provider"] == "'=HYPERLINK(\"http://x.invalid\",\"<b>Provider</b>\")"
+    assert "&lt;b&gt;Provider&lt;/b&gt;" in html and "<b>Provider" not in html
+
+
+def test_a_snapshot_without_contract_parties_exports_without_them() -> None:
+    """Versions frozen before the parties were recorded, or frozen before the tender named them."""
+    older = example()
+    del older["framework"]["contract"]
+    blank = example()
+    blank["framework"]["contract"] = {"commissioner": "", "provider": "", "reference": ""}
+    for snapshot in (older, blank):
+        snapshot, sha = with_hash(snapshot)
+        buf = io.BytesIO()
+        export(snapshot, sha, "docx", buf)
+        document = docx.Document(io.BytesIO(buf.getvalue()))
+        assert document.tables[0].rows[0].cells[0].text == "Rank"  # the summary comes first
+        assert "Provider:</span>" not in render_html(snapshot, sha)
+        buf = io.BytesIO()
+        export(snapshot, sha, "xlsx", buf)
+        about = {r["Item"] for r in sheet_rows(openpyxl.load_workbook(io.BytesIO(buf.getvalue()))["About"])}
+        assert "Provider" not in about and "Title" in about
 
 
 def test_registry_filename_and_text_stream(snap: tuple[dict[str, Any], str]) -> None:

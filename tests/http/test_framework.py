@@ -49,12 +49,25 @@ def test_build_define_pay_and_freeze_through_the_pages(client: TestClient, sessi
     # Payment terms: bad money refused; good ones saved; weights suggested; preview adds up.
     pay = f"{url}/payment"
     bad_terms = post_form(client, f"{pay}/terms", {"contract_value": "twelve million", "year-0-label": "2027/28",
-                                                   "year-0-share": "150"}, token_from=pay)
+                                                   "year-0-share": "150", "provider": "<i>Trust</i>" + "x" * 200},
+                          token_from=pay)
     assert bad_terms.status_code == 422 and "in pounds" in bad_terms.text and "between 0 and 100" in bad_terms.text
+    assert "The provider must be 200 characters or fewer" in bad_terms.text and "&lt;i&gt;Trust" in bad_terms.text
+    session.expire_all()
+    assert session.get(FrameworkVersion, version_id).contract_value_pence is None  # type: ignore[union-attr]
     ok_terms = post_form(client, f"{pay}/terms", {"title": "Outcomes framework", "contract_value": "£12,000,000",
-                                                  "mechanism": "withhold", "year-0-label": "2027/28", "year-0-share": "10"},
+                                                  "mechanism": "withhold", "year-0-label": "2027/28", "year-0-share": "10",
+                                                  "commissioner": "  Example ICB ", "provider": "Example Trust",
+                                                  "contract_reference": ""},
                          token_from=pay)
     assert ok_terms.status_code == 303
+    session.expire_all()
+    saved_version = session.get(FrameworkVersion, version_id)
+    assert saved_version is not None
+    assert (saved_version.commissioner, saved_version.provider, saved_version.contract_reference) == (
+        "Example ICB", "Example Trust", "")
+    assert 'value="Example Trust"' in client.get(pay).text
+    assert "Commissioner: <strong>Example ICB</strong> · Provider: <strong>Example Trust</strong></p>" in client.get(url).text
     assert post_form(client, f"{pay}/weights", {"action": "suggest"}, token_from=pay).status_code == 303
     preview = client.get(pay + "?level=50").text
     assert "£1,200,000.00 at stake" in preview and "£600,000.00" in preview

@@ -13,7 +13,7 @@ from codesign.export.canonical import snapshot_sha256
 from codesign.models import AuditEvent, FrameworkVersion, Role, ShortlistItem
 from codesign.services import framework_versions, shortlist
 from tests.conftest import make_user
-from tests.framework_helpers import closed_rating_round, ready_draft
+from tests.framework_helpers import TERMS, closed_rating_round, ready_draft
 
 
 def test_shortlist_preselects_consensus_in_in_rank_order(session: Session, facilitator, workshop) -> None:  # type: ignore[no-untyped-def]
@@ -108,6 +108,7 @@ def test_new_draft_copies_and_compare_shows_the_change(session: Session, facilit
     framework_versions.freeze(session, facilitator, version.id)
     draft = framework_versions.new_draft_from(session, facilitator, version.id)
     assert draft.number == 2 and draft.status == "draft" and draft.created_from_id == version.id
+    assert (draft.commissioner, draft.provider, draft.contract_reference) == ("Example ICB", "Example Trust", "EX-1")
     with pytest.raises(Conflict):
         framework_versions.new_draft_from(session, facilitator, version.id)
     items = queries.get_version_view(session, draft.id).items
@@ -119,6 +120,13 @@ def test_new_draft_copies_and_compare_shows_the_change(session: Session, facilit
     changes = compare(old, new)
     assert {c.field for c in changes} == {"Payment weight"}
     assert sorted((c.before, c.after) for c in changes) == [("50%", "30%"), ("50%", "70%")]
+    # The tender named a different provider: the comparison says so.
+    framework_versions.save_terms(session, facilitator, draft.id, {**TERMS, "provider": "Another Trust"})
+    _, new = queries.get_snapshot(session, draft.id)
+    assert new["framework"]["contract"] == {"commissioner": "Example ICB", "provider": "Another Trust",
+                                            "reference": "EX-1"}
+    assert [(c.area, c.field, c.before, c.after) for c in compare(old, new) if c.area == "Contract"] == [
+        ("Contract", "Provider", "Example Trust", "Another Trust")]
 
 
 def test_approval_needs_a_second_person(session: Session, facilitator, workshop) -> None:  # type: ignore[no-untyped-def]

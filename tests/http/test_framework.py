@@ -96,6 +96,7 @@ def test_frozen_version_page_public_link_and_refusals(client: TestClient, other_
     # The public page needs no sign-in, shows per-group results and never a small group's figures.
     public = other_client.get(f"/p/{frozen.public_token}")
     assert public.status_code == 200 and "You said, we did" in public.text
+    assert "Commissioned by Example ICB; provided by Example Trust." in public.text
     assert frozen.sha256 in public.text
     assert other_client.get("/p/not-the-token").status_code == 404
     # Another person approves; the freezer cannot.

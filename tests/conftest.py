@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,21 +60,36 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
-@pytest.fixture
-def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def copy_of_database(template: str, folder: Path) -> Iterator[str]:
+    """A throwaway copy of a template database (a PostgreSQL database name, or a SQLite file path
+    copied into `folder`); yields its URL and drops it afterwards."""
     if PG_URL:
         name = f"codesign_t_{uuid.uuid4().hex[:10]}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-        yield _admin_url(PG_URL, name)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        try:
+            yield _admin_url(PG_URL, name)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     else:
-        path = tmp_path / "codesign.db"
-        shutil.copyfile(template_database, path)
+        path = folder / "codesign.db"
+        shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
+
+
+def as_template(url: str) -> str:
+    """What copy_of_database takes as a template, for the database at `url`."""
+    return url.rsplit("/", 1)[1] if PG_URL else url.removeprefix("sqlite:///")
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
+    with copy_of_database(template_database, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

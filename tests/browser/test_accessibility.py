@@ -11,14 +11,11 @@ per viewport visits every page in turn; problems are collected and reported toge
 from __future__ import annotations
 
 import re
-import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from codesign import db
 from codesign.config import Settings
@@ -34,7 +31,7 @@ from tests.browser.helpers import (
     sign_in,
 )
 from tests.browser.world import ADMIN, COMMISSIONER, FACILITATOR, World, seed_world
-from tests.conftest import PG_URL, _admin_url
+from tests.conftest import PG_URL, as_template, copy_of_database
 
 pytestmark = pytest.mark.browser
 
@@ -45,46 +42,21 @@ GROUP_FOR = {"360": "Patient", "768": "Carer", "1024": "Clinician", "1280": "Com
 @pytest.fixture(scope="module")
 def world_template(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     """The world seeded once, into a database each test copies (as the suite copies its migrated one)."""
-    if PG_URL:
-        name = f"codesign_world_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-        engine = db.make_engine(Settings(database_url=_admin_url(PG_URL, name), env="test"))
+    with copy_of_database(template_database, tmp_path_factory.mktemp("world")) as url:
+        engine = db.make_engine(Settings(database_url=url, env="test"))
         world = seed_world(engine)
+        if not PG_URL:  # everything in the main file, so a plain copy of it is complete
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
-        yield name, world
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    else:
-        path = tmp_path_factory.mktemp("world") / "world.db"
-        shutil.copyfile(template_database, path)
-        engine = db.make_engine(Settings(database_url=f"sqlite:///{path}", env="test"))
-        world = seed_world(engine)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        yield str(path), world
+        yield as_template(url), world
 
 
 @pytest.fixture
 def database_url(world_template: tuple[str, World], tmp_path: Path) -> Iterator[str]:
     """Each test its own copy of the seeded world (this module's tests write: people join and vote)."""
-    source = world_template[0]
-    if PG_URL:
-        name = f"codesign_t_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-        yield _admin_url(PG_URL, name)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    else:
-        path = tmp_path / "codesign.db"
-        shutil.copyfile(source, path)
-        yield f"sqlite:///{path}"
+    with copy_of_database(world_template[0], tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

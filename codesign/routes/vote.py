@@ -144,6 +144,16 @@ def _parse_draft(form: dict[str, str], method: str) -> dict[int, int]:
     return draft
 
 
+async def _refusal(request: Request, exc: ValidationFailed | Conflict, template: str, session: WorkshopSession,
+                   participant: Participant, found: Round) -> Response:
+    """An answer not taken: the page again with the reason and what was typed (422), or, when it
+    cannot be taken at all (the round closed, a device already at a table), a page that says so (409)."""
+    view = await read(request, queries.get_participant_round, found, participant)
+    if isinstance(exc, ValidationFailed):
+        return _page(request, template, view, session, status_code=422, errors=exc.errors, values=exc.values)
+    return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+
+
 async def draft(request: Request) -> Response:
     got = await _context(request)
     if isinstance(got, Response):
@@ -153,12 +163,8 @@ async def draft(request: Request) -> Response:
     template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
     try:
         await write(request, ballots.set_draft, found.id or 0, participant.id or 0, _parse_draft(form, found.method))
-    except ValidationFailed as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, template, view, session, status_code=422, errors=exc.errors)
-    except Conflict as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    except (ValidationFailed, Conflict) as exc:
+        return await _refusal(request, exc, template, session, participant, found)
     url = _url(request, "vote_round", session, found)
     return redirect(request, url + f"#{form.get('focus', 'ballot')}")
 
@@ -172,12 +178,8 @@ async def submit(request: Request) -> Response:
     template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
     try:
         await write(request, ballots.submit_draft, found.id or 0, participant.id or 0, first_value(form, "key"))
-    except ValidationFailed as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, template, view, session, status_code=422, errors=exc.errors)
-    except Conflict as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    except (ValidationFailed, Conflict) as exc:
+        return await _refusal(request, exc, template, session, participant, found)
     return redirect(request, _url(request, "vote_done", session, found))
 
 
@@ -191,11 +193,7 @@ async def table(request: Request) -> Response:
     try:
         await write(request, sessions.set_table_number, participant.id or 0, first_value(form, "table_number"))
     except (ValidationFailed, Conflict) as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        errors = exc.errors if isinstance(exc, ValidationFailed) else {"ballot": str(exc)}
-        values = exc.values if isinstance(exc, ValidationFailed) else {}
-        return _page(request, "vote/ranking.html", view, session,
-                     status_code=422 if isinstance(exc, ValidationFailed) else 409, errors=errors, values=values)
+        return await _refusal(request, exc, "vote/ranking.html", session, participant, found)
     return redirect(request, _url(request, "vote_round", session, found))
 
 
@@ -210,12 +208,8 @@ async def pair(request: Request) -> Response:
         await write(request, ballots.answer_pair, found.id or 0, participant.id or 0,
                     int(left) if left.isdigit() else 0, int(right) if right.isdigit() else 0,
                     first_value(form, "choice"), first_value(form, "key"))
-    except ValidationFailed as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, "vote/pairwise.html", view, session, status_code=422, errors=exc.errors)
-    except Conflict as exc:
-        view = await read(request, queries.get_participant_round, found, participant)
-        return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
+    except (ValidationFailed, Conflict) as exc:
+        return await _refusal(request, exc, "vote/pairwise.html", session, participant, found)
     return redirect(request, _url(request, "vote_round", session, found))
 
 

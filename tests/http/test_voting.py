@@ -566,7 +566,7 @@ def test_a_participant_without_a_table_number_is_told_in_a_table_round(  # type:
     assert "Your table, table 4, agrees one list together" in page.text and 'name="order"' in page.text
     # Once given, it cannot be changed from the device (that would let one device vote for two tables).
     again = other_client.post(f"{url}/table", data={"csrf_token": token, "table_number": "5"})
-    assert again.status_code == 409 and "already at table 4" in again.text
+    assert again.status_code == 409 and "already at table 4" in again.text and "Your answer was not saved" in again.text
     assert table_number() == 4
     # Now the table's list can be made from this device.
     tapped = other_client.post(f"{url}/draft", data={"csrf_token": token, "order": str(ids[0])})

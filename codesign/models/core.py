@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -99,6 +99,7 @@ class WorkshopSession(SQLModel, table=True):
 
 
 class Participant(SQLModel, table=True):
+    __table_args__ = (Index("ix_participant_session_number", "session_id", "number", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="workshop_session.id", index=True)
     stakeholder_group_id: int = Field(foreign_key="stakeholder_group.id", index=True)
@@ -107,6 +108,8 @@ class Participant(SQLModel, table=True):
     # Kept in the participant's signed cookie and checked on every request.
     token: str = Field(max_length=64, unique=True)
     joined_at: datetime = Field(default_factory=utcnow)
+    # In joining order within the session: "Participant 12" names someone who gave no first name.
+    number: int | None = None
     # Ballots imported from a CSV (paper, another survey tool) name their voter with this.
     external_ref: str | None = Field(default=None, max_length=100)
 

@@ -40,6 +40,10 @@ class Round(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    # Counted once, at close, and kept: every reader uses these (reset discards them).
+    results_json: str | None = Field(default=None, sa_type=Text)
+    results_sha256: str | None = Field(default=None, max_length=64)
+    counted_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
@@ -66,6 +70,9 @@ class Ballot(SQLModel, table=True):
     # Ranking and points are edited as a draft (taps) and counted once submitted.
     draft_json: str = Field(default="", sa_type=Text)
     submitted_at: datetime | None = None
+    # Finished: every question answered (rating), the list sent (ranking, points) or "I have
+    # finished" pressed (pairwise). The console counts these as done, the rest as started.
+    finished_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     source: str = Field(default="app", max_length=20)  # app | import
 
@@ -103,4 +110,8 @@ class BallotSubmission(SQLModel, table=True):
     round_id: int = Field(foreign_key="voting_round.id", index=True)
     ballot_id: int = Field(foreign_key="ballot.id")
     client_key: str = Field(max_length=64)
+    # What the key answered: who, and which question ("o:<outcome>", "pair:<a>-<b>", "submit",
+    # "finish"). The same key sent for anything else is refused, never answered "saved".
+    participant_id: int | None = None
+    question: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)

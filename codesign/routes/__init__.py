@@ -2,7 +2,11 @@
 
 from starlette.routing import BaseRoute
 
-from codesign.routes import (
+from codesign.web import convertors
+
+convertors.register()  # before the route modules below compile their paths
+
+from codesign.routes import (  # noqa: E402
     accounts,
     definitions,
     framework,

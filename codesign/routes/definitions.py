@@ -129,12 +129,12 @@ async def save_weights(request: Request) -> Response:
     return redirect(request, str(request.url_for("payment", version_id=version_id)) + "#weights")
 
 
-ITEM = "/frameworks/{version_id:int}/outcomes/{item_id:int}"
+ITEM = "/frameworks/{version_id:id}/outcomes/{item_id:id}"
 routes = [
     Route(ITEM, definition_page, name="definition"),
     Route(ITEM, save_definition, methods=["POST"], name="save_definition"),
     Route(ITEM + "/indicator", use_indicator, methods=["POST"], name="use_indicator"),
-    Route("/frameworks/{version_id:int}/payment", payment_page, name="payment"),
-    Route("/frameworks/{version_id:int}/payment/terms", save_terms, methods=["POST"], name="save_terms"),
-    Route("/frameworks/{version_id:int}/payment/weights", save_weights, methods=["POST"], name="save_weights"),
+    Route("/frameworks/{version_id:id}/payment", payment_page, name="payment"),
+    Route("/frameworks/{version_id:id}/payment/terms", save_terms, methods=["POST"], name="save_terms"),
+    Route("/frameworks/{version_id:id}/payment/weights", save_weights, methods=["POST"], name="save_weights"),
 ]

@@ -150,10 +150,10 @@ async def compare_page(request: Request) -> Response:
                   {"left": left, "right": right, "changes": compare(old, new)})
 
 
-VERSION = "/frameworks/{version_id:int}"
+VERSION = "/frameworks/{version_id:id}"
 routes = [
-    Route("/groups/{group_id:int}/framework", versions_page, name="framework_versions"),
-    Route("/groups/{group_id:int}/framework/start", start, methods=["POST"], name="start_framework"),
+    Route("/groups/{group_id:id}/framework", versions_page, name="framework_versions"),
+    Route("/groups/{group_id:id}/framework/start", start, methods=["POST"], name="start_framework"),
     Route(VERSION, version_page, name="framework_version"),
     Route(VERSION + "/shortlist/build", _form_action(_build), methods=["POST"], name="build_shortlist"),
     Route(VERSION + "/shortlist/include", _form_action(_include), methods=["POST"], name="include_outcome"),

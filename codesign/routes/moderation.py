@@ -111,9 +111,9 @@ async def add(request: Request) -> Response:
     return redirect(request, url)
 
 
-OUTCOME = "/sessions/{session_id:int}/outcomes/{outcome_id:int}"
+OUTCOME = "/sessions/{session_id:id}/outcomes/{outcome_id:id}"
 routes = [
-    Route("/sessions/{session_id:int}/outcomes", add, methods=["POST"], name="add_outcome"),
+    Route("/sessions/{session_id:id}/outcomes", add, methods=["POST"], name="add_outcome"),
     Route(OUTCOME, outcome_detail, name="outcome"),
     Route(OUTCOME + "/accept", accept, methods=["POST"], name="accept_outcome"),
     Route(OUTCOME + "/reword", _form_action("reword", _reword), methods=["POST"], name="reword_outcome"),

@@ -68,7 +68,7 @@ async def group_audit(request: Request) -> Response:
 
 routes = [
     Route("/groups/new", new_group, methods=["GET", "POST"], name="new_population_group"),
-    Route("/groups/{group_id:int}", group_detail, name="population_group"),
-    Route("/groups/{group_id:int}/weights", set_weights, methods=["POST"], name="stakeholder_weights"),
-    Route("/groups/{group_id:int}/audit", group_audit, name="population_group_audit"),
+    Route("/groups/{group_id:id}", group_detail, name="population_group"),
+    Route("/groups/{group_id:id}/weights", set_weights, methods=["POST"], name="stakeholder_weights"),
+    Route("/groups/{group_id:id}/audit", group_audit, name="population_group_audit"),
 ]

@@ -36,6 +36,6 @@ async def public_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/frameworks/{version_id:int}/export/{fmt}", download, name="export_framework"),
+    Route("/frameworks/{version_id:id}/export/{fmt}", download, name="export_framework"),
     Route("/p/{token}", public_page, name="public_framework"),
 ]

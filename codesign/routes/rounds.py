@@ -169,9 +169,9 @@ async def round_projector(request: Request) -> Response:
     return render(request, "rounds/projector.html", context, fragment="rounds/_projector_live.html")
 
 
-ROUND = "/sessions/{session_id:int}/rounds/{round_id:int}"
+ROUND = "/sessions/{session_id:id}/rounds/{round_id:id}"
 routes = [
-    Route("/sessions/{session_id:int}/rounds/new", new_round, methods=["GET", "POST"], name="new_round"),
+    Route("/sessions/{session_id:id}/rounds/new", new_round, methods=["GET", "POST"], name="new_round"),
     Route(ROUND, round_console, name="round"),
     Route(ROUND + "/open", _action(rounds.open_round), methods=["POST"], name="open_round"),
     Route(ROUND + "/close", _action(rounds.close_round), methods=["POST"], name="close_round"),

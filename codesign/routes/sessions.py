@@ -100,17 +100,17 @@ async def session_audit(request: Request) -> Response:
 
 
 routes = [
-    Route("/groups/{group_id:int}/sessions/new", new_session, methods=["GET", "POST"], name="new_session"),
-    Route("/sessions/{session_id:int}", console, name="console"),
-    Route("/sessions/{session_id:int}/projector", projector, name="projector"),
-    Route("/sessions/{session_id:int}/close", _status_action(status=SessionStatus.closed),
+    Route("/groups/{group_id:id}/sessions/new", new_session, methods=["GET", "POST"], name="new_session"),
+    Route("/sessions/{session_id:id}", console, name="console"),
+    Route("/sessions/{session_id:id}/projector", projector, name="projector"),
+    Route("/sessions/{session_id:id}/close", _status_action(status=SessionStatus.closed),
           methods=["POST"], name="close_session"),
-    Route("/sessions/{session_id:int}/reopen", _status_action(status=SessionStatus.open),
+    Route("/sessions/{session_id:id}/reopen", _status_action(status=SessionStatus.open),
           methods=["POST"], name="reopen_session"),
-    Route("/sessions/{session_id:int}/proposals/open", _status_action(proposals_open=True),
+    Route("/sessions/{session_id:id}/proposals/open", _status_action(proposals_open=True),
           methods=["POST"], name="open_proposals"),
-    Route("/sessions/{session_id:int}/proposals/close", _status_action(proposals_open=False),
+    Route("/sessions/{session_id:id}/proposals/close", _status_action(proposals_open=False),
           methods=["POST"], name="close_proposals"),
-    Route("/sessions/{session_id:int}/audit", session_audit, name="session_audit"),
-    Route("/sessions/{session_id:int}/cards.pdf", join_cards, name="join_cards"),
+    Route("/sessions/{session_id:id}/audit", session_audit, name="session_audit"),
+    Route("/sessions/{session_id:id}/cards.pdf", join_cards, name="join_cards"),
 ]

@@ -213,10 +213,10 @@ async def pair(request: Request) -> Response:
     return redirect(request, _url(request, "vote_round", session, found))
 
 
-ROUND = "/s/{code}/rounds/{round_id:int}"
+ROUND = "/s/{code}/rounds/{round_id:id}"
 routes = [
     Route(ROUND, round_home, name="vote_round"),
-    Route(ROUND + "/q/{n:int}", question, methods=["GET", "POST"], name="vote_question"),
+    Route(ROUND + "/q/{n:id}", question, methods=["GET", "POST"], name="vote_question"),
     Route(ROUND + "/done", done, name="vote_done"),
     Route(ROUND + "/draft", draft, methods=["POST"], name="vote_draft"),
     Route(ROUND + "/submit", submit, methods=["POST"], name="vote_submit"),

@@ -24,8 +24,8 @@ def post_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def concrete(path: str, workshop) -> str:  # type: ignore[no-untyped-def]
-    return (path.replace("{session_id:int}", str(workshop.id)).replace("{outcome_id:int}", "1")
-            .replace("{group_id:int}", str(workshop.population_group_id)).replace("{code}", workshop.join_code))
+    return (path.replace("{session_id:id}", str(workshop.id)).replace("{outcome_id:id}", "1")
+            .replace("{group_id:id}", str(workshop.population_group_id)).replace("{code}", workshop.join_code))
 
 
 def test_every_post_without_csrf_token_is_refused_and_changes_nothing(app, client: TestClient, engine: Engine,  # type: ignore[no-untyped-def]

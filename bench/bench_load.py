@@ -230,7 +230,7 @@ def create_fixture(database_url: str, outcomes: int) -> Fixture:
                     "budget": "10", "outcomes": ",".join(str(i) for i in accepted)}
             created = rounds.create_round(s, admin, workshop.id, form)
             assert created.id is not None
-            rounds.open_round(s, admin, workshop.id, created.id)
+            rounds.open_round(s, admin, workshop.id, created.id, acknowledge_small=True)
             ordered = [int(i) for i in rounds.round_outcome_ids(s, created.id)]
             return Fixture(workshop.id, workshop.join_code, created.id, ordered)
     finally:

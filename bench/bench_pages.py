@@ -80,7 +80,7 @@ def seed(settings: Settings) -> tuple[str, int, int]:
         made = [rounds.create_round(s, facilitator, info.session_id, {**form, **extra})
                 for extra in ({}, {"method": "ranking", "title": "Your top three"})]
         for r in made:
-            rounds.open_round(s, facilitator, info.session_id, r.id or 0)
+            rounds.open_round(s, facilitator, info.session_id, r.id or 0, acknowledge_small=True)
         code = info.join_code
         rating, ranking = (r.id or 0 for r in made)
     engine.dispose()

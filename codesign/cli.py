@@ -172,6 +172,7 @@ def _results(settings: Settings, round_id: int, fmt: str) -> int:
                 return 2
             try:
                 results = queries.round_results(session, found.session_id, round_id)
+                document = queries.results_document(session, found.session_id, round_id)
             except NotFound as exc:  # pragma: no cover - the round was just found
                 print(f"codesign: {exc}", file=sys.stderr)
                 return 2
@@ -180,7 +181,7 @@ def _results(settings: Settings, round_id: int, fmt: str) -> int:
     if fmt == "csv":
         write_round_results_csv(results, sys.stdout)
     else:
-        json.dump(results.to_dict(), sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+        json.dump(document, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
         sys.stdout.write("\n")
     return 0
 

@@ -29,7 +29,7 @@ def closed_rating_round(db: Session, actor: User, workshop: Any, people_per_grou
             "out_min": "70", "out_max_high": "15", "min_group_size": "5", "budget": "10",
             "outcomes": ",".join(str(o.id) for o in outcomes)}
     found = rounds.create_round(db, actor, workshop.id, form)
-    rounds.open_round(db, actor, workshop.id, found.id)
+    rounds.open_round(db, actor, workshop.id, found.id, acknowledge_small=True)
     keys = itertools.count()
     for group, values in PATTERN.items():
         for _ in range((sizes or {}).get(group, people_per_group)):

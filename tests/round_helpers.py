@@ -33,7 +33,7 @@ def open_round(db: Session, actor: User, workshop: WorkshopSession, outcome_ids:
     assert workshop.id is not None
     made = rounds.create_round(db, actor, workshop.id, round_form(outcome_ids, **overrides))
     assert made.id is not None
-    return rounds.open_round(db, actor, workshop.id, made.id)
+    return rounds.open_round(db, actor, workshop.id, made.id, acknowledge_small=True)
 
 
 def load_demo(engine: Engine) -> DemoInfo:

@@ -184,8 +184,9 @@ def computed_result(computed: Mapping[str, Any] | None) -> str:
     """{'rank': 6, 'score': 0.7014, 'consensus': 'none'} -> 'rank 6, score 0.7014, consensus: no consensus'."""
     if not computed:
         return "No computed result"
-    return (f"rank {number(computed.get('rank'))}, score {number(computed.get('score'))}, "
-            f"consensus: {consensus(computed).lower()}")
+    score = ("not shown (a group too small to show went into it)" if computed.get("score_suppressed")
+             else number(computed.get("score")))
+    return f"rank {number(computed.get('rank'))}, score {score}, consensus: {consensus(computed).lower()}"
 
 
 def min_group_size(snapshot: Mapping[str, Any], round_id: object) -> int:

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from codesign.export.cells import neutralise
+from codesign.queries.reasons import ChangeReason
 from codesign.queries.rounds import RoundResults
 
 
@@ -34,3 +36,15 @@ def write_round_results_csv(results: RoundResults, stream: TextIO) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: neutralise(v) for k, v in row.items()})
+
+
+REASON_FIELDS = ("outcome_id", "outcome", "group", "before", "after", "changed", "reason")
+
+
+def write_reasons_csv(reasons: Sequence[ChangeReason], stream: TextIO) -> None:
+    """One row per reason given in a feedback round: the outcome, the group, the answer before and
+    after (1-9; blank for "I cannot score this") and the reason, formula-neutralised."""
+    writer = csv.DictWriter(stream, fieldnames=list(REASON_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for reason in reasons:
+        writer.writerow({k: neutralise(v) for k, v in reason.to_dict().items()})

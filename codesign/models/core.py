@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, event, func, select
 from sqlmodel import Field, SQLModel
 
 
@@ -112,6 +112,17 @@ class Participant(SQLModel, table=True):
     number: int | None = None
     # Ballots imported from a CSV (paper, another survey tool) name their voter with this.
     external_ref: str | None = Field(default=None, max_length=100)
+
+
+@event.listens_for(Participant, "before_insert")
+def _number_participant(_mapper: object, _connection: object, target: Participant) -> None:
+    """Number a new participant in joining order within its session, in the INSERT itself.
+    (Two joins racing on PostgreSQL can pick the same number: the unique index refuses the second,
+    and the join is retried.)"""
+    if target.number is None:
+        table = Participant.__table__  # type: ignore[attr-defined]
+        target.number = (select(func.coalesce(func.max(table.c.number), 0) + 1)  # type: ignore[assignment]
+                         .where(table.c.session_id == target.session_id).scalar_subquery())
 
 
 class Outcome(SQLModel, table=True):

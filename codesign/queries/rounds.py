@@ -21,23 +21,24 @@ from codesign.models import (
     Participant,
     Round,
     RoundOutcome,
+    RoundStatus,
     StakeholderGroup,
     WorkshopSession,
 )
 from codesign.queries.basic import list_stakeholder_groups
-from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, tally
+from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, stored, tally
 
 __all__ = [
-    "GroupProgress",
     "RoundResults",
     "ballots_frame",
+    "count_round",
     "get_round",
     "list_rounds",
     "read_draft",
     "round_fingerprint",
     "round_outcomes",
-    "round_progress",
     "round_results",
+    "stored_document",
     "voter_key",
 ]
 
@@ -150,11 +151,12 @@ class RoundResults:
         return body
 
 
-def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
-    found = get_round(db, session_id, round_id)
-    session = db.get(WorkshopSession, session_id)
-    assert session is not None
-    outcomes = {str(o.id): o for o in round_outcomes(db, round_id)}
+def count_round(db: Session, found: Round) -> RoundResults:
+    """Count the round's ballots now. Closing a round does this once and stores the result
+    (``stored_document``); readers use ``round_results``, which reads what was stored."""
+    session = db.get(WorkshopSession, found.session_id)
+    assert session is not None and found.id is not None
+    outcomes = {str(o.id): o for o in round_outcomes(db, found.id)}
     stakeholders = list_stakeholder_groups(db, session.population_group_id)
     names = {g.key: g.name for g in stakeholders}
     rule = ConsensusRule.from_dict(json.loads(found.rule_json))
@@ -182,24 +184,25 @@ def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
     return RoundResults(found, outcomes, names, results, tables, rule, options, weights)
 
 
-@dataclass(frozen=True)
-class GroupProgress:
-    group: StakeholderGroup
-    joined: int
-    voted: int
+def stored_document(view: RoundResults) -> dict[str, Any]:
+    """What a closed round keeps: the results (every field, unrounded), the weights used and the
+    wording each outcome had when counted (ties were broken on it)."""
+    return {**stored.to_json(view.results, view.tables), "weights": view.weights, "labels": view.labels}
 
 
-def round_progress(db: Session, found: Round) -> list[GroupProgress]:
-    """Joined and voted per stakeholder group (voted: has a counted answer in this round)."""
+def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
+    """A round's results: for a closed round, the results stored when it closed (counted once;
+    nothing after the close can change them). A round closed before results were stored, or one
+    still open (nobody is shown those), is counted now."""
+    found = get_round(db, session_id, round_id)
+    if found.status != RoundStatus.closed or not found.results_json:
+        return count_round(db, found)
     session = db.get(WorkshopSession, found.session_id)
     assert session is not None
-    joined = dict(db.exec(select(Participant.stakeholder_group_id, func.count())
-                          .where(Participant.session_id == found.session_id)
-                          .group_by(col(Participant.stakeholder_group_id))).all())
-    voted_stmt = (select(Participant.stakeholder_group_id, func.count(func.distinct(Participant.id)))
-                  .join(Ballot, col(Ballot.participant_id) == col(Participant.id))
-                  .where(Ballot.round_id == found.id, col(Ballot.submitted_at).is_not(None))
-                  .group_by(col(Participant.stakeholder_group_id)))
-    voted = dict(db.exec(voted_stmt).all())
-    return [GroupProgress(g, int(joined.get(g.id or 0, 0)), int(voted.get(g.id or 0, 0)))
-            for g in list_stakeholder_groups(db, session.population_group_id)]
+    document = json.loads(found.results_json)
+    results, tables = stored.from_json(document)
+    names = {g.key: g.name for g in list_stakeholder_groups(db, session.population_group_id)}
+    return RoundResults(found, {str(o.id): o for o in round_outcomes(db, round_id)}, names, results, tables,
+                        ConsensusRule.from_dict(json.loads(found.rule_json)),
+                        MethodOptions.from_dict(json.loads(found.options_json)),
+                        {k: float(v) for k, v in document.get("weights", {}).items()})

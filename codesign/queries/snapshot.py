@@ -27,6 +27,7 @@ from codesign.models import (
 )
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
+from codesign.voting.disclosure import disclosure
 from codesign.voting.results import Results
 
 __all__ = ["TIE_BREAK", "build_snapshot", "consensus_text", "get_snapshot"]
@@ -54,6 +55,8 @@ def consensus_text(rule: dict[str, Any]) -> str:
 
 
 def _votes(results: RoundResults | None, outcome_id: int) -> dict[str, Any]:
+    """Each group's figures for one outcome, with what may not be shown suppressed (voting.disclosure):
+    groups under the minimum size, and groups whose own count for this outcome fell under it."""
     if results is None or results.results is None:
         return {"groups": {}}
     res: Results = results.results
@@ -61,18 +64,36 @@ def _votes(results: RoundResults | None, outcome_id: int) -> dict[str, Any]:
         outcome = res.outcome(str(outcome_id))
     except KeyError:
         return {"groups": {}}
+    rules = disclosure(res)
     groups: dict[str, Any] = {}
-    for key, info in sorted(res.groups.items()):
+    for key, _info in sorted(res.groups.items()):
         go = outcome.groups.get(key)
-        hidden = info.small or go is None
+        suppressed = not rules.cell_shown(outcome.outcome, key)
+        hidden = suppressed or go is None
         groups[key] = {
-            "name": results.group_names.get(key, key), "suppressed": info.small,
+            "name": results.group_names.get(key, key), "suppressed": suppressed,
             "n": None if hidden else go.n, "score": None if hidden else _score(go.score),  # type: ignore[union-attr]
             "rank": None if hidden else go.rank,  # type: ignore[union-attr]
             "pct_7_9": None if hidden or go.pct_7_9 is None else round(go.pct_7_9, 1),  # type: ignore[union-attr]
             "pct_1_3": None if hidden or go.pct_1_3 is None else round(go.pct_1_3, 1),  # type: ignore[union-attr]
         }
     return {"groups": groups}
+
+
+def _computed(rank: int | None, score: float | None, consensus: str | None,
+              results: RoundResults | None, outcome_id: int) -> dict[str, Any] | None:
+    """The computed result; its combined score is left out when a group or count too small to
+    show went into it (voting.disclosure: it could be worked back to that group's score)."""
+    if rank is None:
+        return None
+    suppressed = False
+    if results is not None and results.results is not None:
+        try:
+            suppressed = not disclosure(results.results).combined_shown(results.results.outcome(str(outcome_id)))
+        except KeyError:
+            suppressed = False
+    return {"rank": rank, "score": None if suppressed else _score(score), "consensus": consensus,
+            **({"score_suppressed": True} if suppressed else {})}
 
 
 def _provenance(db: Session, outcome_id: int, groups: dict[int, str], sessions: dict[int, str]) -> dict[str, Any]:
@@ -116,8 +137,7 @@ def _item(view: ItemView, rank: int, results: RoundResults | None, years: list[d
           sessions: dict[int, str], round_info: dict[int, dict[str, Any]]) -> dict[str, Any]:
     item, outcome = view.item, view.outcome
     assert outcome.id is not None and item.id is not None
-    computed = None if item.computed_rank is None else {
-        "rank": item.computed_rank, "score": _score(item.computed_score), "consensus": item.computed_consensus}
+    computed = _computed(item.computed_rank, item.computed_score, item.computed_consensus, results, outcome.id)
     return {
         "rank": rank, "outcome_id": outcome.id, "statement": outcome.statement, "description": outcome.description,
         "domain": None if view.domain is None else {"key": view.domain.key, "name": view.domain.name},
@@ -160,9 +180,8 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
     outcomes = [_item(v, rank, results.get(v.item.source_round_id or 0), years, at_stake, db, groups, sessions,
                       round_info) for rank, v in enumerate(view.items, start=1)]
     excluded = [{"outcome_id": v.outcome.id, "statement": v.outcome.statement,
-                 "computed": None if v.item.computed_rank is None else {
-                     "rank": v.item.computed_rank, "score": _score(v.item.computed_score),
-                     "consensus": v.item.computed_consensus},
+                 "computed": _computed(v.item.computed_rank, v.item.computed_score, v.item.computed_consensus,
+                                       results.get(v.item.source_round_id or 0), v.outcome.id or 0),
                  "reason": v.item.reason} for v in view.excluded if v.departs]
     frozen_by: User | None = view.frozen_by
     rule = methods_rounds[0]["rule"] if methods_rounds else {}

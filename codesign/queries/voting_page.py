@@ -3,6 +3,7 @@ their earlier answer with each group's distribution (Delphi feedback)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from codesign.errors import Conflict
 from codesign.models import Ballot, BallotAnswer, Outcome, PairwiseAnswer, Participant, Round, RoundStatus
 from codesign.queries.rounds import RoundResults, read_draft, round_outcomes, round_results, voter_key
 from codesign.voting import MethodOptions, next_pair
+from codesign.voting.disclosure import disclosure
 
-__all__ = ["Feedback", "ParticipantRound", "get_participant_round", "list_participant_rounds"]
+__all__ = ["Feedback", "ParticipantRound", "draft_version", "get_participant_round", "list_participant_rounds"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class ParticipantRound:
     pairs_answered: int
     feedback: dict[int, Feedback] = field(default_factory=dict)
     results: RoundResults | None = None  # only once revealed
+    finished: bool = False
+    draft_version: str = ""
+    # Round 2: False when the earlier round's results are not revealed (only "you said" is shown).
+    feedback_revealed: bool = True
 
     @property
     def k(self) -> int:
@@ -80,32 +86,35 @@ def _ballot(db: Session, found: Round, participant: Participant) -> Ballot | Non
     return db.exec(select(Ballot).where(Ballot.round_id == found.id, Ballot.voter_key == key)).first()
 
 
-def _feedback(db: Session, found: Round, participant: Participant) -> dict[int, Feedback]:
+def _feedback(db: Session, found: Round, participant: Participant) -> tuple[dict[int, Feedback], bool]:
+    """Each outcome's earlier answer, and each group's spread only once the earlier round's results
+    have been revealed, without groups or outcomes too small to show (voting.disclosure)."""
     if found.feedback_round_id is None:
-        return {}
+        return {}, True
     earlier = db.get(Round, found.feedback_round_id)
     if earlier is None:
-        return {}
-    previous = round_results(db, earlier.session_id, earlier.id or 0)
+        return {}, True
     ballot = _ballot(db, earlier, participant)
     mine: dict[int, int | None] = {}
     if ballot is not None:
         mine = {a.outcome_id: a.value for a in db.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id))}
+    shown = earlier.status == RoundStatus.closed and earlier.revealed
+    previous = round_results(db, earlier.session_id, earlier.id or 0) if shown else None
+    res = previous.results if previous is not None else None
+    rules = disclosure(res) if res is not None else None
     feedback: dict[int, Feedback] = {}
-    for key, _outcome in previous.outcomes.items():
+    for outcome_id in (o.id for o in round_outcomes(db, earlier.id or 0) if o.id is not None):
+        key = str(outcome_id)
         groups: dict[str, tuple[int, ...]] = {}
-        if previous.results is not None:
-            by_group = previous.results.outcome(key).groups
+        if previous is not None and res is not None and rules is not None:
+            by_group = res.outcome(key).groups
             # In the population group's order (patients first), then any group no longer listed.
             for group_key in [*previous.group_names, *sorted(set(by_group) - set(previous.group_names))]:
                 go = by_group.get(group_key)
-                info = previous.results.groups.get(group_key)
-                # A group below the minimum size is left out: in a group of two, one person's
-                # answer would show the other's.
-                if go is not None and go.distribution is not None and info is not None and not info.small:
+                if go is not None and go.distribution is not None and rules.cell_shown(key, group_key):
                     groups[previous.group_names.get(group_key, group_key)] = go.distribution
-        feedback[int(key)] = Feedback(mine.get(int(key)), int(key) in mine, groups)
-    return feedback
+        feedback[outcome_id] = Feedback(mine.get(outcome_id), outcome_id in mine, groups)
+    return feedback, shown
 
 
 def _next_pair(db: Session, found: Round, outcomes: list[Outcome], ballot: Ballot | None,
@@ -145,6 +154,7 @@ def get_participant_round(db: Session, found: Round, participant: Participant) -
     if found.method == "pairwise" and found.status == RoundStatus.open:
         pair, pairs_answered = _next_pair(db, found, outcomes, ballot, participant)
     results = round_results(db, found.session_id, found.id or 0) if found.revealed else None
+    feedback, feedback_revealed = _feedback(db, found, participant) if found.method == "rating" else ({}, True)
     return ParticipantRound(
         round=found, participant=participant, outcomes=outcomes,
         options=MethodOptions.from_dict(json.loads(found.options_json)), answers=answers, reasons=reasons,
@@ -152,6 +162,12 @@ def get_participant_round(db: Session, found: Round, participant: Participant) -
         {o: v for o, v in answers.items() if v is not None},
         submitted=ballot is not None and ballot.submitted_at is not None,
         pair=pair, pairs_answered=pairs_answered,
-        feedback=_feedback(db, found, participant) if found.method == "rating" else {},
-        results=results,
+        feedback=feedback, results=results, finished=ballot is not None and ballot.finished_at is not None,
+        draft_version=draft_version(ballot), feedback_revealed=feedback_revealed,
     )
+
+
+def draft_version(ballot: Ballot | None) -> str:
+    """Changes whenever a ranking or points draft does: a page sends the version it showed with
+    each change, and a change made from a stale copy is refused (services.ballots.set_draft)."""
+    return hashlib.sha256((ballot.draft_json if ballot is not None else "").encode()).hexdigest()[:16]

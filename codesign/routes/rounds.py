@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,8 +10,9 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
-from codesign.export.round_csv import write_round_results_csv
+from codesign.export.round_csv import write_reasons_csv, write_round_results_csv
 from codesign.services import round_import, rounds
+from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import is_htmx, redirect
@@ -55,21 +55,21 @@ async def new_round(request: Request) -> Response:
 
 
 async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
-                      values: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                      values: dict[str, str] | None = None, status_code: int = 200,
+                      unsent: int | None = None) -> Response:
     session_id, round_id = _ids(request)
-    found = await read(request, queries.get_round, session_id, round_id)
-    fingerprint = await read(request, queries.round_fingerprint, found)
-    if is_htmx(request) and request.query_params.get("fp") == fingerprint:
-        return Response(status_code=204, headers={"Vary": "HX-Request"})
-    session, group = await read(request, queries.get_session_and_group, session_id)
-    progress = await read(request, queries.round_progress, found)
-    outcomes = await read(request, queries.round_outcomes, round_id)
-    results = await read(request, queries.round_results, session_id, round_id) if found.status == "closed" else None
-    context = {"session": session, "group": group, "round": found, "progress": progress, "outcomes": outcomes,
-               "fingerprint": fingerprint, "rule": json.loads(found.rule_json),
-               "options": json.loads(found.options_json), "methods": rounds.METHODS,
-               "errors": errors or {}, "values": values or {},
-               **(results_context(results) if results else {})}
+    if is_htmx(request) and request.query_params.get("fp"):
+        found = await read(request, queries.get_round, session_id, round_id)
+        if request.query_params["fp"] == await read(request, queries.round_fingerprint, found):
+            return Response(status_code=204, headers={"Vary": "HX-Request"})
+    view = await read(request, queries.get_round_console, session_id, round_id)
+    found = view.round
+    context = {"view": view, "session": view.session, "group": view.group, "round": found,
+               "progress": view.progress, "outcomes": view.outcomes,
+               "fingerprint": await read(request, queries.round_fingerprint, found),
+               "rule": view.rule, "options": view.options, "methods": rounds.METHODS,
+               "errors": errors or {}, "values": values or {}, "unsent_warning": unsent,
+               **(results_context(view.results) if view.results else {})}
     return render(request, "rounds/console.html", context, fragment="rounds/_progress.html", status_code=status_code)
 
 
@@ -86,6 +86,34 @@ def _action(service, *extra: object):  # type: ignore[no-untyped-def]
         return redirect(request, _round_url(request))
 
     return handler
+
+
+@auth.requires(*auth.FACILITATORS)
+async def open_round(request: Request) -> Response:
+    """Open, after the facilitator has seen which groups are too small to show (and may set the
+    smallest group to show for this round)."""
+    session_id, round_id = _ids(request)
+    form = await request.form()
+    size, acknowledged = first_value(form, "min_group_size"), first_value(form, "acknowledge_small") == "yes"
+    try:
+        await write(request, rounds.open_round, auth.current_user(request), session_id, round_id,
+                    min_group_size=size, acknowledge_small=acknowledged)
+    except ValidationFailed as exc:
+        return await _round_page(request, errors=exc.errors, values={"min_group_size": size}, status_code=422)
+    return redirect(request, _round_url(request))
+
+
+@auth.requires(*auth.FACILITATORS)
+async def close_round(request: Request) -> Response:
+    """Close; if lists are unsent, say how many and ask again ("Close anyway")."""
+    session_id, round_id = _ids(request)
+    form = await request.form()
+    try:
+        await write(request, rounds.close_round, auth.current_user(request), session_id, round_id,
+                    confirm_unsent=first_value(form, "confirm_unsent") == "yes")
+    except rounds.UnsentLists as exc:
+        return await _round_page(request, status_code=409, unsent=exc.count)
+    return redirect(request, _round_url(request))
 
 
 @auth.requires(*auth.FACILITATORS)
@@ -138,8 +166,21 @@ async def _closed_results(request: Request) -> queries.RoundResults:
 @auth.requires(*auth.STAFF)
 async def results_json(request: Request) -> Response:
     results = await _closed_results(request)
-    return JSONResponse(results.to_dict(), headers={
+    session_id, round_id = _ids(request)
+    document = await read(request, queries.results_document, session_id, round_id)
+    return JSONResponse(document, headers={
         "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
+
+
+@auth.requires(*auth.STAFF)
+async def reasons_csv(request: Request) -> Response:
+    """The reasons people gave for their answers in a feedback round, by outcome and group."""
+    results = await _closed_results(request)
+    reasons = await read(request, queries.list_change_reasons, results.round)
+    buffer = io.StringIO()
+    write_reasons_csv(reasons, buffer)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="round-{results.round.number}-reasons.csv"'})
 
 
 @auth.requires(*auth.STAFF)
@@ -161,7 +202,8 @@ async def round_projector(request: Request) -> Response:
     session, _group = await read(request, queries.get_session_and_group, session_id)
     progress = await read(request, queries.round_progress, found)
     results = await read(request, queries.round_results, session_id, round_id) if found.revealed else None
-    page = int(request.query_params["page"]) if request.query_params.get("page", "").isdigit() else 1
+    raw_page = request.query_params.get("page", "")
+    page = int(raw_page) if 0 < len(raw_page) <= 6 and raw_page.isascii() and raw_page.isdecimal() else 1
     # The room is a public audience: groups below the minimum size are not shown on the big screen.
     shown = paginate(results_context(results, public=True), page, PROJECTOR_PAGE_SIZE) if results else {}
     context = {"session": session, "round": found, "progress": progress, "fingerprint": fingerprint,
@@ -173,13 +215,14 @@ ROUND = "/sessions/{session_id:id}/rounds/{round_id:id}"
 routes = [
     Route("/sessions/{session_id:id}/rounds/new", new_round, methods=["GET", "POST"], name="new_round"),
     Route(ROUND, round_console, name="round"),
-    Route(ROUND + "/open", _action(rounds.open_round), methods=["POST"], name="open_round"),
-    Route(ROUND + "/close", _action(rounds.close_round), methods=["POST"], name="close_round"),
+    Route(ROUND + "/open", open_round, methods=["POST"], name="open_round"),
+    Route(ROUND + "/close", close_round, methods=["POST"], name="close_round"),
     Route(ROUND + "/reveal", _action(rounds.set_revealed, True), methods=["POST"], name="reveal_round"),
     Route(ROUND + "/hide", _action(rounds.set_revealed, False), methods=["POST"], name="hide_round"),
     Route(ROUND + "/reset", reset, methods=["POST"], name="reset_round"),
     Route(ROUND + "/import", import_csv, methods=["POST"], name="import_round"),
     Route(ROUND + "/results.json", results_json, name="round_results_json"),
     Route(ROUND + "/results.csv", results_csv, name="round_results_csv"),
+    Route(ROUND + "/reasons.csv", reasons_csv, name="round_reasons_csv"),
     Route(ROUND + "/projector", round_projector, name="round_projector"),
 ]

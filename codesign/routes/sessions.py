@@ -13,7 +13,7 @@ from codesign import queries
 from codesign.errors import ValidationFailed
 from codesign.export.join_cards import write_join_cards
 from codesign.models import SessionStatus
-from codesign.services import sessions
+from codesign.services import rounds, sessions
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -78,6 +78,22 @@ def _status_action(status: SessionStatus | None = None, proposals_open: bool | N
     return action
 
 
+@auth.requires(*auth.FACILITATORS)
+async def close_session(request: Request) -> Response:
+    """Close the session and every open round in it; if lists are unsent, say how many and ask again."""
+    session_id = request.path_params["session_id"]
+    form = await request.form()
+    try:
+        await write(request, rounds.close_session, auth.current_user(request), session_id,
+                    confirm_unsent=first_value(form, "confirm_unsent") == "yes")
+    except rounds.UnsentLists as exc:
+        view = await read(request, queries.get_console, session_id)
+        return render(request, "sessions/console.html",
+                      {"view": view, "unsent_warning": exc.count, **join_context(request, view.session.join_code)},
+                      status_code=409)
+    return redirect(request, str(request.url_for("console", session_id=session_id)))
+
+
 @auth.requires(*auth.STAFF)
 async def join_cards(request: Request) -> Response:
     """One A4 page of cards with the code, the URL and the QR code, to print for the tables."""
@@ -103,8 +119,7 @@ routes = [
     Route("/groups/{group_id:id}/sessions/new", new_session, methods=["GET", "POST"], name="new_session"),
     Route("/sessions/{session_id:id}", console, name="console"),
     Route("/sessions/{session_id:id}/projector", projector, name="projector"),
-    Route("/sessions/{session_id:id}/close", _status_action(status=SessionStatus.closed),
-          methods=["POST"], name="close_session"),
+    Route("/sessions/{session_id:id}/close", close_session, methods=["POST"], name="close_session"),
     Route("/sessions/{session_id:id}/reopen", _status_action(status=SessionStatus.open),
           methods=["POST"], name="reopen_session"),
     Route("/sessions/{session_id:id}/proposals/open", _status_action(proposals_open=True),

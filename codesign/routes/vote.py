@@ -1,5 +1,6 @@
 """Participant voting pages, one method each, built for touch. Every answer POST carries the
-device-made key (a hidden field the page sets; our script retries with the same key)."""
+device-made key (a hidden field the page sets; our script retries with the same key); every change
+to a ranking or points list carries the version of the list the page showed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from codesign import queries
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import Participant, Round, RoundStatus, WorkshopSession
 from codesign.queries.voting_page import ParticipantRound
-from codesign.services import ballots, rating_answer, sessions
+from codesign.services import ballots, sessions
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -42,7 +43,7 @@ def _url(request: Request, name: str, session: WorkshopSession, found: Round, **
 def _page(request: Request, template: str, view: ParticipantRound, session: WorkshopSession,
           status_code: int = 200, **extra: object) -> Response:
     context = {"view": view, "session": session, "key": uuid.uuid4().hex, "errors": {}, "values": {},
-               "flash": request.session.pop("flash", None), **extra}
+               "version": view.draft_version, "flash": request.session.pop("flash", None), **extra}
     if view.results is not None:
         context.update(results_context(view.results, public=True))
     return render(request, template, context, status_code=status_code)
@@ -87,15 +88,15 @@ async def question(request: Request) -> Response:
 
 
 async def answer(request: Request) -> Response:
-    """POST of one rating: the hot path, one database transaction (services.rating_answer).
+    """POST of one rating: the hot path, one database transaction (ballots.record_rating).
     Only refusals, which are rare, take the slower path that renders a page."""
     code = str(request.path_params["code"]).upper()
     round_id, n = int(request.path_params["round_id"]), int(request.path_params["n"])
     form = await request.form()
     try:
-        saved = await write(request, rating_answer.record_rating, code, auth.participant_tokens(request), round_id, n,
+        saved = await write(request, ballots.record_rating, code, auth.participant_tokens(request), round_id, n,
                             first_value(form, "value"), first_value(form, "key"), first_value(form, "reason"))
-    except rating_answer.NotJoined:
+    except ballots.NotJoined:
         return redirect(request, str(request.url_for("join_code", code=code)))
     except (ValidationFailed, Conflict) as exc:
         return await _refused(request, n, exc)
@@ -129,18 +130,30 @@ async def done(request: Request) -> Response:
     return _page(request, "vote/done.html", view, session)
 
 
+def _whole(text: str) -> int | None:
+    """A non-negative whole number in ASCII digits (at most 9), or None: never int() of "²"."""
+    text = text.strip()
+    return int(text) if 0 < len(text) <= 9 and text.isascii() and text.isdecimal() else None
+
+
 def _parse_draft(form: dict[str, str], method: str) -> dict[int, int]:
     """The state the tapped button asked for: `order=12,5,7` (ranking) or `set=OUTCOME:DOTS` on top
-    of the current allocation `alloc=12:3,5:1` (points)."""
+    of the current allocation `alloc=12:3,5:1` (points). Anything unreadable is left out, and the
+    service then refuses the list as out of date."""
     if method == "ranking":
-        ids = [int(v) for v in form.get("order", "").split(",") if v.strip().isdigit()]
+        ids = [i for i in (_whole(v) for v in form.get("order", "").split(",")) if i is not None]
         return {outcome: position for position, outcome in enumerate(ids, start=1)}
-    draft = {int(k): int(v) for k, v in (p.split(":") for p in form.get("alloc", "").split(",") if ":" in p)
-             if k.isdigit() and v.isdigit()}
-    if ":" in form.get("set", ""):
-        outcome, dots = form["set"].split(":", 1)
-        if outcome.isdigit() and dots.lstrip("-").isdigit():
-            draft[int(outcome)] = int(dots)
+    draft: dict[int, int] = {}
+    for part in form.get("alloc", "").split(","):
+        outcome, _, dots = part.partition(":")
+        key, value = _whole(outcome), _whole(dots)
+        if key is not None and value is not None:
+            draft[key] = value
+    outcome, _, dots = form.get("set", "").partition(":")
+    key = _whole(outcome)
+    value = -1 if dots.strip() == "-1" else _whole(dots)
+    if key is not None and value is not None:
+        draft[key] = value
     return draft
 
 
@@ -151,6 +164,8 @@ async def _refusal(request: Request, exc: ValidationFailed | Conflict, template:
     view = await read(request, queries.get_participant_round, found, participant)
     if isinstance(exc, ValidationFailed):
         return _page(request, template, view, session, status_code=422, errors=exc.errors, values=exc.values)
+    if isinstance(exc, ballots.StaleDraft):  # the list as it is now, with what happened
+        return _page(request, template, view, session, status_code=409, errors={"ballot": str(exc)})
     return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
 
 
@@ -162,7 +177,8 @@ async def draft(request: Request) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
     try:
-        await write(request, ballots.set_draft, found.id or 0, participant.id or 0, _parse_draft(form, found.method))
+        await write(request, ballots.set_draft, found.id or 0, participant.id or 0, _parse_draft(form, found.method),
+                    form.get("version"))
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, template, session, participant, found)
     url = _url(request, "vote_round", session, found)
@@ -177,7 +193,8 @@ async def submit(request: Request) -> Response:
     form = await request.form()
     template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
     try:
-        await write(request, ballots.submit_draft, found.id or 0, participant.id or 0, first_value(form, "key"))
+        await write(request, ballots.submit_draft, found.id or 0, participant.id or 0, first_value(form, "key"),
+                    first_value(form, "version") or None)
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, template, session, participant, found)
     return redirect(request, _url(request, "vote_done", session, found))
@@ -203,14 +220,27 @@ async def pair(request: Request) -> Response:
         return got
     session, participant, found = got
     form = await request.form()
-    left, right = first_value(form, "left"), first_value(form, "right")
+    left, right = _whole(first_value(form, "left")), _whole(first_value(form, "right"))
     try:
-        await write(request, ballots.answer_pair, found.id or 0, participant.id or 0,
-                    int(left) if left.isdigit() else 0, int(right) if right.isdigit() else 0,
+        await write(request, ballots.answer_pair, found.id or 0, participant.id or 0, left or 0, right or 0,
                     first_value(form, "choice"), first_value(form, "key"))
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, "vote/pairwise.html", session, participant, found)
     return redirect(request, _url(request, "vote_round", session, found))
+
+
+async def finish(request: Request) -> Response:
+    """"I have finished": a rating round with questions left unanswered, or a pairwise round."""
+    got = await _context(request)
+    if isinstance(got, Response):
+        return got
+    session, participant, found = got
+    form = await request.form()
+    try:
+        await write(request, ballots.finish, found.id or 0, participant.id or 0, first_value(form, "key"))
+    except (ValidationFailed, Conflict) as exc:
+        return await _refusal(request, exc, "vote/done.html", session, participant, found)
+    return redirect(request, _url(request, "vote_done", session, found))
 
 
 ROUND = "/s/{code}/rounds/{round_id:id}"
@@ -222,4 +252,5 @@ routes = [
     Route(ROUND + "/submit", submit, methods=["POST"], name="vote_submit"),
     Route(ROUND + "/table", table, methods=["POST"], name="vote_table"),
     Route(ROUND + "/pair", pair, methods=["POST"], name="vote_pair"),
+    Route(ROUND + "/finish", finish, methods=["POST"], name="vote_finish"),
 ]

@@ -51,7 +51,9 @@ def _reason(errors: dict[str, str], raw: str, *, required: bool) -> str:
 def propose_outcome(
     db: Session, session_id: int, participant_id: int, statement: str, description: str = ""
 ) -> Outcome:
-    session = db.get(WorkshopSession, session_id)
+    # Share-locked (PostgreSQL) so a proposal never lands after "Close session" commits.
+    session = db.exec(select(WorkshopSession).where(WorkshopSession.id == session_id)
+                      .with_for_update(read=True).execution_options(populate_existing=True)).first()
     participant = db.get(Participant, participant_id)
     if session is None or participant is None or participant.session_id != session.id:
         raise NotFound("No such session")

@@ -25,6 +25,7 @@ from codesign.models import (
     PairwiseAnswer,
     Participant,
     RoundStatus,
+    SessionStatus,
     StakeholderGroup,
     User,
     WorkshopSession,
@@ -32,6 +33,7 @@ from codesign.models import (
 )
 from codesign.queries.rounds import get_round, round_outcomes
 from codesign.services import audit
+from codesign.services.ballot_sql import lock_round, refuse_unless_open
 from codesign.voting import BallotFileError, MethodOptions, parse_ballots_csv
 
 MAX_SHOWN = 10
@@ -90,6 +92,10 @@ def _check_frame(frame: pd.DataFrame, method: str, by_name: dict[str, int], text
 def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str, source: str) -> int:
     """Import every ballot in `text`; returns how many voters were imported."""
     found = get_round(db, session_id, round_id)
+    # The same lock as every other ballot write: an import never lands after the round closes.
+    locked = lock_round(db, round_id)
+    if locked is not None and (locked.status != found.status or locked.session_status != SessionStatus.open):
+        refuse_unless_open(locked)
     if found.status == RoundStatus.draft:
         raise Conflict("Open the round before importing ballots, so its method and rule are locked first.")
     if found.status == RoundStatus.closed:
@@ -165,7 +171,7 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
             for outcome, value in zip(rows["outcome"], rows["value"], strict=True):
                 db.add(BallotAnswer(ballot_id=ballot.id, outcome_id=by_name[str(outcome)],
                                     value=None if pd.isna(value) else int(value)))
-        ballot.submitted_at = ballot.updated_at = utcnow()
+        ballot.submitted_at = ballot.finished_at = ballot.updated_at = utcnow()
         db.add(ballot)
         imported += 1
     audit.record(db, actor, "round.imported",

@@ -4,6 +4,8 @@ reveal, reset (reason required; the ballots go into the audit record).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,6 +14,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
+from codesign.export.canonical import canonical_json
 from codesign.models import (
     Ballot,
     BallotAnswer,
@@ -22,11 +25,14 @@ from codesign.models import (
     Round,
     RoundOutcome,
     RoundStatus,
+    SessionStatus,
     StakeholderGroup,
     User,
     WorkshopSession,
     utcnow,
 )
+from codesign.queries.progress import count_unsent, groups_under
+from codesign.queries.rounds import count_round, stored_document
 from codesign.services import audit
 from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text
 from codesign.voting import ConsensusRule, MethodOptions
@@ -152,40 +158,137 @@ def _log(db: Session, actor: User, found: Round, action: str, summary: str, **de
                  population_group_id=session.population_group_id, session_id=found.session_id, details=details)
 
 
-def open_round(db: Session, actor: User, session_id: int, round_id: int) -> Round:
-    """Open for voting. Method, options, rule and stakeholder weights are locked from now on."""
-    found = _round(db, session_id, round_id)
+class UnsentLists(Conflict):
+    """Closing would leave ranking or points lists uncounted: changed on a device, never sent."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        noun = "list has" if count == 1 else "lists have"
+        super().__init__(f"{count} {noun} changes that were never sent, so they would not be counted. "
+                         "Ask people to press Send, or close anyway.")
+
+
+def _locked(db: Session, session_id: int, round_id: int) -> Round:
+    """The round, locked against ballot writes until this transaction ends (see ballot_sql)."""
+    found = db.exec(select(Round).where(Round.id == round_id).with_for_update()
+                    .execution_options(populate_existing=True)).first()
+    if found is None or found.session_id != session_id:
+        raise NotFound("No such round in this session")
+    return found
+
+
+def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_group_size: str = "",
+               acknowledge_small: bool = False) -> Round:
+    """Open for voting. Method, options, rule and stakeholder weights are locked from now on.
+
+    Groups with fewer people than the rule's minimum are hidden from everyone but the facilitator
+    (voting.disclosure): if any such group is in the room, the facilitator must say they know
+    (`acknowledge_small`), and may first set this round's minimum (`min_group_size`), which is
+    recorded in the rule and the audit log."""
+    found = _locked(db, session_id, round_id)
     if found.status == RoundStatus.open:
         return found
     if found.status == RoundStatus.closed:
         raise Conflict("This round has closed. Reset it (with a reason) to run it again, or create a new round.")
     session = db.get(WorkshopSession, session_id)
     assert session is not None
+    if session.status != SessionStatus.open:
+        raise Conflict("This session has closed. Reopen it before opening a round.")
+    rule = ConsensusRule.from_dict(json.loads(found.rule_json))
+    before = rule.min_group_size
+    if min_group_size.strip():
+        errors: dict[str, str] = {}
+        size = check_int(errors, "min_group_size", min_group_size, label="the smallest group to show",
+                         minimum=1, maximum=1000)
+        if errors or size is None:
+            raise ValidationFailed(errors, {"min_group_size": min_group_size})
+        rule = dataclasses.replace(rule, min_group_size=size)
+    small = groups_under(db, session_id, rule.min_group_size)
+    if small and not acknowledge_small:
+        raise ValidationFailed({"acknowledge_small": "Tick the box to say you know what will be hidden, or change "
+                                                     "the smallest group to show"},
+                               {"min_group_size": str(rule.min_group_size)})
+    found.rule_json = json.dumps(rule.to_dict())
     groups = db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == session.population_group_id)).all()
     found.weights_json = json.dumps({g.key: g.weight for g in groups}, sort_keys=True)
     found.status = RoundStatus.open
     found.opened_at = utcnow()
     db.add(found)
-    _log(db, actor, found, "round.opened", f"Round {found.number} “{found.title}” opened; method, options, "
-         "consensus rule and weights locked", method=found.method, rule=json.loads(found.rule_json),
-         options=json.loads(found.options_json), weights=json.loads(found.weights_json))
+    summary = (f"Round {found.number} “{found.title}” opened; method, options, consensus rule and weights locked")
+    if rule.min_group_size != before:
+        summary += f"; smallest group shown set to {rule.min_group_size} (was {before})"
+    if small:
+        summary += "; groups under it: " + ", ".join(f"{name} ({n})" for name, n in small)
+    _log(db, actor, found, "round.opened", summary, method=found.method, rule=rule.to_dict(),
+         options=json.loads(found.options_json), weights=json.loads(found.weights_json),
+         min_group_size={"before": before, "after": rule.min_group_size},
+         small_groups_acknowledged=[{"group": name, "joined": n} for name, n in small])
     db.commit()
     return found
 
 
-def close_round(db: Session, actor: User, session_id: int, round_id: int) -> Round:
-    found = _round(db, session_id, round_id)
+def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
+    """Close a locked open round: count it once and keep the results with it."""
+    now = utcnow()
+    found.status = RoundStatus.closed
+    found.closed_at = now
+    db.add(found)
+    db.flush()
+    document = canonical_json(stored_document(count_round(db, found)))
+    found.results_json = document.decode("utf-8")
+    found.results_sha256 = hashlib.sha256(document).hexdigest()
+    found.counted_at = now
+    db.add(found)
+    ballots = int(db.exec(select(func.count()).select_from(Ballot).where(Ballot.round_id == found.id)).one())
+    summary = f"Round {found.number} “{found.title}” closed with {ballots} ballots; results counted and kept"
+    if unsent:
+        summary += f"; {unsent} unsent lists were not counted"
+    _log(db, actor, found, "round.closed", summary, ballots=ballots, unsent_lists=unsent,
+         results_sha256=found.results_sha256)
+
+
+def close_round(db: Session, actor: User, session_id: int, round_id: int, *, confirm_unsent: bool = False) -> Round:
+    """Close, count once and store the results. Votes in flight finish first; none lands after.
+    Refused while ranking or points lists are unsent, unless the facilitator confirms."""
+    found = _locked(db, session_id, round_id)
     if found.status != RoundStatus.open:
         raise Conflict("Only an open round can be closed.")
-    found.status = RoundStatus.closed
-    found.closed_at = utcnow()
-    db.add(found)
-    ballots = int(db.exec(select(func.count()).select_from(Ballot).where(Ballot.round_id == round_id)).one())
-    _log(db, actor, found, "round.closed", f"Round {found.number} “{found.title}” closed with {ballots} ballots",
-         ballots=ballots)
+    unsent = count_unsent(db, found)
+    if unsent and not confirm_unsent:
+        raise UnsentLists(unsent)
+    _close(db, actor, found, unsent)
     db.commit()
     return found
+
+
+def close_session(db: Session, actor: User, session_id: int, *, confirm_unsent: bool = False) -> WorkshopSession:
+    """Close the session: every open round closes first (counted and kept, as close_round), then
+    no vote, list, pair, proposal or join is accepted."""
+    open_ids = list(db.exec(select(Round.id).where(Round.session_id == session_id,
+                                                   Round.status == RoundStatus.open).order_by(col(Round.id))))
+    rounds_open = [_locked(db, session_id, rid) for rid in open_ids if rid is not None]
+    session = db.exec(select(WorkshopSession).where(WorkshopSession.id == session_id).with_for_update()
+                      .execution_options(populate_existing=True)).first()
+    if session is None:
+        raise NotFound("No such session")
+    if session.status == SessionStatus.closed:
+        return session
+    unsent = sum(count_unsent(db, found) for found in rounds_open if found.status == RoundStatus.open)
+    if unsent and not confirm_unsent:
+        raise UnsentLists(unsent)
+    for found in rounds_open:
+        if found.status == RoundStatus.open:
+            _close(db, actor, found, count_unsent(db, found))
+    session.status = SessionStatus.closed
+    db.add(session)
+    closed = [f"Round {found.number}" for found in rounds_open]
+    audit.record(db, actor, "session.closed",
+                 summary=f"Session “{session.title}” closed" + (f"; closed {', '.join(closed)}" if closed else ""),
+                 object_type="session", object_id=session.id, population_group_id=session.population_group_id,
+                 session_id=session.id, details={"rounds_closed": [found.id for found in rounds_open]})
+    db.commit()
+    return session
 
 
 def set_revealed(db: Session, actor: User, session_id: int, round_id: int, revealed: bool) -> Round:
@@ -203,7 +306,7 @@ def set_revealed(db: Session, actor: User, session_id: int, round_id: int, revea
 
 def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason: str) -> Round:
     """Back to draft with no ballots. Every ballot removed is written into the audit event first."""
-    found = _round(db, session_id, round_id)
+    found = _locked(db, session_id, round_id)
     why = normalise_paragraphs(reason)
     errors: dict[str, str] = {}
     check_text(errors, "reason", why, label="the reason for resetting the round", max_length=1000)
@@ -234,6 +337,8 @@ def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason
     found.revealed = False
     found.opened_at = None
     found.closed_at = None
+    found.results_json = found.results_sha256 = None  # the stored results go with the ballots
+    found.counted_at = None
     db.add(found)
     db.commit()
     return found

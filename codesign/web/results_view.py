@@ -8,6 +8,7 @@ from typing import Any
 
 from codesign.queries.rounds import RoundResults
 from codesign.voting import OutcomeResult
+from codesign.voting.disclosure import disclosure, shown_disagreements
 
 CONSENSUS = {
     "in": ("Consensus in", "nhsuk-tag--green"),
@@ -37,6 +38,7 @@ class GroupCell:
     detail: str
     bands: list[Band] = field(default_factory=list)
     unable: int = 0
+    hidden: bool = False  # too few answers to show outside the console (voting.disclosure)
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,20 @@ class Row:
     important_to: list[str]
     schulze_rank: int | None
     cells: list[GroupCell]
+    score_hidden: bool = False  # a hidden group or cell went into the combined score
 
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
 
-def _cell(name: str, n: int, small: bool, result: OutcomeResult, key: str, method: str) -> GroupCell:
+def _cell(name: str, n: int, small: bool, result: OutcomeResult, key: str, method: str,
+          hidden: bool = False) -> GroupCell:
     go = result.groups.get(key)
     if go is None:
         return GroupCell(name, 0, small, "–", 0, "no answers")
+    if hidden:
+        return GroupCell(name, go.n, small, "–", 0, "too few answers to show", hidden=True)
     bands: list[Band] = []
     unable = 0
     detail = ""
@@ -81,9 +87,10 @@ def _cell(name: str, n: int, small: bool, result: OutcomeResult, key: str, metho
 
 
 def results_context(view: RoundResults, *, public: bool = False) -> dict[str, Any]:
-    """Template context for a round's results. `public` suppresses groups below the minimum size."""
+    """Template context for a round's results. `public` (participants, the projector) applies the
+    disclosure rules of voting.disclosure: small groups, thin cells and scores they feed are hidden."""
     context: dict[str, Any] = {"results": view, "rows": [], "groups": [], "agreement": None, "disagreements": [],
-                               "table_rows": []}
+                               "table_rows": [], "suppressed": [], "score_hidden": False}
     labels = view.labels
     if view.tables is not None:
         context["table_rows"] = [{"rank": t.rank, "statement": labels[t.outcome], "total": t.total_rank,
@@ -92,32 +99,47 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
     results = view.results
     if results is None:
         return context
+    rules = disclosure(results) if public else None
+
+    def shown(group: str) -> bool:
+        return rules is None or rules.group_shown(group)
+
     # In the population group's order (patients first, as everywhere else), not the engine's.
     order = {key: i for i, key in enumerate(view.group_names)}
     groups = sorted(((key, view.group_names.get(key, key), info) for key, info in results.groups.items()
-                     if not (public and info.small)), key=lambda g: (order.get(g[0], len(order)), g[0]))
+                     if shown(key)), key=lambda g: (order.get(g[0], len(order)), g[0]))
+    shown_keys = {g[0] for g in groups}
     context["groups"] = [{"key": k, "name": name, "n": info.n, "weight": f"{info.weight * 100:.0f}%",
                           "small": info.small} for k, name, info in groups]
-    context["suppressed"] = [view.group_names.get(k, k) for k, info in results.groups.items() if public and info.small]
+    context["suppressed"] = [view.group_names.get(k, k) for k in sorted(results.groups) if not shown(k)]
     for item in results.outcomes:
+        score_hidden = rules is not None and not rules.combined_shown(item)
+        critical_to = rules.important_to(item) if rules else item.important_to
+        context["score_hidden"] = context["score_hidden"] or score_hidden
         context["rows"].append(Row(
             rank=item.rank, outcome_id=int(item.outcome), statement=labels.get(item.outcome, item.outcome),
-            score_pct=_pct(item.score), consensus=CONSENSUS.get(item.consensus) if item.consensus else None,
-            important_to=[view.group_names.get(g, g) for g in item.important_to],
+            score_pct="not shown" if score_hidden else _pct(item.score),
+            consensus=CONSENSUS.get(item.consensus) if item.consensus else None,
+            important_to=[view.group_names.get(g, g) for g in critical_to],
             schulze_rank=item.schulze_rank,
-            cells=[_cell(name, info.n, info.small, item, key, results.method) for key, name, info in groups],
+            cells=[_cell(name, info.n, info.small, item, key, results.method,
+                         hidden=rules is not None and not rules.cell_shown(item.outcome, key))
+                   for key, name, info in groups],
+            score_hidden=score_hidden,
         ))
     agreement = results.agreement
     context["agreement"] = {
         "within": [{"name": view.group_names.get(k, k), "w": f"{r.w:.2f}", "p": _p(r.p_value), "raters": r.raters}
-                   for k, r in agreement.kendall_w.items() if r is not None and k in {g[0] for g in groups}],
+                   for k, r in agreement.kendall_w.items() if r is not None and k in shown_keys],
         "between": None if agreement.between_groups is None else {
             "w": f"{agreement.between_groups.w:.2f}", "p": _p(agreement.between_groups.p_value)},
     }
+    spread = shown_disagreements(results, rules) if rules is not None else [
+        d for d in agreement.disagreements if d.spread > 0]
     context["disagreements"] = [
         {"statement": labels.get(d.outcome, d.outcome), "spread": d.spread,
-         "ranks": [(view.group_names.get(k, k), r) for k, r in d.ranks.items() if k in {g[0] for g in groups}]}
-        for d in agreement.disagreements if d.spread > 0
+         "ranks": [(view.group_names.get(k, k), r) for k, r in d.ranks.items() if k in shown_keys]}
+        for d in spread
     ]
     return context
 

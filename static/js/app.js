@@ -72,6 +72,18 @@ document.querySelectorAll("[data-tick-all]").forEach((row) => {
   });
 });
 
+// A ranking or points list that is changed but not sent does not count: leaving the page asks
+// first. Sending it, or any change to it (a form on this page), is not leaving.
+if (document.querySelector("[data-unsent-list]")) {
+  let submitting = false;
+  document.addEventListener("submit", () => { submitting = true; });
+  window.addEventListener("beforeunload", (event) => {
+    if (submitting) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+}
+
 // Ballots survive poor venue Wi-Fi. A <form data-ballot> is sent with fetch; if the network
 // fails, the participant is told "Not saved yet, trying again" and the same request (same
 // device-made key, so it can never count twice) is retried until the server acknowledges it.

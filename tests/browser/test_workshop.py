@@ -170,7 +170,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
     # --- Rating round over five outcomes: open, everyone votes by tapping, close, reveal.
     rating_url = _create_round(laptop, session_url, "How important is each outcome?", "Rating 1 to 9")
     projector.goto(rating_url + "/projector")
-    projector.get_by_text("0 of 6 people have voted").wait_for()
+    projector.get_by_text("0 of 6 people have finished").wait_for()
     for index, page in enumerate(people):
         page.reload()
         page.get_by_role("link", name=re.compile("^Vote now")).tap()
@@ -183,7 +183,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
         page.get_by_role("heading", name="Thank you, your answers are saved").wait_for()
     screenshot(people[0], "workshop-participant-thank-you-768")
     screenshot(people[2], "workshop-participant-thank-you-360")
-    projector.get_by_text("6 of 6 people have voted").wait_for()
+    projector.get_by_text("6 of 6 people have finished").wait_for()
     screenshot(projector, "workshop-projector-rating-voting")
     _close_and_reveal(laptop, rating_url, 6)
     screenshot(laptop, "workshop-facilitator-rating-results")
@@ -196,7 +196,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
     ranking_url = _create_round(laptop, session_url, "Your top three", "Ranking: top choices in order",
                                 **{"Ranking: how many to put in order (top k)": "3"})
     projector.goto(ranking_url + "/projector")
-    projector.get_by_text("0 of 6 people have voted").wait_for()
+    projector.get_by_text("0 of 6 people have finished").wait_for()
     for index, page in enumerate(people):
         page.goto(join_url.replace("/j/", "/s/"))
         page.get_by_role("link", name=re.compile("^Vote now")).tap()
@@ -209,7 +209,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
             screenshot(page, "workshop-participant-ranking-768")
         page.get_by_role("button", name="Send my ranking").tap()
         page.get_by_role("heading", name="Thank you, your answers are saved").wait_for()
-    projector.get_by_text("6 of 6 people have voted").wait_for()
+    projector.get_by_text("6 of 6 people have finished").wait_for()
     _close_and_reveal(laptop, ranking_url, 6)
     expect(rows).to_have_count(5, timeout=15_000)
     expect(rows.first.locator(".app-projector-table__statement")).to_have_text(HYPOS)

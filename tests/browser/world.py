@@ -70,7 +70,7 @@ def _round(s: Session, actor: User, session_id: int, outcome_ids: list[int], **f
         "out_min": "70", "out_max_high": "15", "min_group_size": "5", "budget": "10", "top_k": "5",
         "max_per_outcome": "", "outcomes": ",".join(map(str, outcome_ids)), **form})
     assert made.id is not None
-    rounds.open_round(s, actor, session_id, made.id)
+    rounds.open_round(s, actor, session_id, made.id, acknowledge_small=True)
     return made.id
 
 

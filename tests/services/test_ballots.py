@@ -167,14 +167,17 @@ def test_submit_counts_the_draft_and_later_edits_wait_for_a_resubmit(  # type: i
         ballots.submit_draft(session, ranking.id, patient.id, key())  # type: ignore[arg-type]
     assert ballots.set_draft(session, ranking.id, patient.id, {a: 1, b: 2, c: 0}) == {a: 1, b: 2}  # type: ignore[arg-type]
     assert answers(session, ranking.id) == {}  # a draft is not a vote
-    assert queries.round_progress(session, ranking)[0].voted == 0
+    progress = queries.round_progress(session, ranking)
+    assert (progress.groups[0].started, progress.groups[0].finished, progress.unsent) == (1, 0, 1)
     ballots.submit_draft(session, ranking.id, patient.id, key())  # type: ignore[arg-type]
     voter = f"p:{patient.id}"
     assert answers(session, ranking.id) == {(voter, a): 1, (voter, b): 2}
-    assert queries.round_progress(session, ranking)[0].voted == 1
+    progress = queries.round_progress(session, ranking)
+    assert (progress.groups[0].finished, progress.unsent) == (1, 0)
 
     ballots.set_draft(session, ranking.id, patient.id, {d: 1, a: 2, c: 3})  # type: ignore[arg-type]
     assert answers(session, ranking.id) == {(voter, a): 1, (voter, b): 2}  # not counted yet
+    assert queries.round_progress(session, ranking).unsent == 1  # changed since it was sent
     results = queries.round_results(session, workshop.id, ranking.id).results
     assert results is not None and results.order[:2] == [str(a), str(b)]
     view = queries.get_participant_round(session, ranking, patient)

@@ -131,7 +131,7 @@ def test_open_locks_the_rule_and_copies_the_weights(session: Session, facilitato
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "round.opened")).one()
     assert json.loads(event.details)["weights"]["patient"] == 2.0 and "locked" in event.summary
     # Opening again is harmless and records nothing more.
-    rounds.open_round(session, facilitator, workshop.id, found.id)
+    rounds.open_round(session, facilitator, workshop.id, found.id, acknowledge_small=True)
     assert round_events(session, found.id) == ["round.created", "round.opened"]
 
     patient = sessions.join_session(session, workshop.id, "patient")
@@ -164,7 +164,7 @@ def test_votes_only_from_groups_weighted_zero_count_for_nothing(  # type: ignore
     assert view.results is None and view.to_dict()["outcomes"] == []
     patient = sessions.join_session(session, workshop.id, "patient")
     rounds.reset_round(session, facilitator, workshop.id, found.id, "again, with a patient")
-    rounds.open_round(session, facilitator, workshop.id, found.id)
+    rounds.open_round(session, facilitator, workshop.id, found.id, acknowledge_small=True)
     for person in (carer, patient):
         ballots.answer_rating(session, found.id, person.id, ids[0], "9", key())
     counted = queries.round_results(session, workshop.id, found.id).results
@@ -178,7 +178,7 @@ def test_close_then_reveal_and_hide(session: Session, facilitator: User, worksho
         rounds.close_round(session, facilitator, workshop.id, draft.id)
     with pytest.raises(Conflict, match="Close the round"):
         rounds.set_revealed(session, facilitator, workshop.id, draft.id, True)
-    rounds.open_round(session, facilitator, workshop.id, draft.id)
+    rounds.open_round(session, facilitator, workshop.id, draft.id, acknowledge_small=True)
     with pytest.raises(Conflict, match="Close the round"):
         rounds.set_revealed(session, facilitator, workshop.id, draft.id, True)
     person = sessions.join_session(session, workshop.id, "carer")
@@ -188,14 +188,17 @@ def test_close_then_reveal_and_hide(session: Session, facilitator: User, worksho
     with pytest.raises(Conflict):
         rounds.close_round(session, facilitator, workshop.id, draft.id)
     with pytest.raises(Conflict, match="has closed"):
-        rounds.open_round(session, facilitator, workshop.id, draft.id)
+        rounds.open_round(session, facilitator, workshop.id, draft.id, acknowledge_small=True)
     assert rounds.set_revealed(session, facilitator, workshop.id, draft.id, True).revealed
     rounds.set_revealed(session, facilitator, workshop.id, draft.id, True)  # again: no change, no event
     assert not rounds.set_revealed(session, facilitator, workshop.id, draft.id, False).revealed
     assert round_events(session, draft.id) == ["round.created", "round.opened", "round.closed", "round.revealed",
                                                "round.hidden"]
     closing = session.exec(select(AuditEvent).where(AuditEvent.action == "round.closed")).one()
-    assert json.loads(closing.details) == {"ballots": 1}
+    details = json.loads(closing.details)
+    assert details["ballots"] == 1 and details["unsent_lists"] == 0
+    stored = session.get_one(Round, draft.id)
+    assert details["results_sha256"] == stored.results_sha256 and stored.results_json and stored.counted_at
 
 
 def test_rounds_of_another_session_are_not_found(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
@@ -245,7 +248,7 @@ def test_reset_needs_a_reason_and_keeps_every_ballot_in_the_audit(  # type: igno
     assert kept[f"p:{gita.id}"]["group_id"] == gita.stakeholder_group_id and kept[f"p:{gita.id}"]["submitted_at"]
 
     # It can run again from scratch: the old device keys are gone with the ballots.
-    rounds.open_round(session, facilitator, workshop.id, found.id)
+    rounds.open_round(session, facilitator, workshop.id, found.id, acknowledge_small=True)
     again = ballots.answer_rating(session, found.id, amara.id, ids[0], "9", "retried-key-0001")
     assert not again.repeated
     assert round_events(session, found.id) == [

@@ -1,0 +1,172 @@
+"""What every ballot write does first, in one place: find the voter, lock the round, check the key.
+
+Every ballot write (a rating tap, a pair, a ranking or points draft, sending it, "I have
+finished", an import) starts with ``lock_round``: it reads the round and its session's status and,
+on PostgreSQL, takes a SHARE lock on the round's row until the transaction ends. Closing a round
+takes an exclusive (FOR UPDATE) lock on the same row (closing a session closes each of its open
+rounds that way), so a close waits for the votes already in flight and every vote after it reads
+the round as closed: no ballot is written after a close, and the results counted at close are
+final. On SQLite every write transaction already holds the database's write lock (BEGIN
+IMMEDIATE, see ``codesign.db``), which orders them the same way.
+
+A device-made key belongs to one participant and one question (``question``: "o:<outcome>",
+"pair:<low>-<high>", "submit" or "finish"). The same key again for the same question is a retry
+and is answered "saved"; for anything else it is refused, never answered "saved" while storing
+nothing. Statements are plain SQL built once (the rating tap is the hot path): they run unchanged
+on SQLite 3.35+ and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from codesign.errors import Conflict, NotFound, ValidationFailed
+from codesign.models import RoundStatus, SessionStatus, utcnow
+
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CLOSED = "This round has closed, so your answer was not changed. Thank you for taking part."
+NOT_OPEN = "This round has not opened yet."
+SESSION_CLOSED = "This session has closed, so your answer was not saved. Thank you for taking part."
+KEY_REUSED = "This answer was not saved because the page was out of date. Please answer again."
+NO_TABLE = ("This round is voted by tables, and you did not give a table number when you joined. "
+            "Vote together on your table’s device, or ask the facilitator.")
+
+NOW = bindparam("now", type_=UTCDateTime())
+_ROUND = ("SELECT r.id, r.session_id, r.method, r.status, r.table_based, r.options_json, s.status "
+          "FROM voting_round r JOIN workshop_session s ON s.id = r.session_id WHERE r.id = :rid")
+# Only the round row is locked: closing a session closes its open rounds first (locking each), so
+# a vote can never slip in after a session closes, and one lock order means no deadlock.
+Q_ROUND = {"sqlite": text(_ROUND), "postgresql": text(_ROUND + " FOR SHARE OF r")}
+Q_PERSON = text("SELECT id, session_id, stakeholder_group_id, table_number FROM participant WHERE id = :pid")
+Q_PERSON_BY_TOKEN = text(
+    "SELECT p.id, p.session_id, p.stakeholder_group_id, p.table_number FROM participant p "
+    "JOIN workshop_session s ON s.id = p.session_id WHERE p.token = :token AND s.join_code = :code")
+Q_SEEN = text("SELECT ballot_id, participant_id, question FROM ballot_submission "
+              "WHERE round_id = :rid AND client_key = :key")
+Q_SUBMISSION = text(
+    "INSERT INTO ballot_submission (round_id, ballot_id, client_key, participant_id, question, created_at) "
+    "VALUES (:rid, :bid, :key, :pid, :question, :now)").bindparams(NOW)
+# A rating or a pair: the ballot exists from the first answer, and each answer counts at once.
+Q_BALLOT_ANSWERED = text(
+    "INSERT INTO ballot (round_id, voter_key, participant_id, stakeholder_group_id, table_number, draft_json, "
+    "submitted_at, updated_at, source) VALUES (:rid, :voter, :pid, :gid, :tbl, '', :now, :now, 'app') "
+    "ON CONFLICT (round_id, voter_key) DO UPDATE SET submitted_at = excluded.submitted_at, "
+    "updated_at = excluded.updated_at RETURNING id").bindparams(NOW)
+Q_FINISHED_IF_COMPLETE = text(
+    "UPDATE ballot SET finished_at = :now WHERE id = :bid AND finished_at IS NULL AND NOT EXISTS ("
+    "SELECT 1 FROM round_outcome o WHERE o.round_id = :rid AND NOT EXISTS ("
+    "SELECT 1 FROM ballot_answer a WHERE a.ballot_id = :bid AND a.outcome_id = o.outcome_id))").bindparams(NOW)
+
+
+@dataclass(frozen=True)
+class LockedRound:
+    id: int
+    session_id: int
+    method: str
+    status: str
+    table_based: bool
+    options_json: str
+    session_status: str
+
+
+@dataclass(frozen=True)
+class Voter:
+    id: int
+    session_id: int
+    group_id: int
+    table: int | None
+
+
+def check_key(key: str) -> None:
+    if not KEY.match(key or ""):
+        raise ValidationFailed({"key": "This page is out of date. Reload it and answer again."})
+
+
+def lock_round(db: Session, round_id: int) -> LockedRound | None:
+    """The round and its session's status, share-locked until the transaction ends (PostgreSQL)."""
+    statement = Q_ROUND.get(db.get_bind().dialect.name, Q_ROUND["sqlite"])
+    row = db.connection().execute(statement, {"rid": round_id}).first()
+    return None if row is None else LockedRound(int(row[0]), int(row[1]), row[2], row[3], bool(row[4]), row[5], row[6])
+
+
+def voter(db: Session, participant_id: int) -> Voter | None:
+    row = db.connection().execute(Q_PERSON, {"pid": participant_id}).first()
+    return None if row is None else Voter(int(row[0]), int(row[1]), int(row[2]), row[3])
+
+
+def voter_by_token(db: Session, tokens: Sequence[str], join_code: str) -> Voter | None:
+    """The participant this device holds for the session with `join_code` (a device usually holds
+    one token; one that joined several sessions holds one each)."""
+    for token in tokens:
+        row = db.connection().execute(Q_PERSON_BY_TOKEN, {"token": token, "code": join_code}).first()
+        if row is not None:
+            return Voter(int(row[0]), int(row[1]), int(row[2]), row[3])
+    return None
+
+
+def round_for(db: Session, round_id: int, person: Voter | None, methods: tuple[str, ...]) -> LockedRound:
+    """The locked round, if `person` belongs to its session and it uses one of `methods`."""
+    found = lock_round(db, round_id)
+    if found is None or person is None or found.session_id != person.session_id:
+        raise NotFound("No such round")
+    if found.method not in methods:
+        raise NotFound("No such question")
+    return found
+
+
+def refuse_unless_open(found: LockedRound) -> None:
+    """Nothing is stored once the round or the session has closed (or before the round opens)."""
+    if found.session_status != SessionStatus.open:
+        raise Conflict(SESSION_CLOSED)
+    if found.status != RoundStatus.open:
+        raise Conflict(CLOSED if found.status == RoundStatus.closed else NOT_OPEN)
+
+
+def voter_key(found: LockedRound, person: Voter) -> str:
+    """Whose ballot: the participant's, or their table's in a table round."""
+    if found.table_based:
+        if person.table is None:
+            raise Conflict(NO_TABLE)
+        return f"t:{person.table}"
+    return f"p:{person.id}"
+
+
+def already_saved(db: Session, round_id: int, key: str, person: Voter, question: str) -> int | None:
+    """The ballot this key already saved this answer to (a retry), or None if the key is new.
+    A key already used by someone else, or for another question, is refused."""
+    row = db.connection().execute(Q_SEEN, {"rid": round_id, "key": key}).first()
+    if row is None:
+        return None
+    ballot_id, owner, answered = row
+    # Keys stored before keys were bound to a question (owner None) are taken at their word.
+    if owner is not None and (owner != person.id or answered != question):
+        raise ValidationFailed({"key": KEY_REUSED})
+    return int(ballot_id)
+
+
+def record_key(db: Session, round_id: int, ballot_id: int, key: str, person: Voter, question: str) -> None:
+    """Store the key with what it answered (a duplicate raises IntegrityError: the caller retries)."""
+    db.connection().execute(Q_SUBMISSION, {"rid": round_id, "bid": ballot_id, "key": key, "pid": person.id,
+                                "question": question, "now": utcnow()})
+
+
+def answered_ballot(db: Session, found: LockedRound, person: Voter) -> int:
+    """The voter's ballot (made now if this is their first answer), marked as answered now."""
+    return int(db.connection().execute(Q_BALLOT_ANSWERED, {
+        "rid": found.id, "voter": voter_key(found, person), "pid": person.id,
+        "gid": None if found.table_based else person.group_id, "tbl": person.table, "now": utcnow()}).scalar_one())
+
+
+def finish_if_complete(db: Session, round_id: int, ballot_id: int) -> None:
+    """A rating ballot with every question answered is finished."""
+    db.connection().execute(Q_FINISHED_IF_COMPLETE, {"bid": ballot_id, "rid": round_id, "now": utcnow()})
+
+
+def pair_question(left: int, right: int) -> str:
+    return f"pair:{min(left, right)}-{max(left, right)}"

@@ -9,12 +9,14 @@ from typing import Any
 from sqlmodel import Session
 
 from codesign.models import Outcome, PopulationGroup, Round, RoundStatus, WorkshopSession
+from codesign.queries.basic import list_stakeholder_groups
 from codesign.queries.overview import get_session_and_group
 from codesign.queries.progress import RoundProgress, groups_under, round_progress
 from codesign.queries.reasons import ChangeReason, list_change_reasons
 from codesign.queries.rounds import RoundResults, get_round, round_outcomes, round_results
+from codesign.voting.disclosure import disclosure
 
-__all__ = ["RoundConsole", "get_round_console"]
+__all__ = ["FeedbackSource", "RoundConsole", "get_feedback_source", "get_round_console"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +54,30 @@ def get_round_console(db: Session, session_id: int, round_id: int) -> RoundConso
         reasons=list_change_reasons(db, found) if closed else [],
         earlier=db.get(Round, found.feedback_round_id) if found.feedback_round_id else None,
     )
+
+
+@dataclass(frozen=True)
+class FeedbackSource:
+    """What a round 2 made from `round` will show: the round's figures only once revealed, and
+    never those of groups (or outcomes) too small to show."""
+
+    round: Round
+    revealed: bool
+    hidden_groups: list[str]
+    hidden_cells: int  # outcomes in shown groups answered by too few people
+
+
+def get_feedback_source(db: Session, session_id: int, raw_id: str) -> FeedbackSource | None:
+    """The closed round of this session named by `raw_id` (a form or query value), or None."""
+    if not (0 < len(raw_id) <= 9 and raw_id.isascii() and raw_id.isdecimal()):
+        return None
+    found = db.get(Round, int(raw_id))
+    if found is None or found.session_id != session_id or found.status != RoundStatus.closed:
+        return None
+    results = round_results(db, session_id, int(raw_id)).results
+    if results is None:
+        return FeedbackSource(found, found.revealed, [], 0)
+    rules = disclosure(results)
+    names = {g.key: g.name for g in list_stakeholder_groups(db, get_session_and_group(db, session_id)[1].id or 0)}
+    return FeedbackSource(found, found.revealed, [names.get(g, g) for g in sorted(rules.hidden_groups)],
+                          len(rules.hidden_cells))

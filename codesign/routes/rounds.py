@@ -41,15 +41,18 @@ async def new_round(request: Request) -> Response:
     session_id = request.path_params["session_id"]
     view = await read(request, queries.get_console, session_id)
     existing = await read(request, queries.list_rounds, session_id)
+    feedback_id = request.query_params.get("feedback", "")
     context = {"view": view, "rounds": existing, "methods": rounds.METHODS, "combines": rounds.COMBINES,
-               "values": {"feedback_round_id": request.query_params.get("feedback", "")}, "errors": {}}
+               "values": {"feedback_round_id": feedback_id}, "errors": {},
+               "feedback": await read(request, queries.get_feedback_source, session_id, feedback_id)}
     if request.method == "GET":
         return render(request, "rounds/new.html", context)
     form = _form_dict(await request.form())
     try:
         created = await write(request, rounds.create_round, auth.current_user(request), session_id, form)
     except ValidationFailed as exc:
-        context.update(values=form, errors=exc.errors)
+        context.update(values=form, errors=exc.errors, feedback=await read(
+            request, queries.get_feedback_source, session_id, form.get("feedback_round_id", "")))
         return render(request, "rounds/new.html", context, status_code=422)
     return redirect(request, str(request.url_for("round", session_id=session_id, round_id=created.id)))
 

@@ -193,3 +193,30 @@ def test_opening_a_round_with_small_groups_needs_the_facilitator_to_know(  # typ
     opened = post_form(client, f"{page}/open", {"min_group_size": "2", "acknowledge_small": "yes"}, token_from=page)
     assert opened.status_code == 303
     assert json.loads(session.get_one(Round, made.id).rule_json)["min_group_size"] == 2
+
+
+def test_a_round_2_from_an_unrevealed_round_says_what_it_will_show(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    first = open_round(session, facilitator, workshop, ids)
+    people = [sessions.join_session(session, workshop.id, g) for g in ["patient"] * 5 + ["carer"] * 2]
+    for n, person in enumerate(people):
+        ballots.answer_rating(session, first.id, person.id, ids[0], "8", f"round-one-key-{n:03d}")  # type: ignore[arg-type]
+        ballots.answer_rating(session, first.id, person.id, ids[1], "3", f"round-one-kez-{n:03d}",  # type: ignore[arg-type]
+                              "Not for me")
+    rounds.close_round(session, facilitator, workshop.id, first.id)  # type: ignore[arg-type]
+    sign_in(client, facilitator)
+    page = re.sub(r"\s+", " ", client.get(f"/sessions/{workshop.id}/rounds/new?feedback={first.id}").text)
+    assert "its results have not been revealed, so people will see only their own earlier answer" in page
+    assert "Carers (too few people)" in page
+    rounds.set_revealed(session, facilitator, workshop.id, first.id, True)  # type: ignore[arg-type]
+    page = re.sub(r"\s+", " ", client.get(f"/sessions/{workshop.id}/rounds/new?feedback={first.id}").text)
+    assert "each group’s spread" in page and "not been revealed" not in page
+    # The reasons people gave are the facilitator's to read, and in the downloads, with no names.
+    console = client.get(f"/sessions/{workshop.id}/rounds/{first.id}").text
+    assert "Why people answered as they did (7)" in console and "Not for me" in console
+    document = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/results.json").json()
+    assert len(document["reasons"]) == 7 and document["reasons"][0]["reason"] == "Not for me"
+    csv_text = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/reasons.csv").text
+    assert csv_text.splitlines()[0] == "outcome_id,outcome,group,before,after,changed,reason"
+    assert csv_text.count("Not for me") == 7

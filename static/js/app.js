@@ -150,20 +150,9 @@ async function sendBallot(form, submitter) {
   }
 }
 
-// A fast double tap must not answer the next question: the second tap of a pair lands on the
-// page that has just replaced the first, so a ballot tapped within a moment of the page being
-// shown is ignored (the server refuses a repeated key for another question as well).
-const GHOST_TAP_MS = 400;
-let shownAt = performance.now();
-window.addEventListener("pageshow", () => { shownAt = performance.now(); });
-
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-ballot")) return;
-  if (event.submitter && performance.now() - shownAt < GHOST_TAP_MS) {
-    event.preventDefault();
-    return;
-  }
   if (event.defaultPrevented || form.dataset.native === "yes" || !window.fetch) return;
   event.preventDefault();
   sendBallot(form, event.submitter || null);

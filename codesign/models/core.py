@@ -175,12 +175,3 @@ class AuditEvent(SQLModel, table=True):
     session_id: int | None = Field(default=None, index=True)
     summary: str = Field(default="", max_length=1000)
     details: str = Field(default="{}", sa_type=Text)
-
-
-class RateLimitHit(SQLModel, table=True):
-    """One failed attempt (sign-in or join) under a key; counted over a sliding window."""
-
-    __tablename__ = "rate_limit_hit"
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300, index=True)
-    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import (  # noqa: E402
+from bench_load import (
     COOKIE,
     GROUPS,
     LOOPBACK,
@@ -56,8 +56,8 @@ from bench_load import (  # noqa: E402
     migrate,
     server_env,
 )
-from itsdangerous import TimestampSigner  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from itsdangerous import TimestampSigner
+from sqlalchemy import create_engine, text
 
 SECRET = "bench-crash-" + base64.urlsafe_b64encode(os.urandom(36)).decode()
 KILL_AT = 1 / 3

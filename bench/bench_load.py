@@ -414,11 +414,17 @@ def join_participants(port: int, fixture: Fixture, count: int, deadline: float) 
         if status != 200 or match is None or not cookie:
             raise BenchError(f"GET {path} gave {status} without a CSRF token and cookie")
         csrf = match.group(1)
+        # The code form (what the QR link's page sends), then the group: only a POST checks a code.
         status, headers, _ = http_request(port, "POST", path, cookie=cookie,
+                                          form={"csrf_token": csrf, "code": fixture.join_code})
+        cookie = headers.get("codesign-cookie", "")
+        if status != 303 or not cookie or not headers.get("location", "").endswith(f"{path}/group"):
+            raise BenchError(f"POST {path} (the code) gave {status}, expected 303 to {path}/group with a cookie")
+        status, headers, _ = http_request(port, "POST", f"{path}/group", cookie=cookie,
                                           form={"csrf_token": csrf, "group": GROUPS[i % len(GROUPS)]})
         cookie = headers.get("codesign-cookie", "")
         if status != 303 or not cookie:
-            raise BenchError(f"POST {path} (join) gave {status}, expected 303 with a new cookie")
+            raise BenchError(f"POST {path}/group (join) gave {status}, expected 303 with a new cookie")
         entries = cookie_session(cookie).get("participants")
         token = entries.get(str(fixture.session_id)) if isinstance(entries, dict) else None
         if cookie_session(cookie).get("csrf") != csrf or not isinstance(token, str):

@@ -129,6 +129,7 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from codesign import db
     from codesign.errors import ValidationFailed
     from codesign.services.accounts import create_user
+    from codesign.services.passwords import new_password
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -137,10 +138,11 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
         if getpass.getpass("Password again: ") != password:
             print("codesign: the passwords did not match; nothing was saved.", file=sys.stderr)
             return 2
+    prepared = new_password(password)  # hashed before the write transaction (services.passwords)
     engine = db.make_engine(settings)
     try:
         with db.write_session(engine) as session:
-            user = create_user(session, args.email, args.role, password, name=args.name)
+            user = create_user(session, args.email, args.role, prepared, name=args.name)
     except ValidationFailed as exc:
         for field, message in exc.errors.items():
             print(f"codesign: {field}: {message}", file=sys.stderr)

@@ -37,12 +37,15 @@ class Settings:
     secure_cookies: bool = True
     # How often the lobby, console and projector ask for news, in milliseconds.
     poll_interval_ms: int = 2000
-    # Failed sign-ins allowed per account and per address in the window before refusing.
+    # Wrong passwords for one account from one address in the window before each further try
+    # waits (30 s, doubling to 5 minutes). services.signin has the account and address limits.
     login_max_failures: int = 5
     login_window_seconds: int = 900
-    # Join attempts with a wrong code allowed per address in the window.
-    join_max_failures: int = 10
+    # Wrong join codes from one device in the window before each further try waits (30 s,
+    # doubling to 5 minutes); and from one address in an hour (2 s, doubling to 1 minute).
+    join_max_failures: int = 5
     join_window_seconds: int = 600
+    join_address_max_failures: int = 300
     # Trust X-Forwarded-For from this proxy address (blank: use the socket peer).
     trusted_proxy: str = ""
     log_level: str = "info"
@@ -76,6 +79,15 @@ class Settings:
             raise SettingsError(f"CODESIGN_PORT must be between 1 and 65535, not {self.port}")
         if self.workers < 1:
             raise SettingsError("CODESIGN_WORKERS must be at least 1")
+        for name, value in (("LOGIN_MAX_FAILURES", self.login_max_failures),
+                            ("JOIN_MAX_FAILURES", self.join_max_failures),
+                            ("JOIN_ADDRESS_MAX_FAILURES", self.join_address_max_failures)):
+            if value < 0:
+                raise SettingsError(f"CODESIGN_{name} must be 0 or more")
+        for name, value in (("LOGIN_WINDOW_SECONDS", self.login_window_seconds),
+                            ("JOIN_WINDOW_SECONDS", self.join_window_seconds)):
+            if value < 1:
+                raise SettingsError(f"CODESIGN_{name} must be at least 1")
         return self
 
     @classmethod
@@ -99,8 +111,9 @@ class Settings:
             poll_interval_ms=_int(env, "CODESIGN_POLL_INTERVAL_MS", 2000),
             login_max_failures=_int(env, "CODESIGN_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=_int(env, "CODESIGN_LOGIN_WINDOW_SECONDS", 900),
-            join_max_failures=_int(env, "CODESIGN_JOIN_MAX_FAILURES", 10),
+            join_max_failures=_int(env, "CODESIGN_JOIN_MAX_FAILURES", 5),
             join_window_seconds=_int(env, "CODESIGN_JOIN_WINDOW_SECONDS", 600),
+            join_address_max_failures=_int(env, "CODESIGN_JOIN_ADDRESS_MAX_FAILURES", 300),
             trusted_proxy=env.get("CODESIGN_TRUSTED_PROXY", ""),
             log_level=env.get("CODESIGN_LOG_LEVEL", "info").lower(),
         )

@@ -24,6 +24,7 @@ from codesign.app import create_app
 from codesign.config import Settings
 from codesign.models import Role, User
 from codesign.services import accounts, population, sessions
+from tests.accounts_helpers import checks, clock, fast_hashes  # noqa: F401  (fixtures for sign-in and joining)
 
 PG_URL = os.environ.get("CODESIGN_TEST_DATABASE_URL", "")
 SECRET = "test-secret-" + "x" * 40
@@ -182,6 +183,9 @@ def workshop(session: Session, facilitator: User):  # type: ignore[no-untyped-de
 
 
 def join(client: TestClient, code: str, group: str = "patient", first_name: str = "", table: str = "") -> None:
-    response = post_form(client, f"/j/{code}", {"group": group, "first_name": first_name, "table_number": table},
-                         token_from=f"/j/{code}")
+    """Join as a device does: the code form at the QR link, then the group."""
+    proved = post_form(client, f"/j/{code}", {"code": code}, token_from=f"/j/{code}")
+    assert proved.status_code == 303, proved.text[:800]
+    response = post_form(client, proved.headers["location"],
+                         {"group": group, "first_name": first_name, "table_number": table}, token_from="/join")
     assert response.status_code == 303, response.text[:800]

@@ -48,3 +48,23 @@ def test_reads_every_variable() -> None:
 def test_malformed_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET, name: value})
+
+
+def test_reads_the_attempt_limits() -> None:
+    settings = Settings.from_env({
+        "CODESIGN_SECRET_KEY": GOOD_SECRET, "CODESIGN_LOGIN_MAX_FAILURES": "3", "CODESIGN_LOGIN_WINDOW_SECONDS": "60",
+        "CODESIGN_JOIN_MAX_FAILURES": "4", "CODESIGN_JOIN_WINDOW_SECONDS": "120",
+        "CODESIGN_JOIN_ADDRESS_MAX_FAILURES": "900",
+    })
+    assert (settings.login_max_failures, settings.login_window_seconds) == (3, 60)
+    assert (settings.join_max_failures, settings.join_window_seconds, settings.join_address_max_failures) == (4, 120, 900)
+    defaults = Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET})
+    assert (defaults.join_max_failures, defaults.join_window_seconds, defaults.join_address_max_failures) == (5, 600, 300)
+
+
+@pytest.mark.parametrize(("name", "value"), [("CODESIGN_JOIN_ADDRESS_MAX_FAILURES", "-1"),
+                                             ("CODESIGN_LOGIN_MAX_FAILURES", "-5"),
+                                             ("CODESIGN_JOIN_WINDOW_SECONDS", "0")])
+def test_attempt_limits_that_make_no_sense_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET, name: value})

@@ -14,7 +14,9 @@ def test_migrated_to_head(engine: Engine) -> None:
     assert db.current_revision(engine) == db.head_revision(engine)
     tables = set(inspect(engine).get_table_names())
     assert {"user", "population_group", "stakeholder_group", "workshop_session", "participant", "outcome",
-            "outcome_source", "outcome_revision", "audit_event", "rate_limit_hit"} <= tables
+            "outcome_source", "outcome_revision", "audit_event", "rate_limit_bucket", "login_session",
+            "sign_in_address"} <= tables
+    assert "rate_limit_hit" not in tables  # replaced by rate_limit_bucket (migration 0006)
 
 
 def test_audit_log_is_append_only_in_the_database(engine: Engine, session) -> None:  # type: ignore[no-untyped-def]

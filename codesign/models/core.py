@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint, event, func, select
+from sqlalchemy import Connection, Index, Text, UniqueConstraint, event, func, select, text
 from sqlmodel import Field, SQLModel
 
 
@@ -114,12 +114,17 @@ class Participant(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=100)
 
 
+# A transaction-scoped PostgreSQL advisory lock per session (released at commit): two people
+# joining the same session at once take their numbers one after the other.
+_NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(1617, :session_id)")
+
+
 @event.listens_for(Participant, "before_insert")
-def _number_participant(_mapper: object, _connection: object, target: Participant) -> None:
-    """Number a new participant in joining order within its session, in the INSERT itself.
-    (Two joins racing on PostgreSQL can pick the same number: the unique index refuses the second,
-    and the join is retried.)"""
+def _number_participant(_mapper: object, connection: Connection, target: Participant) -> None:
+    """Number a new participant in joining order within its session, in the INSERT itself."""
     if target.number is None:
+        if connection.dialect.name == "postgresql":
+            connection.execute(_NUMBER_LOCK, {"session_id": target.session_id})
         table = Participant.__table__  # type: ignore[attr-defined]
         target.number = (select(func.coalesce(func.max(table.c.number), 0) + 1)  # type: ignore[assignment]
                          .where(table.c.session_id == target.session_id).scalar_subquery())
@@ -186,12 +191,3 @@ class AuditEvent(SQLModel, table=True):
     session_id: int | None = Field(default=None, index=True)
     summary: str = Field(default="", max_length=1000)
     details: str = Field(default="{}", sa_type=Text)
-
-
-class RateLimitHit(SQLModel, table=True):
-    """One failed attempt (sign-in or join) under a key; counted over a sliding window."""
-
-    __tablename__ = "rate_limit_hit"
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=300, index=True)
-    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,8 +1,14 @@
 """Participant pages: join with a code or QR, choose a group, propose outcomes.
 
-A participant cookie entry opens only its own session's /s/<code> pages; no facilitator page
-accepts it. A wrong code is recorded against the device's address and limited (security telemetry,
-like an access log, even on GET: the QR link is a GET).
+Only a POST checks a join code, and every check counts against the limits (services.joining):
+- GET /join and GET /j/<code> show the code form (prefilled from the path for the QR link; a
+  small script submits it once by itself) and never look the code up. The one exception: a
+  device that already joined that session goes straight back in, which is a read-only lookup of
+  its own participant and answers every other device as it answers a wrong code.
+- POST /join and POST /j/<code> check the code; the right one is remembered in the device's
+  signed cookie, and GET /j/<code>/group (choose a group) opens only for a device that proved it.
+- /s/<code> pages answer a device that has not joined as they answer a wrong code: nothing to
+  guess there (web.auth).
 """
 
 from __future__ import annotations
@@ -13,10 +19,10 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import Conflict, RateLimited, ValidationFailed
-from codesign.models import Participant, WorkshopSession
-from codesign.services import proposals, sessions
+from codesign.models import Participant, SessionStatus, WorkshopSession
+from codesign.services import joining, proposals, sessions
 from codesign.validation import first_value
-from codesign.web import auth
+from codesign.web import auth, client
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
 from codesign.web.templating import render
@@ -24,49 +30,60 @@ from codesign.web.templating import render
 FLASH = "flash"
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _code_form(request: Request, code: str = "", *, errors: dict[str, str] | None = None, autosubmit: bool = False,
+               status_code: int = 200) -> Response:
+    return render(request, "participate/join.html",
+                  {"values": {"code": code}, "errors": errors or {}, "autosubmit": autosubmit},
+                  status_code=status_code)
 
 
-async def _find(request: Request, raw_code: str) -> WorkshopSession:
+async def _prove(request: Request, raw_code: str) -> Response:
+    """Check a typed or scanned code under the limits; on success, on to choosing a group."""
     settings = request.app.state.settings
-    return await write(request, sessions.find_session_for_join, raw_code, address=_address(request),
-                       max_failures=settings.join_max_failures, window_seconds=settings.join_window_seconds)
+    try:
+        session = await write(request, joining.prove_join_code, raw_code, device=client.device_id(request),
+                              address=client.address(request), limits=joining.JoinLimits.from_settings(settings))
+    except ValidationFailed as exc:
+        return _code_form(request, str(exc.values.get("code", "")), errors=exc.errors, status_code=422)
+    except RateLimited as exc:
+        return _code_form(request, raw_code[:40], errors={"code": str(exc)}, status_code=429)
+    auth.remember_proof(request, session.join_code)
+    return redirect(request, str(request.url_for("choose_group", code=session.join_code)))
 
 
 async def join(request: Request) -> Response:
     """The page where people type the code from the screen."""
     if request.method == "GET":
-        return render(request, "participate/join.html",
-                      {"values": {"code": request.query_params.get("code", "")}, "errors": {}})
+        return _code_form(request, request.query_params.get("code", "")[:40])
     form = await request.form()
-    try:
-        session = await _find(request, first_value(form, "code"))
-    except ValidationFailed as exc:
-        return render(request, "participate/join.html", {"values": exc.values, "errors": exc.errors},
-                      status_code=422)
-    except RateLimited as exc:
-        return render(request, "participate/join.html",
-                      {"values": {"code": first_value(form, "code")}, "errors": {"code": str(exc)}},
-                      status_code=429)
-    return redirect(request, str(request.url_for("join_code", code=session.join_code)))
+    return await _prove(request, first_value(form, "code"))
 
 
 async def join_code(request: Request) -> Response:
-    """Where the QR code points: choose your group (or go straight back in if this device joined)."""
-    raw = str(request.path_params["code"])
-    try:
-        session = await _find(request, raw)
-    except ValidationFailed as exc:
-        return render(request, "participate/join.html", {"values": exc.values, "errors": exc.errors},
-                      status_code=404)
-    except RateLimited as exc:
-        return render(request, "participate/join.html", {"values": {"code": raw}, "errors": {"code": str(exc)}},
-                      status_code=429)
-    if raw != session.join_code:
-        return redirect(request, str(request.url_for("join_code", code=session.join_code)))
-    if await auth.load_participant(request, session) is not None:
-        return redirect(request, str(request.url_for("participant_home", code=session.join_code)))
+    """Where the QR code points: the code form, filled in (or straight back in if this device joined)."""
+    if request.method == "POST":
+        form = await request.form()
+        return await _prove(request, first_value(form, "code") or str(request.path_params["code"]))
+    code = auth.path_code(request)
+    if code is None:
+        return _code_form(request)
+    if await auth.joined(request) is not None:
+        return redirect(request, str(request.url_for("participant_home", code=code)))
+    return _code_form(request, code, autosubmit=True)
+
+
+async def choose_group(request: Request) -> Response:
+    """Which group are you in? Only for a device that proved this code; its POST joins."""
+    code = auth.path_code(request)
+    if code is None or code not in auth.proved_codes(request):
+        return redirect(request, auth.code_form_url(request))
+    if await auth.joined(request) is not None:
+        return redirect(request, str(request.url_for("participant_home", code=code)))
+    session = await read(request, queries.get_session_by_code, code)
+    if session is None:  # proved, then deleted: as for any code that does not match
+        return redirect(request, auth.code_form_url(request))
+    if session.status != SessionStatus.open:
+        raise Conflict("This session has closed, so nobody new can join it.")
     assert session.id is not None
     groups = await read(request, queries.list_stakeholder_groups, session.population_group_id)
     context = {"session": session, "groups": groups, "values": {}, "errors": {}}
@@ -80,19 +97,14 @@ async def join_code(request: Request) -> Response:
         context.update(values=exc.values, errors=exc.errors)
         return render(request, "participate/choose_group.html", context, status_code=422)
     auth.remember_participant(request, participant)
-    return redirect(request, str(request.url_for("participant_home", code=session.join_code)))
-
-
-async def _participant(request: Request) -> tuple[WorkshopSession, Participant | None]:
-    session = await auth.session_from_code(request)
-    return session, await auth.load_participant(request, session)
+    return redirect(request, str(request.url_for("participant_home", code=code)))
 
 
 async def home(request: Request) -> Response:
-    session, participant = await _participant(request)
-    if participant is None:
-        return redirect(request, str(request.url_for("join_code", code=session.join_code)))
-    return await _home_page(request, session, participant)
+    found = await auth.joined(request)
+    if found is None:
+        return redirect(request, auth.code_form_url(request))
+    return await _home_page(request, *found)
 
 
 async def _home_page(request: Request, session: WorkshopSession, participant: Participant, *,
@@ -108,9 +120,10 @@ async def _home_page(request: Request, session: WorkshopSession, participant: Pa
 
 
 async def propose(request: Request) -> Response:
-    session, participant = await _participant(request)
-    if participant is None:
-        return redirect(request, str(request.url_for("join_code", code=session.join_code)))
+    found = await auth.joined(request)
+    if found is None:
+        return redirect(request, auth.code_form_url(request))
+    session, participant = found
     form = await request.form()
     statement, description = first_value(form, "statement"), first_value(form, "description")
     assert session.id is not None and participant.id is not None
@@ -129,17 +142,23 @@ async def propose(request: Request) -> Response:
 
 
 async def leave(request: Request) -> Response:
-    """'Not you?': forget this device's participant so the next person can join afresh."""
-    session = await auth.session_from_code(request)
+    """'Not you?': forget this device's participant so the next person can join afresh. The device
+    proved the code, so the next person goes straight to choosing a group."""
+    found = await auth.joined(request)
+    if found is None:
+        return redirect(request, auth.code_form_url(request))
+    session, _participant = found
     assert session.id is not None
     auth.forget_participant(request, session.id)
+    auth.remember_proof(request, session.join_code)
     request.session.pop(FLASH, None)
-    return redirect(request, str(request.url_for("join_code", code=session.join_code)))
+    return redirect(request, str(request.url_for("choose_group", code=session.join_code)))
 
 
 routes = [
     Route("/join", join, methods=["GET", "POST"], name="join"),
     Route("/j/{code}", join_code, methods=["GET", "POST"], name="join_code"),
+    Route("/j/{code}/group", choose_group, methods=["GET", "POST"], name="choose_group"),
     Route("/s/{code}", home, name="participant_home"),
     Route("/s/{code}/proposals", propose, methods=["POST"], name="propose"),
     Route("/s/{code}/leave", leave, methods=["POST"], name="leave"),

@@ -26,10 +26,10 @@ SAVED = "saved"
 
 
 async def _context(request: Request) -> tuple[WorkshopSession, Participant, Round] | Response:
-    session = await auth.session_from_code(request)
-    participant = await auth.load_participant(request, session)
-    if participant is None:
-        return redirect(request, str(request.url_for("join_code", code=session.join_code)))
+    joined = await auth.joined(request)
+    if joined is None:  # the same answer whether or not the code exists (web.auth)
+        return redirect(request, auth.code_form_url(request))
+    session, participant = joined
     found = await read(request, queries.get_round, session.id or 0, request.path_params["round_id"])
     if found.status == RoundStatus.draft:
         raise NotFound("This round has not opened yet.")
@@ -90,14 +90,16 @@ async def question(request: Request) -> Response:
 async def answer(request: Request) -> Response:
     """POST of one rating: the hot path, one database transaction (ballots.record_rating).
     Only refusals, which are rare, take the slower path that renders a page."""
-    code = str(request.path_params["code"]).upper()
+    code = auth.path_code(request)
     round_id, n = int(request.path_params["round_id"]), int(request.path_params["n"])
     form = await request.form()
+    if code is None:  # cannot be a code: never sent to the database
+        return redirect(request, auth.code_form_url(request))
     try:
         saved = await write(request, ballots.record_rating, code, auth.participant_tokens(request), round_id, n,
                             first_value(form, "value"), first_value(form, "key"), first_value(form, "reason"))
     except ballots.NotJoined:
-        return redirect(request, str(request.url_for("join_code", code=code)))
+        return redirect(request, auth.code_form_url(request))
     except (ValidationFailed, Conflict) as exc:
         return await _refused(request, n, exc)
     # This request's own path, less "/q/<n>", is the round's URL (cheaper than url_for on a hot path).

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from codesign.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import (
     Participant,
     PopulationGroup,
@@ -17,12 +17,13 @@ from codesign.models import (
     User,
     WorkshopSession,
 )
-from codesign.services import audit, ratelimit
+from codesign.services import audit
 from codesign.validation import check_int, check_text, normalise_text
 
 # No 0/O, 1/I/L: codes are read aloud and typed on tablets. 31**8 ≈ 8.5e11 codes.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 JOIN_CODE_LENGTH = 8
+_ALPHABET = frozenset(JOIN_CODE_ALPHABET)
 MAX_TABLE_NUMBER = 200
 
 
@@ -33,6 +34,15 @@ def new_join_code() -> str:
 def normalise_join_code(raw: str) -> str:
     """Upper-case, drop spaces and dashes: 'abcd-2345 ' -> 'ABCD2345'."""
     return re.sub(r"[\s\-]", "", raw or "").upper()
+
+
+def canonical_join_code(raw: str) -> str | None:
+    """The code as stored, or None when it cannot be one (wrong length, a character outside the
+    alphabet, a NUL byte): such a code is refused without a database lookup."""
+    code = normalise_join_code(raw)
+    if len(code) != JOIN_CODE_LENGTH or not set(code) <= _ALPHABET:
+        return None
+    return code
 
 
 def create_session(
@@ -104,32 +114,6 @@ def set_proposals_open(db: Session, actor: User, session_id: int, is_open: bool)
     return session
 
 
-def find_session_for_join(
-    db: Session, raw_code: str, *, address: str, max_failures: int, window_seconds: int
-) -> WorkshopSession:
-    """The open session with this code. Wrong codes count against the address and are limited."""
-    code = normalise_join_code(raw_code)
-    key = f"join:address:{address}"
-    if ratelimit.is_limited(db, [key], max_failures, window_seconds):
-        raise RateLimited("Too many wrong codes from this device. Wait 10 minutes, or ask the facilitator for help.")
-    if not code:
-        raise ValidationFailed({"code": "Enter the code shown on the screen"}, {"code": raw_code})
-    session = db.exec(select(WorkshopSession).where(WorkshopSession.join_code == code)).first()
-    if session is None:
-        ratelimit.add_failure(db, [key])
-        db.commit()
-        raise ValidationFailed(
-            {"code": "We could not find a session with that code. Check it against the screen and try again"},
-            {"code": raw_code},
-        )
-    if session.status != SessionStatus.open:
-        raise ValidationFailed(
-            {"code": "This session has closed. Ask the facilitator if you think it should be open"},
-            {"code": raw_code},
-        )
-    return session
-
-
 def join_session(
     db: Session, session_id: int, stakeholder_key: str, first_name: str = "", table_number: str = ""
 ) -> Participant:
@@ -158,6 +142,7 @@ def join_session(
     )
     db.add(participant)
     db.commit()
+    assert participant.number is not None  # given in the INSERT: read it while the session is open
     return participant
 
 

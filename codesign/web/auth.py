@@ -1,7 +1,15 @@
 """Who is asking: signed-in users (facilitator pages) and participants (their session's pages).
 
-Both live in the signed session cookie (HttpOnly, SameSite=Lax). A participant entry names one
-session and its random token; it never satisfies a user check, and it opens only its own session.
+Both live in the signed session cookie (HttpOnly, SameSite=Lax). A signed-in user's entry is the
+token of a sign-in session kept in the database (services.signin): signing out, a password change
+or a role change ends it there, so a copy of the cookie made before opens nothing afterwards.
+A participant entry names one session and its random token; it never satisfies a user check, and
+it opens only its own session.
+
+/s/<code> pages (and every participant page under them) answer a device that has not joined that
+session exactly as they answer a code that does not exist: a redirect to the code form. So they
+reveal nothing about which codes exist, and need no limit of their own; only a POST of the code
+form checks a code, and that is limited (services.joining).
 """
 
 from __future__ import annotations
@@ -14,14 +22,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codesign import queries
-from codesign.errors import Forbidden, NotFound
+from codesign.errors import Forbidden
 from codesign.models import Participant, Role, User, WorkshopSession
+from codesign.services.sessions import canonical_join_code
+from codesign.services.signin import token_digest
+from codesign.web.client import DEVICE_KEY
 from codesign.web.dbcall import read
 from codesign.web.htmx import redirect
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-USER_KEY = "uid"
+LOGIN_KEY = "login"
 PARTICIPANTS_KEY = "participants"
+PROVED_KEY = "proved"
+MAX_PROOFS = 10
+# What a device keeps across signing in (a fresh cookie session, against fixation).
+KEPT_ON_SIGN_IN = (PARTICIPANTS_KEY, PROVED_KEY, DEVICE_KEY)
 
 FACILITATORS = (Role.admin, Role.facilitator)
 COMMISSIONERS = (Role.admin, Role.commissioner, Role.facilitator)
@@ -29,26 +44,32 @@ STAFF = (Role.admin, Role.facilitator, Role.commissioner, Role.observer)
 ADMINS = (Role.admin,)
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh cookie session for the user (no fixation), keeping participant entries."""
-    participants = request.session.get(PARTICIPANTS_KEY)
+def sign_in(request: Request, token: str) -> None:
+    """Start a fresh cookie session holding the sign-in token, keeping the device's participant
+    entries and join proofs."""
+    kept = {key: request.session[key] for key in KEPT_ON_SIGN_IN if key in request.session}
     request.session.clear()
-    if participants:
-        request.session[PARTICIPANTS_KEY] = participants
-    request.session[USER_KEY] = user.id
+    request.session.update(kept)
+    request.session[LOGIN_KEY] = token
+
+
+def login_token(request: Request) -> str | None:
+    token = request.session.get(LOGIN_KEY)
+    return token if isinstance(token, str) and 0 < len(token) <= 100 else None
 
 
 def sign_out(request: Request) -> None:
-    request.session.pop(USER_KEY, None)
+    request.session.pop(LOGIN_KEY, None)
     request.session.pop("csrf", None)
 
 
 async def load_user(request: Request) -> User | None:
-    uid = request.session.get(USER_KEY)
-    if not isinstance(uid, int):
+    """The signed-in user: the cookie's token must name a live sign-in session of an active account."""
+    token = login_token(request)
+    if token is None:
         return None
-    user = await read(request, queries.get_user, uid)
-    if user is None or not user.active:
+    user = await read(request, queries.get_signed_in_user, token_digest(token))
+    if user is None:
         return None
     request.scope["codesign.user"] = user
     return user
@@ -92,29 +113,39 @@ def forget_participant(request: Request, session_id: int) -> None:
     request.session[PARTICIPANTS_KEY] = entries
 
 
-def participant_token(request: Request, session_id: int) -> str | None:
-    entries = request.session.get(PARTICIPANTS_KEY) or {}
-    token = entries.get(str(session_id)) if isinstance(entries, dict) else None
-    return token if isinstance(token, str) else None
-
-
 def participant_tokens(request: Request) -> list[str]:
     """Every participant token this device holds (one per session it joined)."""
     entries = request.session.get(PARTICIPANTS_KEY) or {}
     return [t for t in entries.values() if isinstance(t, str)] if isinstance(entries, dict) else []
 
 
-async def load_participant(request: Request, session: WorkshopSession) -> Participant | None:
-    assert session.id is not None
-    token = participant_token(request, session.id)
-    if token is None:
+def remember_proof(request: Request, code: str) -> None:
+    """This device typed (or scanned) `code` and it was right: it may choose a group there, and
+    hand over to the next person, without typing the code again."""
+    proofs = [c for c in proved_codes(request) if c != code][-(MAX_PROOFS - 1):]
+    request.session[PROVED_KEY] = [*proofs, code]
+
+
+def proved_codes(request: Request) -> list[str]:
+    proofs = request.session.get(PROVED_KEY) or []
+    return [c for c in proofs if isinstance(c, str)] if isinstance(proofs, list) else []
+
+
+def path_code(request: Request) -> str | None:
+    """The join code in the path, as stored; None when it cannot be a code (never looked up)."""
+    return canonical_join_code(str(request.path_params.get("code", "")))
+
+
+def code_form_url(request: Request) -> str:
+    """Where a device that has not joined is sent: the code form, the same for every code."""
+    code = path_code(request)
+    return str(request.url_for("join_code", code=code)) if code else str(request.url_for("join"))
+
+
+async def joined(request: Request) -> tuple[WorkshopSession, Participant] | None:
+    """The session in the path and this device's participant in it; None when this device has not
+    joined it, whether or not the code exists (read-only: the code is never counted here)."""
+    code, tokens = path_code(request), participant_tokens(request)
+    if code is None or not tokens:
         return None
-    return await read(request, queries.get_participant_by_token, session.id, token)
-
-
-async def session_from_code(request: Request) -> WorkshopSession:
-    code = str(request.path_params["code"]).upper()
-    session = await read(request, queries.get_session_by_code, code)
-    if session is None:
-        raise NotFound("We could not find that session. Check the code and try again.")
-    return session
+    return await read(request, queries.get_joined_participant, code, tokens)

@@ -157,3 +157,19 @@ document.addEventListener("submit", (event) => {
   event.preventDefault();
   sendBallot(form, event.submitter || null);
 });
+
+// The QR link (/j/<code>) shows the code form already filled in: send it once by itself, so people
+// who scan land on "Which group are you in?" (without JavaScript they tap Continue). Only once per
+// tab and code, so going Back to the form does not bounce forward again.
+const autoJoin = document.querySelector("form[data-autosubmit]");
+if (autoJoin) {
+  const key = `codesign-joined-form-${autoJoin.getAttribute("data-autosubmit")}`;
+  let sent = false;
+  try {
+    sent = window.sessionStorage.getItem(key) === "yes";
+    window.sessionStorage.setItem(key, "yes");
+  } catch (error) {
+    sent = false; // storage refused (private browsing on an old iPad): send it anyway
+  }
+  if (!sent) autoJoin.submit();
+}

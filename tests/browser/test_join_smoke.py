@@ -23,7 +23,7 @@ def test_participant_joins_by_code_and_proposes(guarded: Any, workshop: Any, ses
 
     page.get_by_label("Enter the code on the screen").fill(workshop.join_code.lower())
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"**/j/{workshop.join_code}")
+    page.wait_for_url(f"**/j/{workshop.join_code}/group")
     assert axe_violations(page) == []
     screenshot(page, "choose-group-768")
 
@@ -45,3 +45,21 @@ def test_participant_joins_by_code_and_proposes(guarded: Any, workshop: Any, ses
     assert [o.statement for o in session.exec(select(Outcome).where(Outcome.source == "participant"))] == [
         "Carers get a proper break"]
     assert [u for u in tablet.blocked if "127.0.0.1" not in u] == []
+
+
+def test_the_qr_link_submits_the_code_by_itself_once(guarded: Any, workshop: Any, session: Session) -> None:
+    """Scanning the QR code opens /j/<code>: the code form, filled in, which our script sends once,
+    landing on "Which group are you in?". Opened again in the same tab, the form waits for a tap."""
+    tablet = guarded(**TABLET)
+    page = tablet.context.new_page()
+    page.goto(f"/j/{workshop.join_code}")
+    page.wait_for_url(f"**/j/{workshop.join_code}/group")
+    page.get_by_role("heading", name="Which group are you in?").wait_for()
+    page.goto(f"/j/{workshop.join_code}")
+    assert page.get_by_label("Enter the code on the screen").input_value() == workshop.join_code
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Patient", exact=True).click()
+    page.wait_for_url(f"**/s/{workshop.join_code}")
+    page.goto(f"/j/{workshop.join_code}")  # joined: straight back in
+    page.wait_for_url(f"**/s/{workshop.join_code}")
+    assert len(session.exec(select(Participant)).all()) == 1

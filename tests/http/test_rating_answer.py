@@ -1,4 +1,4 @@
-"""The rating hot path (services.rating_answer) through HTTP: one tap, one transaction."""
+"""The rating hot path (services.ballots.record_rating) through HTTP: one tap, one transaction."""
 
 from __future__ import annotations
 

@@ -315,3 +315,27 @@ def test_only_the_ballot_services_write_ballots() -> None:
         if pattern.search(path.read_text(encoding="utf-8")):
             writers.add(str(path.relative_to(package)))
     assert writers == {"services/ballots.py", "services/ballot_sql.py", "services/round_import.py"}
+
+
+def test_people_joining_at_once_get_distinct_numbers(engine: Engine, session: Session, workshop) -> None:  # type: ignore[no-untyped-def]
+    """"Participant 12" must name one person: numbers are given in the INSERT, one join at a time
+    per session (an advisory lock on PostgreSQL; SQLite's writers queue already)."""
+    session_id = workshop.id
+    session.close()
+    start = threading.Barrier(12)
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def join() -> None:
+        start.wait()
+        with db.write_session(engine) as s:
+            person = sessions.join_session(s, session_id, "patient")
+            with lock:
+                numbers.append(person.number or 0)
+
+    threads = [threading.Thread(target=join) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(numbers) == list(range(1, 13))

@@ -36,7 +36,7 @@ def frozen_version(db: Session, actor: User, workshop: Any, export: tuple[str, b
     return Frozen(frozen, approval, stored, draft, approver)
 
 
-def as_owner(engine: Engine, *statements: str, tables: tuple[str, ...] = ()) -> None:
+def as_owner(engine: Engine, *statements: str, tables: tuple[str, ...] = (), params: dict[str, Any] | None = None) -> None:
     """Run `statements` with the append-only triggers of `tables` out of the way, as someone with
     full access to the database could: dropped on SQLite, disabled on PostgreSQL (then enabled)."""
     with engine.begin() as conn:
@@ -49,7 +49,7 @@ def as_owner(engine: Engine, *statements: str, tables: tuple[str, ...] = ()) -> 
             for table in tables:
                 conn.execute(text(f'ALTER TABLE "{table}" DISABLE TRIGGER USER'))
         for statement in statements:
-            conn.execute(text(statement))
+            conn.execute(text(statement), params or {})
         if engine.dialect.name != "sqlite":
             for table in tables:
                 conn.execute(text(f'ALTER TABLE "{table}" ENABLE TRIGGER USER'))

@@ -17,7 +17,7 @@ from starlette.routing import Mount
 
 from codesign import db, paths
 from codesign.config import Settings
-from codesign.errors import Conflict, Forbidden, NotFound, RateLimited
+from codesign.errors import Conflict, Forbidden, NotFound, RateLimited, TamperingDetected
 from codesign.routes import all_routes
 from codesign.web.csrf import CSRFMiddleware
 from codesign.web.middleware import SecurityHeadersMiddleware
@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
             Forbidden: _error_page(403),
             Conflict: _error_page(409),
             RateLimited: _error_page(429),
+            TamperingDetected: _tampered,
             HTTPException: _http_error,
         },
     )
@@ -91,6 +92,14 @@ def _error_page(status: int) -> Callable[[Request, Exception], Awaitable[Respons
         return render(request, "errors/error.html", {"status": status, "message": str(exc)}, status_code=status)
 
     return handler
+
+
+async def _tampered(request: Request, exc: Exception) -> Response:
+    """A stored file or snapshot no longer matches its fingerprint: say so, serve nothing (409: the
+    stored state conflicts with its record; not a 500, since nothing failed)."""
+    assert isinstance(exc, TamperingDetected)
+    log.error("integrity check failed for %s: %s", request.url.path, exc)
+    return render(request, "errors/tampered.html", {"problems": exc.problems}, status_code=409)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

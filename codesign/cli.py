@@ -1,4 +1,4 @@
-"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export."""
+"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export, verify."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = sub.add_parser("export", help="write a frozen framework version as Appendix A")
     add_export_arguments(export)
 
+    from codesign.verify_cli import add_verify_arguments
+
+    verify = sub.add_parser("verify", help="check the audit chain, frozen versions, approvals and stored exports")
+    add_verify_arguments(verify)
+
     args = parser.parse_args(argv)
     if args.command == "tally":
         return run_tally(args, sys.stdout, sys.stderr)
@@ -64,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _results(settings, args.round_id, args.format)
     if args.command == "export":
         return _export(settings, args)
+    if args.command == "verify":
+        return _verify(settings, args)
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return 2  # pragma: no cover
 
@@ -208,6 +215,17 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         return run_export(args, sys.stdout, sys.stderr, load)
+    finally:
+        engine.dispose()
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from codesign import db
+    from codesign.verify_cli import run_verify
+
+    engine = db.make_engine(settings)
+    try:
+        return run_verify(args, engine, sys.stdout, sys.stderr)
     finally:
         engine.dispose()
 

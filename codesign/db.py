@@ -58,6 +58,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE conflict resolution deletes the conflicting row; without this it does so without
+        # firing that row's DELETE triggers, which keep audit events and frozen versions unchanged.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

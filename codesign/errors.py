@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class CodesignError(Exception):
@@ -32,3 +32,11 @@ class Conflict(CodesignError):
 
 class RateLimited(CodesignError):
     pass
+
+
+class TamperingDetected(CodesignError):
+    """Something stored no longer matches its SHA-256 or the one in the audit log: nothing is served."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = [str(p) for p in problems]
+        super().__init__("; ".join(self.problems))

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from codesign import db
-from codesign.models import AuditEvent
+from codesign.services import audit
 
 
 def test_migrated_to_head(engine: Engine) -> None:
@@ -20,7 +20,7 @@ def test_migrated_to_head(engine: Engine) -> None:
 
 
 def test_audit_log_is_append_only_in_the_database(engine: Engine, session) -> None:  # type: ignore[no-untyped-def]
-    session.add(AuditEvent(action="test.event", summary="evidence"))
+    audit.record(session, None, "test.event", summary="evidence")
     session.commit()
     for statement in ("UPDATE audit_event SET summary = 'tampered'", "DELETE FROM audit_event"):
         with engine.connect() as conn, pytest.raises(DBAPIError, match="append-only"):

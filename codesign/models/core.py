@@ -177,7 +177,10 @@ class OutcomeRevision(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Append-only: a database trigger refuses UPDATE and DELETE (see the first migration)."""
+    """Append-only: database triggers refuse UPDATE, DELETE, REPLACE and TRUNCATE (migrations 0001
+    and 0007). Events form a hash chain: `hash` is the SHA-256 of the event's fields and
+    `prev_hash`, the hash of event `seq - 1` (codesign/audit_chain.py), so an edited, deleted or
+    reordered event shows when the chain is checked (`codesign verify`)."""
 
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -191,3 +194,20 @@ class AuditEvent(SQLModel, table=True):
     session_id: int | None = Field(default=None, index=True)
     summary: str = Field(default="", max_length=1000)
     details: str = Field(default="{}", sa_type=Text)
+    # Set when the event is committed (services/audit.py); 1, 2, 3... in commit order.
+    seq: int | None = Field(default=None, unique=True, index=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """One row (id 1): the newest event's sequence number and hash. Appending an event locks and
+    advances it in the same transaction, so concurrent writers never fork the chain; and deleting
+    the newest events shows, because the head still names them."""
+
+    __tablename__ = "audit_chain_head"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from codesign import queries
+from codesign import integrity, queries
 from codesign.contract.diff import compare
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.services import framework_versions as versions
@@ -52,6 +52,7 @@ async def _version_page(request: Request, *, errors: dict[str, str] | None = Non
     context = {"view": view, "errors": errors or {}, "values": values or {},
                "checklist": view.checklist() if view.version.status == "draft" else [],
                "accepted": await read(request, queries.list_outcomes, view.group.id or 0),
+               "integrity": await read(request, integrity.verify_version, _vid(request)),
                "flash": request.session.pop("flash", None)}
     return render(request, "framework/version.html", context, status_code=status_code)
 

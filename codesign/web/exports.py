@@ -1,4 +1,6 @@
-"""Serving Appendix A exports: render once (outside any database transaction), keep, reuse."""
+"""Serving Appendix A exports. A GET never writes: it serves the stored file (after checking it
+against its SHA-256 and the audited one), or, for a format not stored yet, renders one on the fly
+from the (checked) snapshot. Storing is done by the background rendering after the freeze POST."""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from codesign import export, queries
-from codesign.errors import Conflict
+from codesign import export, integrity
 from codesign.services.exports import store_export
 from codesign.web.dbcall import read, write
 
@@ -22,21 +23,22 @@ def render_export(snapshot: dict[str, Any], sha256: str, fmt: str) -> bytes:
 
 
 async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[bytes, str]:
-    """The file and its download name, rendered now only if no process has rendered it before."""
-    version = await read(request, queries.get_version, version_id)
-    if version.status != "frozen" or not version.snapshot_json or not version.sha256:
-        raise Conflict("Only a frozen version can be exported. Freeze it first.")
-    snapshot = json.loads(version.snapshot_json)
+    """The file and its download name. Raises TamperingDetected rather than serve a changed file."""
+    download = await read(request, integrity.checked_download, version_id, fmt)
+    snapshot = json.loads(download.version.snapshot_json or "")
     name = export.filename(snapshot, fmt)
-    kept = await read(request, queries.get_export, version_id, fmt)
-    if kept is not None:
-        return kept.content, name
-    content = await run_in_threadpool(render_export, snapshot, version.sha256, fmt)
-    stored = await write(request, store_export, version_id, fmt, content)
-    return stored.content, name
+    if download.stored is not None:
+        return download.stored.content, name
+    content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt)
+    return content, name
 
 
 async def prepare_all(request: Request, version_id: int) -> None:
-    """After freezing: render every format in the background so the first download is instant."""
+    """After freezing (a POST): render and store every format, so each download is immediate and the
+    same bytes every time."""
     for fmt in export.FORMATS:
-        await export_bytes(request, version_id, fmt)
+        download = await read(request, integrity.checked_download, version_id, fmt)
+        if download.stored is None:
+            snapshot = json.loads(download.version.snapshot_json or "")
+            content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt)
+            await write(request, store_export, version_id, fmt, content)

@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
 import pytest
-from sqlalchemy import Engine, text
-from starlette.routing import Route
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session, col, select
+from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from codesign.models import Role
+from codesign import export
+from codesign.models import (
+    FrameworkVersion,
+    Outcome,
+    OutcomeStatus,
+    Role,
+    Round,
+    RoundOutcome,
+    ShortlistItem,
+    User,
+)
+from codesign.services import rounds
+from codesign.services.exports import store_export
+from codesign.web.exports import render_export
 from tests.conftest import join, make_user, sign_in
-
-TABLES = ("user", "population_group", "stakeholder_group", "workshop_session", "participant", "outcome",
-          "outcome_source", "outcome_revision", "audit_event")
+from tests.round_helpers import load_demo, round_form
 
 
-def snapshot(engine: Engine) -> dict[str, int]:
+def snapshot(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Every table in the database, counted and hashed by content (rows in a stable order), so a
+    changed value shows as well as an added or removed row."""
+    state: dict[str, tuple[int, str]] = {}
     with engine.connect() as conn:
-        return {t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in TABLES}
+        for table in sorted(inspect(engine).get_table_names()):
+            rows = sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"')))
+            state[table] = (len(rows), hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest())
+    return state
 
 
 def post_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -55,16 +82,119 @@ def test_csrf_token_accepted_from_header(client: TestClient, workshop) -> None: 
     assert response.status_code == 303
 
 
-def test_get_never_changes_state(app, client: TestClient, engine: Engine, session, workshop) -> None:  # type: ignore[no-untyped-def]
-    admin = make_user(session, Role.admin)
-    sign_in(client, admin)
-    join(client, workshop.join_code)
-    before = snapshot(engine)
+@dataclass(frozen=True)
+class World:
+    """Real ids for every path parameter, from the demo plus one round of each kind left open."""
+
+    group: int
+    session: int
+    code: str
+    outcomes: list[int]
+    rounds: dict[int, int]  # round id -> number of outcomes (a rating round's questions)
+    versions: dict[int, list[int]]  # version id -> its shortlist item ids
+    tokens: list[str]
+    frozen: int
+
+
+def world(engine: Engine, session: Session) -> World:
+    info = load_demo(engine)
+    facilitator = session.exec(select(User).where(User.email == info.facilitator_email)).one()
+    ids = [o.id or 0 for o in session.exec(select(Outcome).where(
+        Outcome.population_group_id == info.population_group_id, Outcome.status == OutcomeStatus.accepted))][:6]
+    for method in ("rating", "ranking", "points", "pairwise"):
+        rounds.create_round(session, facilitator, info.session_id, round_form(ids, method=method, top_k="3"))
+        made = session.exec(select(Round).where(Round.session_id == info.session_id)
+                            .order_by(col(Round.id).desc())).first()
+        assert made is not None and made.id is not None
+        rounds.open_round(session, facilitator, info.session_id, made.id)
+    rounds.create_round(session, facilitator, info.session_id, round_form(ids, title="Not open yet"))
+    versions = list(session.exec(select(FrameworkVersion).where(
+        FrameworkVersion.population_group_id == info.population_group_id)))
+    frozen = next(v for v in versions if v.status == "frozen")
+    # One format stored as the freeze would have; the others are rendered when asked for.
+    store_export(session, frozen.id or 0, "csv",
+                 render_export(json.loads(frozen.snapshot_json or ""), frozen.sha256 or "", "csv"))
+    return World(
+        group=info.population_group_id, session=info.session_id, code=info.join_code,
+        outcomes=[o.id or 0 for o in session.exec(select(Outcome).where(
+            Outcome.population_group_id == info.population_group_id))],
+        rounds={r.id or 0: len(session.exec(select(RoundOutcome).where(RoundOutcome.round_id == r.id)).all())
+                for r in session.exec(select(Round).where(Round.session_id == info.session_id))},
+        versions={v.id or 0: [i.id or 0 for i in session.exec(select(ShortlistItem).where(
+            ShortlistItem.version_id == v.id))] for v in versions},
+        tokens=[v.public_token for v in versions if v.public_token], frozen=frozen.id or 0)
+
+
+def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
+    """Every real combination of values for a route's path parameters (ids that belong together)."""
+    rounds_ = [{"round_id": r} for r in w.rounds]
+    table: dict[frozenset[str], list[dict[str, Any]]] = {
+        frozenset(): [{}],
+        frozenset({"group_id"}): [{"group_id": w.group}],
+        frozenset({"session_id"}): [{"session_id": w.session}],
+        frozenset({"session_id", "outcome_id"}): [{"session_id": w.session, "outcome_id": o} for o in w.outcomes],
+        frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_],
+        frozenset({"code"}): [{"code": w.code}],
+        frozenset({"code", "round_id"}): [{"code": w.code, **r} for r in rounds_],
+        frozenset({"code", "round_id", "n"}): [{"code": w.code, "round_id": r, "n": n}
+                                               for r, count in w.rounds.items() for n in sorted({1, count})],
+        frozenset({"version_id"}): [{"version_id": v} for v in w.versions],
+        frozenset({"version_id", "item_id"}): [{"version_id": v, "item_id": i}
+                                               for v, items in w.versions.items() for i in items],
+        frozenset({"version_id", "fmt"}): [{"version_id": v, "fmt": f} for v in w.versions for f in export.FORMATS],
+        frozenset({"token"}): [{"token": t} for t in w.tokens],
+    }
+    assert frozenset(params) in table, f"no real values for path parameters {sorted(params)}: add them here"
+    return table[frozenset(params)]
+
+
+def get_urls(app, w: World) -> list[str]:  # type: ignore[no-untyped-def]
+    urls: list[str] = []
     for route in app.routes:
         if isinstance(route, Route) and "GET" in (route.methods or set()):
-            response = client.get(concrete(route.path, workshop))
-            assert response.status_code < 500, route.path
+            urls += [route.url_path_for(route.name, **values)
+                     for values in path_values(set(route.param_convertors), w)]
+        elif isinstance(route, Mount):  # static files: one real file from each
+            first = next(p for p in sorted(Path(route.app.directory).rglob("*.*")) if p.is_file())  # type: ignore[attr-defined]
+            urls.append(route.url_path_for(route.name, path="/" + str(first.relative_to(route.app.directory))))  # type: ignore[attr-defined]
+    return urls
+
+
+HX = {"HX-Request": "true"}
+HX_GET = re.compile(r'hx-get="([^"]+)"')
+
+
+def test_get_never_changes_state(app, client: TestClient, other_client: TestClient, engine: Engine,  # type: ignore[no-untyped-def]
+                                 session: Session) -> None:
+    """Every GET route, with every path parameter filled with real ids (the demo, open rounds of
+    each kind, a draft round, frozen and draft versions, a stored and unstored exports), plain and
+    as htmx asks (the route itself with HX-Request, and each hx-get URL its page polls), with the
+    query parameters the routes read, by a signed-in admin who has also joined as a participant
+    and by a stranger: afterwards every table holds exactly what it held before."""
+    w = world(engine, session)
+    sign_in(client, make_user(session, Role.admin))
+    join(client, w.code)
+    query = urlencode({"with": w.frozen, "feedback": next(iter(w.rounds)), "page": 2, "part": "accepted",
+                       "level": 75, "template": "adults-with-diabetes", "code": w.code, "next": "/"})
+    urls = get_urls(app, w)
+    session.close()
+    before = snapshot(engine)
+    seen: dict[str, int] = {}
+    for url in urls:
+        for who, c in (("admin", client), ("stranger", other_client)):
+            page = c.get(url)
+            seen[f"{who} {url}"] = page.status_code
+            polled = [html.unescape(u) for u in HX_GET.findall(page.text)] if page.status_code == 200 else []
+            for target, headers in ((url, HX), (f"{url}?{query}", {}), (f"{url}?{query}", HX),
+                                    *((u, HX) for u in polled if u.startswith("/"))):
+                response = c.get(target, headers=headers)
+                assert response.status_code < 500, (who, target, headers)
+            assert page.status_code < 500, (who, url)
     assert snapshot(engine) == before
+    # The fill-in reached the pages it meant to: the frozen version's downloads, stored or not.
+    for fmt in export.FORMATS:
+        assert seen[f"admin /frameworks/{w.frozen}/export/{fmt}"] == 200
+    assert sum(status == 200 for status in seen.values()) > 100
 
 
 @pytest.mark.parametrize("url", ["/", "/join", "/signin"])

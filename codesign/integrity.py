@@ -30,6 +30,8 @@ from codesign.models import (
     FrameworkApproval,
     FrameworkExport,
     FrameworkVersion,
+    Round,
+    RoundStatus,
     VersionStatus,
 )
 
@@ -303,6 +305,35 @@ def stored_exports(db: Session, found: Findings) -> None:
     for x in db.exec(others.order_by(col(FrameworkExport.id))):
         found.problems.extend(export_row_problems(x, db.get(FrameworkVersion, x.version_id), []))
     found.checked("stored exports", db.exec(select(func.count()).select_from(FrameworkExport)).one())
+
+
+@check
+def closed_rounds(db: Session, found: Findings) -> None:
+    """A closed round's stored results: their own SHA-256, the one audited at close, and a recount
+    of the ballots (with the wording they were counted with) must all agree."""
+    from codesign.export.canonical import canonical_json
+    from codesign.queries.rounds import count_round, stored_document
+
+    rounds = db.exec(select(Round).where(Round.status == RoundStatus.closed).order_by(col(Round.id))).all()
+    unstored = 0
+    for r in rounds:
+        subject = f"voting_round {r.id} (round {r.number} of session {r.session_id})"
+        if r.results_json is None:
+            unstored += 1  # closed before results were kept: nothing stored to check
+            continue
+        if hashlib.sha256(r.results_json.encode("utf-8")).hexdigest() != r.results_sha256:
+            found.problem(subject, "stored results do not match their SHA-256 (the results were changed)")
+        closes = db.exec(select(AuditEvent).where(AuditEvent.action == "round.closed", AuditEvent.object_id == r.id,
+                                                  AuditEvent.object_type == "round").order_by(col(AuditEvent.id)))
+        audited = [_details(e).get("results_sha256") for e in closes]
+        if not audited or audited[-1] != r.results_sha256:
+            found.problem(subject, "stored results differ from those recorded in the audit log when it closed")
+        stored = json.loads(r.results_json)
+        recount = json.loads(canonical_json(stored_document(count_round(db, r, stored.get("labels")))))
+        if {k: v for k, v in recount.items() if k != "labels"} != {k: v for k, v in stored.items() if k != "labels"}:
+            found.problem(subject, "its ballots no longer give the stored results "
+                                   "(a ballot was changed, added or removed after the close)")
+    found.checked("closed rounds", len(rounds) - unstored)
 
 
 def verify_version(db: Session, version_id: int) -> list[Problem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,9 +152,11 @@ class RoundResults:
         return body
 
 
-def count_round(db: Session, found: Round) -> RoundResults:
+def count_round(db: Session, found: Round, wording: Mapping[str, str] | None = None) -> RoundResults:
     """Count the round's ballots now. Closing a round does this once and stores the result
-    (``stored_document``); readers use ``round_results``, which reads what was stored."""
+    (``stored_document``); readers use ``round_results``, which reads what was stored.
+    `wording` (outcome id -> statement) replaces today's wording in the alphabetical tie-break:
+    a recount checks the stored results with the wording they were counted with."""
     session = db.get(WorkshopSession, found.session_id)
     assert session is not None and found.id is not None
     outcomes = {str(o.id): o for o in round_outcomes(db, found.id)}
@@ -164,13 +167,14 @@ def count_round(db: Session, found: Round) -> RoundResults:
     weights = {k: float(v) for k, v in json.loads(found.weights_json or "{}").items()} or {
         g.key: g.weight for g in stakeholders}
     frame = ballots_frame(db, found)
+    labels = {k: (wording or {}).get(k, o.statement) for k, o in outcomes.items()}
     results: Results | None = None
     tables: list[TableCombined] | None = None
     if found.table_based:
         if len(frame):
             table_frame = pd.DataFrame({"table": frame["participant"].str.removeprefix("t:"),
                                         "outcome": frame["outcome"], "position": frame["value"].astype(int)})
-            tables = combine_tables(table_frame, list(outcomes), {k: o.statement for k, o in outcomes.items()})
+            tables = combine_tables(table_frame, list(outcomes), labels)
     elif len(frame):
         present = set(frame["group"])
         counted = {g: w for g, w in weights.items() if g in present}
@@ -180,7 +184,7 @@ def count_round(db: Session, found: Round) -> RoundResults:
             results = tally(frame, found.method,  # type: ignore[arg-type]
                             outcomes=list(outcomes), weights=counted,
                             combine=found.combine, rule=rule, options=options,  # type: ignore[arg-type]
-                            labels={k: o.statement for k, o in outcomes.items()})
+                            labels=labels)
     return RoundResults(found, outcomes, names, results, tables, rule, options, weights)
 
 

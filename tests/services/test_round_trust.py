@@ -339,3 +339,31 @@ def test_people_joining_at_once_get_distinct_numbers(engine: Engine, session: Se
     for t in threads:
         t.join(30)
     assert sorted(numbers) == list(range(1, 13))
+
+
+def test_verify_recounts_every_closed_round(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
+    from codesign import integrity
+    from codesign.services import proposals as moderation
+
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids)
+    for value in ("9", "5", "2"):
+        person = sessions.join_session(session, workshop.id, "patient")
+        for outcome in ids:
+            ballots.answer_rating(session, found.id, person.id, outcome, value, key())  # type: ignore[arg-type]
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    # Rewording an outcome afterwards is moderation, not tampering: the recount uses the wording
+    # the results were counted with.
+    moderation.reword_outcome(session, facilitator, workshop.id, ids[0], "A new wording", "Clearer")  # type: ignore[arg-type]
+    assert [p for p in integrity.verify(session).problems if "voting_round" in p.subject] == []
+
+    session.connection().execute(text("UPDATE ballot_answer SET value = 1 WHERE outcome_id = :o"), {"o": ids[1]})
+    session.commit()
+    problems = [str(p) for p in integrity.verify(session).problems]
+    assert problems == [f"voting_round {found.id} (round 1 of session {workshop.id}): its ballots no longer give "
+                        "the stored results (a ballot was changed, added or removed after the close)"]
+    session.connection().execute(text("UPDATE voting_round SET results_json = replace(results_json, '\"rating\"', "
+                                      "'\"ranking\"')"))
+    session.commit()
+    problems = [str(p) for p in integrity.verify(session).problems]
+    assert any("stored results do not match their SHA-256" in p for p in problems)

@@ -65,6 +65,8 @@ bench: $(DEPS_STAMP)
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_load.py --postgres --workers 2
+	$(BIN)/python bench/bench_crash.py
 
 clean:
 	rm -rf $(VENV) test-output .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from codesign.validation import parse_decimal
 from codesign.voting import (
     RULE_PRESETS,
     BallotFileError,
@@ -102,10 +103,10 @@ def parse_weights(spec: str | None) -> dict[str, float] | None:
         group, equals, number = (part.strip() for part in item.partition("="))
         if not equals or not group:
             raise _InputError(f"--weights: {item.strip()!r} is not group=weight")
-        try:
-            weight = float(number)
-        except ValueError:
-            raise _InputError(f"--weights: {number!r} for {group!r} is not a number") from None
+        parsed = parse_decimal(number)  # float() would take "nan", "1e999" and "٣"
+        if parsed is None:
+            raise _InputError(f"--weights: {number!r} for {group!r} is not a number")
+        weight = float(parsed)
         if not math.isfinite(weight) or weight < 0:
             raise _InputError(f"--weights: the weight for {group!r} must be 0 or more")
         if group in weights:

@@ -15,6 +15,7 @@ from codesign.errors import NotFound, ValidationFailed
 from codesign.library import indicator_library, suggest_indicators
 from codesign.services import framework_versions as versions
 from codesign.services import shortlist
+from codesign.validation import parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
@@ -120,8 +121,8 @@ async def save_weights(request: Request) -> Response:
             await write(request, shortlist.suggest_weights, auth.current_user(request), version_id)
             request.session["flash"] = "Weights suggested from the combined scores. Adjust them as agreed."
         else:
-            weights = {int(k.removeprefix("weight-")): v for k, v in form.items()
-                       if k.startswith("weight-") and k.removeprefix("weight-").isdigit()}
+            weights = {item_id: v for k, v in form.items()
+                       if k.startswith("weight-") and (item_id := parse_id(k.removeprefix("weight-"))) is not None}
             await write(request, shortlist.save_weights, auth.current_user(request), version_id, weights)
             request.session["flash"] = "Payment weights saved."
     except ValidationFailed as exc:

@@ -12,8 +12,13 @@ from elsewhere). Columns, in any order, names case-insensitive:
 A file with any problem is refused whole: a half-imported round would be worse than none.
 Problems are reported in file order, up to ``MAX_ERRORS``; the exception's message leads with
 the first, as ``ballots.csv, line 7, column 4 (value): 12 is out of range 1-9``. Lines are
-physical lines of the file (1 = header), so they match what a text editor shows. Cells are
-trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
+physical lines of the file (1 = header), so they match what a text editor shows; every error
+names a line and a column of the file (a missing value: the column just after the last one).
+Cells are trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
+
+Whole numbers are ASCII digits, at most nine of them (``int()`` would take "٣" and fail on
+thousands of digits). A cell holding a control character (NUL above all: PostgreSQL cannot store
+it), a bidi control, a lone surrogate or a noncharacter is refused: these are never part of a name.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +37,22 @@ from codesign.voting.types import Method, MethodOptions
 MAX_ERRORS = 20
 SCORED_COLUMNS = ("participant", "group", "outcome", "value")
 PAIRWISE_COLUMNS = ("participant", "group", "left", "right", "choice")
-_WHOLE = re.compile(r"[+-]?\d+")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_LONG_WHOLE = re.compile(r"[+-]?[0-9]+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Bidi embeddings, overrides, isolates and marks: they reorder what the facilitator reads.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SHOWN = 40  # characters of a cell quoted in a message
+
+
+def _unwanted_characters() -> re.Pattern[str]:
+    controls = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # all but tab, line feed, carriage return
+    surrogates = "\ud800-\udfff"
+    nonchars = "\ufdd0-\ufdef" + "".join(chr(plane * 0x10000 + low) for plane in range(17) for low in (0xFFFE, 0xFFFF))
+    return re.compile(f"[{controls}{surrogates}{nonchars}{''.join(sorted(_BIDI))}]")
+
+
+_UNWANTED = _unwanted_characters()
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,32 @@ class BallotFileError(ValueError):
         super().__init__(first.describe(source))
 
 
+def _shown(cell: str) -> str:
+    """A cell quoted in a message, cut short: a 100,000-character cell makes no readable error."""
+    return repr(cell if len(cell) <= _SHOWN else cell[:_SHOWN] + "…")
+
+
+def _character_errors(rows: list[tuple[int, list[str]]], expected: tuple[str, ...]) -> list[BallotError]:
+    """Cells holding characters that no name or value has (see the module docstring)."""
+    names = [cell.strip().lower() for cell in rows[0][1]] if rows else []
+    errors: list[BallotError] = []
+    for line, cells in rows:
+        for number, cell in enumerate(cells, start=1):
+            found = _UNWANTED.search(cell)
+            if found is None:
+                continue
+            ch = found.group()
+            kind = ("a lone surrogate (broken text)" if "\ud800" <= ch <= "\udfff" else
+                    "a bidi control character" if ch in _BIDI else
+                    "a control character" if unicodedata.category(ch) == "Cc" else "a noncharacter")
+            name = names[number - 1] if line > 1 and number <= len(names) and names[number - 1] in expected else None
+            errors.append(BallotError(line, number, name, f"contains {kind} (U+{ord(ch):04X}), which cannot be "
+                                                          "imported; remove it"))
+            if len(errors) >= MAX_ERRORS:
+                return errors
+    return errors
+
+
 def _columns(method: Method) -> tuple[str, ...]:
     return PAIRWISE_COLUMNS if method == "pairwise" else SCORED_COLUMNS
 
@@ -88,7 +135,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise BallotFileError("", start, None, f"cannot read CSV: {exc}") from None
+            raise BallotFileError("", start, 1, f"cannot read CSV: {exc}") from None
         end = reader.line_num  # a quoted cell may span lines; the next record starts after
         stripped = [cell.strip() for cell in cells]
         if any(stripped):
@@ -106,17 +153,23 @@ def _header(cells: list[str], expected: tuple[str, ...]) -> tuple[list[str], lis
     errors = []
     for number, name in enumerate(names, start=1):
         if name not in expected:
-            errors.append(BallotError(1, number, name or None, f"unknown column {name!r}; expected {wanted}"))
+            errors.append(BallotError(1, number, name or None, f"unknown column {_shown(name)}; expected {wanted}"))
         elif names.index(name) != number - 1:
-            errors.append(BallotError(1, number, name, f"column {name!r} appears twice"))
+            errors.append(BallotError(1, number, name, f"column {_shown(name)} appears twice"))
     for number, name in enumerate(expected, start=1):
         if name not in names:
-            errors.append(BallotError(1, number, name, f"missing column {name!r}; expected {wanted}"))
+            # Where it belongs, or just after the last column when the header is shorter than that.
+            column = min(number, len(names) + 1)
+            errors.append(BallotError(1, column, name, f"missing column {_shown(name)}; expected {wanted}"))
     return names, sorted(errors, key=lambda e: e.column or 0)
 
 
 def _whole(text: str) -> int | None:
     return int(text) if _WHOLE.fullmatch(text) else None
+
+
+def _physical_lines(text: str) -> int:
+    return len(_LINE_BREAK.split(text))
 
 
 def parse_ballots_csv(
@@ -137,16 +190,20 @@ def parse_ballots_csv(
     try:
         rows = list(_records(text))
     except BallotFileError as exc:
-        raise BallotFileError(source, exc.line, None, exc.message) from None
+        raise BallotFileError(source, exc.line, exc.column, exc.message) from None
     if not rows:
-        raise BallotFileError(source, 1, None, f"the file is empty; expected {','.join(expected)}")
+        raise BallotFileError(source, 1, 1, f"the file is empty; expected {','.join(expected)}")
     if rows[0][0] != 1:
-        raise BallotFileError(source, 1, None, "line 1 is blank; it must be the header")
+        raise BallotFileError(source, 1, 1, "line 1 is blank; it must be the header")
+    errors = _character_errors(rows, expected) if _UNWANTED.search(text) else []
+    if errors:
+        raise _refuse(source, errors)
     names, errors = _header(rows[0][1], expected)
     if errors:
         raise _refuse(source, errors)
     if len(rows) == 1:
-        raise BallotFileError(source, 2, None, "the file has a header but no ballot rows")
+        line = min(2, _physical_lines(text))
+        raise BallotFileError(source, line, 1, "the file has a header but no ballot rows")
     checker = _Checker(method, names, outcomes, options, rows[1:])
     data, errors = checker.run()
     if errors:
@@ -242,7 +299,7 @@ class _Checker:
                 self._error(
                     line,
                     "group",
-                    f"participant {who!r} is in group {first_group[0]!r} on line "
+                    f"participant {_shown(who)} is in group {_shown(first_group[0])} on line "
                     f"{first_group[1]}; a participant belongs to one group",
                 )
             )
@@ -252,7 +309,7 @@ class _Checker:
 
     def _check_outcome(self, line: int, name: str, outcome: str, errors: list[BallotError]) -> None:
         if self.allowed is not None and outcome not in self.allowed:
-            errors.append(self._error(line, name, f"{outcome!r} is not on the ballot"))
+            errors.append(self._error(line, name, f"{_shown(outcome)} is not on the ballot"))
 
     def _check_pair(
         self, line: int, cells: list[str], errors: list[BallotError]
@@ -262,9 +319,9 @@ class _Checker:
         self._check_outcome(line, "left", left, errors)
         self._check_outcome(line, "right", right, errors)
         if left == right:
-            errors.append(self._error(line, "right", f"left and right are the same ({left!r})"))
+            errors.append(self._error(line, "right", f"left and right are the same ({_shown(left)})"))
         if choice not in ("left", "right", "none"):
-            errors.append(self._error(line, "choice", f"{choice!r} is not one of left, right, none"))
+            errors.append(self._error(line, "choice", f"{_shown(choice)} is not one of left, right, none"))
         who, group = self._cell(cells, "participant"), self._cell(cells, "group")
         return errors, [who, group, left, right, choice]
 
@@ -280,7 +337,7 @@ class _Checker:
                 self._error(
                     line,
                     "outcome",
-                    f"participant {who!r} already gave a value for {outcome!r} on line {earlier}",
+                    f"participant {_shown(who)} already gave a value for {_shown(outcome)} on line {earlier}",
                 )
             )
         value: int | None = None
@@ -288,7 +345,8 @@ class _Checker:
             pass  # unable to score
         elif (value := _whole(text)) is None:
             unable = " or U (unable to score)" if self.method == "rating" else ""
-            errors.append(self._error(line, "value", f"{text!r} is not a whole number{unable}"))
+            what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable}"
+            errors.append(self._error(line, "value", f"{_shown(text)} {what}"))
         else:
             problem = self._value_problem(who, line, value)
             if problem:
@@ -303,7 +361,7 @@ class _Checker:
                 return f"position {value} is out of range 1-{self.k}"
             earlier = self.positions.setdefault((who, value), line)
             if earlier != line:
-                return f"position {value} is used twice by participant {who!r} (line {earlier})"
+                return f"position {value} is used twice by participant {_shown(who)} (line {earlier})"
             return None
         cap = self.options.max_per_outcome
         if value < 0:
@@ -312,7 +370,8 @@ class _Checker:
             return f"{value} is over the limit of {cap} points per outcome"
         if self.last_line.get(who) == line and self.totals.get(who, 0) > self.options.budget:
             return (
-                f"participant {who!r} allocated {self.totals[who]} points in total; the budget is {self.options.budget}"
+                f"participant {_shown(who)} allocated {self.totals[who]} points in total; "
+                f"the budget is {self.options.budget}"
             )
         return None
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from codesign.export.cells import neutralise
 from codesign.validation import parse_decimal
 from codesign.voting import (
     RULE_PRESETS,
@@ -146,9 +147,12 @@ def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         rows = results.to_csv_rows()
         if rows:
-            writer = csv.DictWriter(stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            # Outcome and group names come from the file: a spreadsheet must not run them as formulas,
+            # in the header (group.<name>.score) or in the cells, as in every other CSV export.
+            names = list(rows[0])
+            writer = csv.writer(stdout, lineterminator="\n")
+            writer.writerow([neutralise(name) for name in names])
+            writer.writerows([neutralise(row.get(name)) for name in names] for row in rows)
     return 0
 
 

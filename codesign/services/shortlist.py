@@ -17,7 +17,17 @@ from sqlmodel import Session, col, select
 from codesign.contract import definition as defs
 from codesign.contract import money
 from codesign.errors import NotFound, ValidationFailed
-from codesign.models import FrameworkVersion, Outcome, OutcomeStatus, Round, RoundStatus, ShortlistItem, User, utcnow
+from codesign.models import (
+    FrameworkVersion,
+    Outcome,
+    OutcomeStatus,
+    Round,
+    RoundStatus,
+    ShortlistItem,
+    User,
+    WorkshopSession,
+    utcnow,
+)
 from codesign.queries.framework import version_years
 from codesign.queries.rounds import round_results
 from codesign.services import audit
@@ -53,6 +63,10 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
     found = db.get(Round, round_id)
     if found is None or found.status != RoundStatus.closed:
         raise ValidationFailed({"round": "Choose a closed round"})
+    session = db.get(WorkshopSession, found.session_id)
+    if session is None or session.population_group_id != version.population_group_id:
+        # Another population group's votes were about other people: never this framework's evidence.
+        raise ValidationFailed({"round": "Choose a round from a session of this population group"})
     results = round_results(db, found.session_id, round_id)
     if results.results is None:
         raise ValidationFailed({"round": "That round has no counted votes"})

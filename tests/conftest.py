@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from codesign.models import Role, User
 from codesign.services import accounts, population, sessions
 
 PG_URL = os.environ.get("CODESIGN_TEST_DATABASE_URL", "")
-SECRET = "test-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # a served test app never signs cookies with a constant
 PASSWORD = "correct horse battery"
 
 

@@ -28,6 +28,7 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
+from codesign.naming import round_label
 from codesign.queries.framework import version_years
 from codesign.queries.rounds import round_results
 from codesign.services import audit
@@ -93,8 +94,8 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
         item.updated_at = utcnow()
         db.add(item)
     _renumber(db, version_id)
-    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from round "
-         f"{found.number} “{found.title}”: {added} outcomes added", round_id=round_id, added=added)
+    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from "
+         f"{round_label(found)}: {added} outcomes added", round_id=round_id, added=added)
     db.commit()
     return added
 

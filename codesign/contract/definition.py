@@ -24,6 +24,9 @@ RATE_UNITS = ("percent", "rate_per_1000", "rate_per_100000")
 DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
 DATA_SOURCES = ("GP record", "QOF", "HES/SUS", "National Diabetes Audit", "local survey", "provider system",
                 "ONS mortality", "other")
+# Data sources about one population: offered only to groups from that population template (and kept
+# where a definition already names one), so a frailty framework is never offered a diabetes audit.
+TEMPLATE_DATA_SOURCES = {"National Diabetes Audit": "adults-with-diabetes"}
 FREQUENCIES = ("continuous", "daily", "weekly", "monthly", "quarterly", "six-monthly", "annual")
 BREAKDOWNS = ("age", "sex", "ethnicity", "deprivation", "locality")
 ACHIEVEMENT = {"linear": "Linear between baseline and target (partial achievement)",
@@ -81,6 +84,12 @@ GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan", "a
 MAX_TEXT = 2000
 # ASCII digits (\d would take "٣"), bounded so no value is thousands of digits long.
 _NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+
+
+def choices_for(f: Field, template_slug: str | None, current: object = "") -> tuple[str, ...]:
+    """The options a form shows for a choice field, for a group from `template_slug` (None: blank)."""
+    return tuple(c for c in f.choices
+                 if TEMPLATE_DATA_SOURCES.get(c, template_slug) == template_slug or c == current)
 
 
 def empty_definition(years: Sequence[str]) -> dict[str, Any]:

@@ -44,6 +44,8 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
         "view": view, "item": item, "definition": definition, "fields": defs.FIELDS, "sections": defs.SECTIONS,
         "labels": {"indicator_type": defs.INDICATOR_TYPES, "unit": defs.UNITS, "direction": defs.DIRECTIONS,
                    "achievement": defs.ACHIEVEMENT},
+        "choices": {f.name: defs.choices_for(f, view.group.template_slug, definition.get(f.name, ""))
+                    for f in defs.FIELDS if f.kind == "choice"},
         "suggestions": suggestions, "errors": errors or {}, "flash": request.session.pop("flash", None),
     }, status_code=status_code)
 

@@ -81,3 +81,9 @@ def test_larger_text_switch_stays_on_site(client: TestClient, next_url: str) -> 
     assert response.status_code == 303 and response.headers["location"] == "/"
     back = client.post("/text-size", data={"size": "large", "next": "/join", "csrf_token": csrf_from(client, "/join")})
     assert back.headers["location"] == "/join"
+
+
+@pytest.mark.parametrize("host", ["evil.example", "testserver", "localhost:8000"])
+def test_the_trailing_slash_redirect_is_a_path_whatever_the_host_header(client: TestClient, host: str) -> None:
+    response = client.get("/join/", headers={"Host": host})
+    assert response.status_code == 307 and response.headers["location"] == "/join"

@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,7 +53,15 @@ def test_development_on_postgresql_keeps_its_secret_in_the_working_folder(tmp_pa
 
 def test_workers_starting_together_share_one_development_secret(tmp_path: Path) -> None:
     path = tmp_path / "codesign.db.secret"
-    assert len({development_secret(path) for _ in range(5)}) == 1
+    start = threading.Barrier(8)
+
+    def worker() -> str:
+        start.wait()  # all eight look for the file at the same moment, as uvicorn's workers do
+        return development_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        made = [f.result() for f in [pool.submit(worker) for _ in range(8)]]
+    assert len(set(made)) == 1 and made[0] == path.read_text().strip()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["codesign.db.secret"]  # no drafts left behind
 
 

@@ -26,100 +26,20 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
+from codesign.voting.csv_errors import MAX_ERRORS, UNWANTED, BallotError, BallotFileError, character_errors, shown
 from codesign.voting.types import Method, MethodOptions
 
-MAX_ERRORS = 20
+__all__ = ["MAX_ERRORS", "BallotError", "BallotFileError", "ballots_to_csv", "parse_ballots_csv"]
+
 SCORED_COLUMNS = ("participant", "group", "outcome", "value")
 PAIRWISE_COLUMNS = ("participant", "group", "left", "right", "choice")
 _WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
 _LONG_WHOLE = re.compile(r"[+-]?[0-9]+")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Bidi embeddings, overrides, isolates and marks: they reorder what the facilitator reads.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_SHOWN = 40  # characters of a cell quoted in a message
-
-
-def _unwanted_characters() -> re.Pattern[str]:
-    controls = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # all but tab, line feed, carriage return
-    surrogates = "\ud800-\udfff"
-    nonchars = "\ufdd0-\ufdef" + "".join(chr(plane * 0x10000 + low) for plane in range(17) for low in (0xFFFE, 0xFFFF))
-    return re.compile(f"[{controls}{surrogates}{nonchars}{''.join(sorted(_BIDI))}]")
-
-
-_UNWANTED = _unwanted_characters()
-
-
-@dataclass(frozen=True)
-class BallotError:
-    line: int
-    column: int | None
-    column_name: str | None
-    message: str
-
-    def describe(self, source: str) -> str:
-        where = f"{source}, line {self.line}"
-        if self.column is not None:
-            where += f", column {self.column}"
-            if self.column_name:
-                where += f" ({self.column_name})"
-        return f"{where}: {self.message}"
-
-
-class BallotFileError(ValueError):
-    """A ballot file was refused. ``errors`` lists every problem found (up to MAX_ERRORS)."""
-
-    def __init__(
-        self,
-        source: str,
-        line: int,
-        column: int | None,
-        message: str,
-        *,
-        column_name: str | None = None,
-        errors: Sequence[BallotError] = (),
-    ) -> None:
-        self.source = source
-        self.line = line
-        self.column = column
-        self.column_name = column_name
-        self.message = message
-        first = BallotError(line, column, column_name, message)
-        self.errors: list[BallotError] = list(errors) or [first]
-        super().__init__(first.describe(source))
-
-
-def _shown(cell: str) -> str:
-    """A cell quoted in a message, cut short: a 100,000-character cell makes no readable error."""
-    return repr(cell if len(cell) <= _SHOWN else cell[:_SHOWN] + "…")
-
-
-def _character_errors(rows: list[tuple[int, list[str]]], expected: tuple[str, ...]) -> list[BallotError]:
-    """Cells holding characters that no name or value has (see the module docstring)."""
-    names = [cell.strip().lower() for cell in rows[0][1]] if rows else []
-    errors: list[BallotError] = []
-    for line, cells in rows:
-        for number, cell in enumerate(cells, start=1):
-            found = _UNWANTED.search(cell)
-            if found is None:
-                continue
-            ch = found.group()
-            kind = ("a lone surrogate (broken text)" if "\ud800" <= ch <= "\udfff" else
-                    "a bidi control character" if ch in _BIDI else
-                    "a control character" if unicodedata.category(ch) == "Cc" else "a noncharacter")
-            name = names[number - 1] if line > 1 and number <= len(names) and names[number - 1] in expected else None
-            errors.append(BallotError(line, number, name, f"contains {kind} (U+{ord(ch):04X}), which cannot be "
-                                                          "imported; remove it"))
-            if len(errors) >= MAX_ERRORS:
-                return errors
-    return errors
-
-
 def _columns(method: Method) -> tuple[str, ...]:
     return PAIRWISE_COLUMNS if method == "pairwise" else SCORED_COLUMNS
 
@@ -153,14 +73,14 @@ def _header(cells: list[str], expected: tuple[str, ...]) -> tuple[list[str], lis
     errors = []
     for number, name in enumerate(names, start=1):
         if name not in expected:
-            errors.append(BallotError(1, number, name or None, f"unknown column {_shown(name)}; expected {wanted}"))
+            errors.append(BallotError(1, number, name or None, f"unknown column {shown(name)}; expected {wanted}"))
         elif names.index(name) != number - 1:
-            errors.append(BallotError(1, number, name, f"column {_shown(name)} appears twice"))
+            errors.append(BallotError(1, number, name, f"column {shown(name)} appears twice"))
     for number, name in enumerate(expected, start=1):
         if name not in names:
             # Where it belongs, or just after the last column when the header is shorter than that.
             column = min(number, len(names) + 1)
-            errors.append(BallotError(1, column, name, f"missing column {_shown(name)}; expected {wanted}"))
+            errors.append(BallotError(1, column, name, f"missing column {shown(name)}; expected {wanted}"))
     return names, sorted(errors, key=lambda e: e.column or 0)
 
 
@@ -195,7 +115,7 @@ def parse_ballots_csv(
         raise BallotFileError(source, 1, 1, f"the file is empty; expected {','.join(expected)}")
     if rows[0][0] != 1:
         raise BallotFileError(source, 1, 1, "line 1 is blank; it must be the header")
-    errors = _character_errors(rows, expected) if _UNWANTED.search(text) else []
+    errors = character_errors(rows, expected) if UNWANTED.search(text) else []
     if errors:
         raise _refuse(source, errors)
     names, errors = _header(rows[0][1], expected)
@@ -299,7 +219,7 @@ class _Checker:
                 self._error(
                     line,
                     "group",
-                    f"participant {_shown(who)} is in group {_shown(first_group[0])} on line "
+                    f"participant {shown(who)} is in group {shown(first_group[0])} on line "
                     f"{first_group[1]}; a participant belongs to one group",
                 )
             )
@@ -309,7 +229,7 @@ class _Checker:
 
     def _check_outcome(self, line: int, name: str, outcome: str, errors: list[BallotError]) -> None:
         if self.allowed is not None and outcome not in self.allowed:
-            errors.append(self._error(line, name, f"{_shown(outcome)} is not on the ballot"))
+            errors.append(self._error(line, name, f"{shown(outcome)} is not on the ballot"))
 
     def _check_pair(
         self, line: int, cells: list[str], errors: list[BallotError]
@@ -319,9 +239,9 @@ class _Checker:
         self._check_outcome(line, "left", left, errors)
         self._check_outcome(line, "right", right, errors)
         if left == right:
-            errors.append(self._error(line, "right", f"left and right are the same ({_shown(left)})"))
+            errors.append(self._error(line, "right", f"left and right are the same ({shown(left)})"))
         if choice not in ("left", "right", "none"):
-            errors.append(self._error(line, "choice", f"{_shown(choice)} is not one of left, right, none"))
+            errors.append(self._error(line, "choice", f"{shown(choice)} is not one of left, right, none"))
         who, group = self._cell(cells, "participant"), self._cell(cells, "group")
         return errors, [who, group, left, right, choice]
 
@@ -337,7 +257,7 @@ class _Checker:
                 self._error(
                     line,
                     "outcome",
-                    f"participant {_shown(who)} already gave a value for {_shown(outcome)} on line {earlier}",
+                    f"participant {shown(who)} already gave a value for {shown(outcome)} on line {earlier}",
                 )
             )
         value: int | None = None
@@ -346,7 +266,7 @@ class _Checker:
         elif (value := _whole(text)) is None:
             unable = " or U (unable to score)" if self.method == "rating" else ""
             what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable}"
-            errors.append(self._error(line, "value", f"{_shown(text)} {what}"))
+            errors.append(self._error(line, "value", f"{shown(text)} {what}"))
         else:
             problem = self._value_problem(who, line, value)
             if problem:
@@ -361,7 +281,7 @@ class _Checker:
                 return f"position {value} is out of range 1-{self.k}"
             earlier = self.positions.setdefault((who, value), line)
             if earlier != line:
-                return f"position {value} is used twice by participant {_shown(who)} (line {earlier})"
+                return f"position {value} is used twice by participant {shown(who)} (line {earlier})"
             return None
         cap = self.options.max_per_outcome
         if value < 0:
@@ -370,7 +290,7 @@ class _Checker:
             return f"{value} is over the limit of {cap} points per outcome"
         if self.last_line.get(who) == line and self.totals.get(who, 0) > self.options.budget:
             return (
-                f"participant {_shown(who)} allocated {self.totals[who]} points in total; "
+                f"participant {shown(who)} allocated {self.totals[who]} points in total; "
                 f"the budget is {self.options.budget}"
             )
         return None

@@ -22,6 +22,7 @@ the hosts asked (must be only the app's own). Target: the voting page with its C
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.liv
 from tests.live_server import LiveServer
 
 TARGET_KB = 150.0
-SECRET = "bench-pages-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # the served app never signs with a constant
 
 
 @dataclass

@@ -20,6 +20,7 @@ from codesign.config import Settings
 from codesign.errors import Conflict, Forbidden, NotFound, RateLimited, TamperingDetected
 from codesign.routes import all_routes
 from codesign.web.csrf import CSRFMiddleware
+from codesign.web.limits import RequestLimitsMiddleware
 from codesign.web.middleware import SecurityHeadersMiddleware
 from codesign.web.staticfiles import CachedStaticFiles
 from codesign.web.templating import make_templates, render
@@ -53,6 +54,8 @@ def create_app(settings: Settings) -> Starlette:
     middleware = [
         Middleware(GZipMiddleware, minimum_size=600),
         Middleware(SecurityHeadersMiddleware),
+        # Before the session and CSRF checks: a body is capped however its token travels.
+        Middleware(RequestLimitsMiddleware),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

@@ -7,7 +7,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
-from codesign.config import Settings, SettingsError
+from codesign.config import SECRET_PER_PROCESS, Settings, SettingsError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +81,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    try:
+        settings.with_overrides(workers=workers).validate()  # --workers may ask for more than the environment
+    except SettingsError as exc:
+        print(f"codesign: {exc}", file=sys.stderr)
+        return 2
+    if settings.secret_origin == SECRET_PER_PROCESS:
+        print("codesign: note: CODESIGN_ENV=test and no CODESIGN_SECRET_KEY, so cookies are signed with a random key "
+              "made for this process; everyone is signed out when it stops.", file=sys.stderr)
     if workers > 1 and settings.is_sqlite:
         print("codesign: note: several workers on SQLite serialise writes; use PostgreSQL for real load.",
               file=sys.stderr)

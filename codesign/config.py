@@ -6,15 +6,23 @@ result down, and tests build their own Settings.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
-DEV_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused outside development
 ENVIRONMENTS = ("production", "development", "test")
+# Where the secret came from: the environment, the development file, or made for this process only.
+SECRET_GIVEN, SECRET_FILE, SECRET_PER_PROCESS = "given", "file", "per-process"
 
 
 class SettingsError(ValueError):
@@ -49,6 +57,8 @@ class Settings:
     # Trust X-Forwarded-For from this proxy address (blank: use the socket peer).
     trusted_proxy: str = ""
     log_level: str = "info"
+    # How the secret key was found (SECRET_GIVEN, SECRET_FILE or SECRET_PER_PROCESS).
+    secret_origin: str = SECRET_GIVEN
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -65,16 +75,24 @@ class Settings:
     def validate(self) -> Settings:
         if self.env not in ENVIRONMENTS:
             raise SettingsError(f"CODESIGN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
-        if not self.is_development and (
-            self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or self.secret_key == DEV_SECRET
-        ):
+        if not self.is_development and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
             raise SettingsError(
                 "CODESIGN_SECRET_KEY is missing or a placeholder. Set it to a long random string "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
-                "or set CODESIGN_ENV=development on a machine of your own."
+                f"({KEY_RECIPE}), or set CODESIGN_ENV=development on a machine of your own."
             )
         if not self.is_development and len(self.secret_key) < 32:
             raise SettingsError("CODESIGN_SECRET_KEY must be at least 32 characters long.")
+        if not self.is_development and (problem := weakness(self.secret_key)):
+            raise SettingsError(
+                f"CODESIGN_SECRET_KEY is too easy to guess: {problem}. Cookies signed with it could be forged. "
+                f"Use at least {MIN_BITS} bits of randomness ({KEY_RECIPE})."
+            )
+        if self.secret_origin == SECRET_PER_PROCESS and self.workers > 1:
+            raise SettingsError(
+                "CODESIGN_ENV=test without CODESIGN_SECRET_KEY makes a random secret in each process, so "
+                "several workers would not accept each other's cookies. Set CODESIGN_SECRET_KEY "
+                f"({KEY_RECIPE}) or run one worker."
+            )
         if not 0 < self.port < 65536:
             raise SettingsError(f"CODESIGN_PORT must be between 1 and 65535, not {self.port}")
         if self.workers < 1:
@@ -95,13 +113,19 @@ class Settings:
         """Read CODESIGN_* variables (or the mapping given) and validate them."""
         env = os.environ if environ is None else environ
         mode = env.get("CODESIGN_ENV", "production").strip().lower()
-        secret = env.get("CODESIGN_SECRET_KEY", "")
-        if not secret and mode in ("development", "test"):
-            secret = DEV_SECRET
+        database_url = _database_url(env.get("CODESIGN_DATABASE_URL", ""))
+        secret, origin = env.get("CODESIGN_SECRET_KEY", ""), SECRET_GIVEN
+        if not secret and mode == "development":
+            # Cookies keep working across restarts (and across workers), with no secret in the code.
+            secret, origin = development_secret(development_secret_path(database_url)), SECRET_FILE
+        elif not secret and mode == "test":
+            # Never a constant: a served test app gets a secret nobody else knows, for this process only.
+            secret, origin = secrets.token_urlsafe(48), SECRET_PER_PROCESS
         secure_default = mode == "production"
         settings = cls(
-            database_url=_database_url(env.get("CODESIGN_DATABASE_URL", "")),
+            database_url=database_url,
             secret_key=secret,
+            secret_origin=origin,
             env=mode,
             host=env.get("CODESIGN_HOST", "127.0.0.1"),
             port=_int(env, "CODESIGN_PORT", 8000),
@@ -118,6 +142,95 @@ class Settings:
             log_level=env.get("CODESIGN_LOG_LEVEL", "info").lower(),
         )
         return settings.validate()
+
+
+# A production secret must be hard to guess. We cannot know how it was made, so we estimate:
+# Shannon entropy of its characters times its length, at least MIN_BITS; enough different
+# characters; and not a shorter string repeated ("abab...", a word typed six times), which the
+# per-character estimate cannot see.
+MIN_BITS = 128
+MIN_DISTINCT = 10
+
+
+def estimated_bits(secret: str) -> float:
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values()) if secret else 0.0
+    return per_char * len(secret)
+
+
+def _smallest_period(text: str) -> int:
+    """The length of the shortest unit that `text` repeats (len(text) if none): KMP failure function."""
+    fail = [0] * len(text)
+    k = 0
+    for i in range(1, len(text)):
+        while k and text[i] != text[k]:
+            k = fail[k - 1]
+        if text[i] == text[k]:
+            k += 1
+        fail[i] = k
+    return len(text) - fail[-1] if text else 0
+
+
+def weakness(secret: str) -> str | None:
+    """Why `secret` is too easy to guess (never quoting it), or None."""
+    if secret and _smallest_period(secret) <= len(secret) // 2:
+        return "it is a shorter string repeated"
+    distinct = len(set(secret))
+    if distinct < MIN_DISTINCT:
+        return f"it has only {distinct} different characters"
+    bits = estimated_bits(secret)
+    if bits < MIN_BITS:
+        return f"it has about {bits:.0f} bits of entropy (Shannon entropy of its characters times its length)"
+    return None
+
+
+KEY_RECIPE = "for example: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+KEY_FILE_SUFFIX = ".secret"
+
+
+def development_secret_path(database_url: str) -> Path:
+    """Beside a SQLite database file (codesign.db -> codesign.db.secret); otherwise in the working
+    folder, as `.codesign-dev.secret`."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        url = None
+    if url is not None and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        database = Path(url.database)
+        return database.with_name(database.name + KEY_FILE_SUFFIX)
+    return Path.cwd() / (".codesign-dev" + KEY_FILE_SUFFIX)
+
+
+def development_secret(path: Path) -> str:
+    """The secret kept in `path`, made once (random, mode 0600). Several workers starting at once
+    all read the same one: it is written to a private temporary file, then linked into place."""
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):  # another process got there first: use theirs
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+    except UnicodeDecodeError:
+        secret = ""
+    if len(secret) < 32:
+        raise SettingsError(f"{path} does not hold a usable secret key; delete it and start again to make a new one.")
+    return secret
 
 
 def _database_url(value: str) -> str:

@@ -96,8 +96,10 @@ def suggest_indicators(statement: str, library_key: str | None, template_slug: s
     words = statement.casefold()
     scored: list[tuple[int, str, dict[str, Any]]] = []
     for key, indicator in indicator_library().items():
-        if template_slug and indicator.get("population_template") not in (template_slug, ""):
-            continue  # a frailty indicator is no suggestion for a diabetes outcome
+        if indicator.get("population_template", "") not in (template_slug or "", ""):
+            # A frailty indicator is no suggestion for a diabetes outcome, and a group started blank
+            # (it could be about anyone) gets none written for a particular population.
+            continue
         score = 0
         if library_key and library_key in indicator.get("outcome_keys", []):
             score += 100

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from codesign.export.cells import neutralise
+from codesign.validation import parse_decimal
 from codesign.voting import (
     RULE_PRESETS,
     BallotFileError,
@@ -102,10 +104,10 @@ def parse_weights(spec: str | None) -> dict[str, float] | None:
         group, equals, number = (part.strip() for part in item.partition("="))
         if not equals or not group:
             raise _InputError(f"--weights: {item.strip()!r} is not group=weight")
-        try:
-            weight = float(number)
-        except ValueError:
-            raise _InputError(f"--weights: {number!r} for {group!r} is not a number") from None
+        parsed = parse_decimal(number)  # float() would take "nan", "1e999" and "٣"
+        if parsed is None:
+            raise _InputError(f"--weights: {number!r} for {group!r} is not a number")
+        weight = float(parsed)
         if not math.isfinite(weight) or weight < 0:
             raise _InputError(f"--weights: the weight for {group!r} must be 0 or more")
         if group in weights:
@@ -145,9 +147,12 @@ def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     else:
         rows = results.to_csv_rows()
         if rows:
-            writer = csv.DictWriter(stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            # Outcome and group names come from the file: a spreadsheet must not run them as formulas,
+            # in the header (group.<name>.score) or in the cells, as in every other CSV export.
+            names = list(rows[0])
+            writer = csv.writer(stdout, lineterminator="\n")
+            writer.writerow([neutralise(name) for name in names])
+            writer.writerows([neutralise(row.get(name)) for name in names] for row in rows)
     return 0
 
 

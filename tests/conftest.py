@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from codesign.services import accounts, population, sessions
 from tests.accounts_helpers import checks, clock, fast_hashes  # noqa: F401  (fixtures for sign-in and joining)
 
 PG_URL = os.environ.get("CODESIGN_TEST_DATABASE_URL", "")
-SECRET = "test-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # a served test app never signs cookies with a constant
 PASSWORD = "correct horse battery"
 
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import os
+import secrets
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 
-from codesign.config import DEV_SECRET, Settings, SettingsError
+from codesign import cli
+from codesign.config import SECRET_FILE, SECRET_PER_PROCESS, Settings, SettingsError, development_secret, weakness
 
-GOOD_SECRET = "s" * 48
+GOOD_SECRET = secrets.token_urlsafe(48)
 
 
 def test_defaults_to_sqlite_file_in_working_folder(tmp_path, monkeypatch) -> None:
@@ -20,15 +28,86 @@ def test_placeholder_or_short_secret_refused_in_production(secret: str) -> None:
         Settings.from_env({"CODESIGN_SECRET_KEY": secret})
 
 
-def test_development_allows_missing_secret_and_insecure_cookies() -> None:
-    settings = Settings.from_env({"CODESIGN_ENV": "development"})
-    assert settings.secret_key == DEV_SECRET
-    assert not settings.secure_cookies
+def test_development_keeps_a_private_secret_beside_the_database(tmp_path: Path) -> None:
+    env = {"CODESIGN_ENV": "development", "CODESIGN_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+    settings = Settings.from_env(env)
+    assert not settings.secure_cookies and settings.secret_origin == SECRET_FILE
+    kept = tmp_path / "dev.db.secret"
+    assert kept.read_text().strip() == settings.secret_key and weakness(settings.secret_key) is None
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    # A restart (or a second worker) signs with the same key, so cookies keep working.
+    assert Settings.from_env(env).secret_key == settings.secret_key
+    # Another database, another key: nothing is a constant shipped in the code.
+    other = Settings.from_env({**env, "CODESIGN_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}"})
+    assert other.secret_key != settings.secret_key
+    # The key it made is good enough for production too.
+    assert Settings.from_env({"CODESIGN_SECRET_KEY": settings.secret_key}).secret_key == settings.secret_key
 
 
-def test_development_secret_never_accepted_in_production() -> None:
-    with pytest.raises(SettingsError):
-        Settings.from_env({"CODESIGN_SECRET_KEY": DEV_SECRET})
+def test_development_on_postgresql_keeps_its_secret_in_the_working_folder(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"CODESIGN_ENV": "development", "CODESIGN_DATABASE_URL": "postgresql://app@db/x"})
+    assert (tmp_path / ".codesign-dev.secret").read_text().strip() == settings.secret_key
+
+
+def test_workers_starting_together_share_one_development_secret(tmp_path: Path) -> None:
+    path = tmp_path / "codesign.db.secret"
+    start = threading.Barrier(8)
+
+    def worker() -> str:
+        start.wait()  # all eight look for the file at the same moment, as uvicorn's workers do
+        return development_secret(path)
+
+    with ThreadPoolExecutor(8) as pool:
+        made = [f.result() for f in [pool.submit(worker) for _ in range(8)]]
+    assert len(set(made)) == 1 and made[0] == path.read_text().strip()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["codesign.db.secret"]  # no drafts left behind
+
+
+def test_a_damaged_development_secret_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "dev.db.secret").write_text("short")
+    with pytest.raises(SettingsError, match=r"dev\.db\.secret does not hold a usable secret key"):
+        Settings.from_env({"CODESIGN_ENV": "development", "CODESIGN_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"})
+
+
+def test_test_environment_makes_a_random_secret_per_process_and_refuses_several_workers() -> None:
+    first, second = Settings.from_env({"CODESIGN_ENV": "test"}), Settings.from_env({"CODESIGN_ENV": "test"})
+    assert first.secret_origin == SECRET_PER_PROCESS and first.secret_key != second.secret_key
+    assert len(first.secret_key) >= 64 and weakness(first.secret_key) is None
+    with pytest.raises(SettingsError, match=r"several workers.*CODESIGN_SECRET_KEY"):
+        Settings.from_env({"CODESIGN_ENV": "test", "CODESIGN_WORKERS": "2"})
+    given = Settings.from_env({"CODESIGN_ENV": "test", "CODESIGN_WORKERS": "2", "CODESIGN_SECRET_KEY": GOOD_SECRET})
+    assert given.secret_key == GOOD_SECRET
+
+
+def test_serving_the_test_environment_on_several_workers_is_refused(monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path) -> None:
+    for name in [k for k in os.environ if k.startswith("CODESIGN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CODESIGN_ENV", "test")
+    monkeypatch.setenv("CODESIGN_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    assert cli.main(["serve", "--workers", "3"]) == 2  # refused before uvicorn starts
+    assert "CODESIGN_SECRET_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("secret", [
+    "s" * 48, "ab" * 24, "password" * 6, "Tr0ub4dor&3" * 4, "0123456789" * 4, "correcthorse" * 3 + "correct",
+    "abcdabcdabcdabcdabcdabcdabcdabcdX",  # 4 different characters but one, and nearly all repeats
+    "0110100110010110" * 2 + "1001011001101001",  # two characters, not periodic: about 48 bits
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaabcdefghijk",  # 11 characters, mostly one: about 90 bits
+])
+def test_production_refuses_a_guessable_secret_and_says_why(secret: str) -> None:
+    with pytest.raises(SettingsError, match="CODESIGN_SECRET_KEY is too easy to guess") as refused:
+        Settings.from_env({"CODESIGN_SECRET_KEY": secret})
+    assert "128 bits" in str(refused.value) and secret not in str(refused.value)
+
+
+@pytest.mark.parametrize("secret", [secrets.token_urlsafe(48), secrets.token_hex(32), secrets.token_urlsafe(32),
+                                    "vT3q9ZxL0pW7sK2mN8bR4cY6hJ1fD5gA-eU_iO"])
+def test_production_accepts_random_secrets(secret: str) -> None:
+    assert Settings.from_env({"CODESIGN_SECRET_KEY": secret}).secret_key == secret
 
 
 def test_reads_every_variable() -> None:

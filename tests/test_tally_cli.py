@@ -126,3 +126,16 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, setup: str | None, args
 def test_parse_weights() -> None:
     assert parse_weights(None) is None
     assert parse_weights("patient=2,carer=0.5") == {"patient": 2.0, "carer": 0.5}
+
+
+def test_csv_output_neutralises_formulas_in_names(tmp_path: Path) -> None:
+    ballots = tmp_path / "ballots.csv"
+    ballots.write_text('participant,group,outcome,value\nP1,@SUM(1),"=HYPERLINK(""http://x"")",9\n'
+                       "P1,@SUM(1),+1-2,3\nP2,patient,-cmd,5\nP2,patient,Plain,7\n", encoding="utf-8")
+    status, out, err = run(str(ballots), "--method", "rating", "--format", "csv")
+    assert (status, err) == (0, "")
+    rows = list(csv.reader(io.StringIO(out)))
+    cells = [cell for row in rows for cell in row]
+    assert "'=HYPERLINK(\"http://x\")" in cells and "'+1-2" in cells and "'-cmd" in cells and "Plain" in cells
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    assert not any(cell.startswith("-") and not cell.lstrip("-").replace(".", "", 1).isdigit() for cell in cells)

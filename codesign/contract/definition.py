@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from codesign.validation import normalise_paragraphs, normalise_text
+
 INDICATOR_TYPES = {"outcome": "Outcome", "process": "Process", "PROM": "Patient-reported outcome (PROM)",
                    "PREM": "Patient-reported experience (PREM)"}
 UNITS = {"percent": "%", "rate_per_1000": "rate per 1,000", "rate_per_100000": "rate per 100,000",
@@ -22,6 +24,9 @@ RATE_UNITS = ("percent", "rate_per_1000", "rate_per_100000")
 DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
 DATA_SOURCES = ("GP record", "QOF", "HES/SUS", "National Diabetes Audit", "local survey", "provider system",
                 "ONS mortality", "other")
+# Data sources about one population: offered only to groups from that population template (and kept
+# where a definition already names one), so a frailty framework is never offered a diabetes audit.
+TEMPLATE_DATA_SOURCES = {"National Diabetes Audit": "adults-with-diabetes"}
 FREQUENCIES = ("continuous", "daily", "weekly", "monthly", "quarterly", "six-monthly", "annual")
 BREAKDOWNS = ("age", "sex", "ethnicity", "deprivation", "locality")
 ACHIEVEMENT = {"linear": "Linear between baseline and target (partial achievement)",
@@ -77,7 +82,14 @@ BY_NAME = {f.name: f for f in FIELDS}
 # Needed even for a measurability gap: what it is and how the gap will be closed.
 GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan", "accountable_providers", "review_date")
 MAX_TEXT = 2000
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# ASCII digits (\d would take "٣"), bounded so no value is thousands of digits long.
+_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+
+
+def choices_for(f: Field, template_slug: str | None, current: object = "") -> tuple[str, ...]:
+    """The options a form shows for a choice field, for a group from `template_slug` (None: blank)."""
+    return tuple(c for c in f.choices
+                 if TEMPLATE_DATA_SOURCES.get(c, template_slug) == template_slug or c == current)
 
 
 def empty_definition(years: Sequence[str]) -> dict[str, Any]:
@@ -98,7 +110,7 @@ def normalise(definition: Mapping[str, Any], years: Sequence[str]) -> dict[str, 
 
 
 def _decimal(value: str) -> Decimal | None:
-    if not _NUMBER.match(value):
+    if not _NUMBER.fullmatch(value):
         return None
     try:
         return Decimal(value)
@@ -120,7 +132,8 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) ->
             values = raw if isinstance(raw, list | tuple) else [v for v in str(raw).split(",") if v]
             out[f.name] = [v for v in f.choices if v in values]
             continue
-        text = " ".join(str(raw).split()) if f.kind != "long" else str(raw).strip()
+        # Cleaned like every other text: no control or bidi characters reach a contract.
+        text = normalise_text(raw) if f.kind != "long" else normalise_paragraphs(raw)
         if len(text) > MAX_TEXT:
             errors[f.name] = f"{f.label} must be {MAX_TEXT:,} characters or fewer"
         if f.kind == "choice" and text and text not in f.choices:
@@ -141,7 +154,7 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) ->
                     errors[f.name] = f"{f.label} must be within the next 10 years"
         out[f.name] = text
     for i, year in enumerate(years):
-        value = " ".join(str(form.get(f"target-{i}", "")).split()).replace(",", "")
+        value = normalise_text(form.get(f"target-{i}", "")).replace(",", "")
         if value and _decimal(value) is None:
             errors[f"target-{i}"] = f"The {year} target must be a number, like 58 or 12.5"
         out["targets"][i]["value"] = value

@@ -25,8 +25,11 @@ ROUNDING_NOTE = (
     "amounts add up to the year's total exactly. Earned amounts are rounded half to even to the penny per "
     "outcome; totals are sums of those."
 )
-_POUNDS = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
-_PERCENT = re.compile(r"^(\d{1,3})(\.\d{1,2})?\s*%?$")
+# ASCII digits only (\d would take "٣"), and bounded: at most £999,999,999,999.99.
+_POUNDS = re.compile(r"^£?\s*([0-9]{1,3}(,[0-9]{3}){1,3}|[0-9]{1,12})(\.[0-9]{1,2})?$")
+_PERCENT = re.compile(r"^([0-9]{1,3})(\.[0-9]{1,2})?\s*%?$")
+# The most a contract value can be: the database keeps it in a 32-bit integer of pence.
+MAX_CONTRACT_PENCE = 2**31 - 1
 
 
 def parse_pounds(text: str) -> int | None:

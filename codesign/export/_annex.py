@@ -8,6 +8,7 @@ from typing import Any
 
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
+from codesign.naming import round_label
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def build_annex(snapshot: Mapping[str, Any]) -> Annex:
     return Annex(
         participants=_participants(rounds),
         consensus_text=methods.get("consensus_text") or L.NOT_STATED,
-        rounds=[RoundAnnex(heading=f"Round {r['number']}: {_round_title(r)}", fields=_round_fields(r, names))
+        rounds=[RoundAnnex(heading=round_label(r), fields=_round_fields(r, names))
                 for r in rounds],
         agreement=_agreement(rounds),
         agreement_note=("Kendall's W measures how far people agree on the order of the outcomes: 0 is no "
@@ -42,15 +43,6 @@ def build_annex(snapshot: Mapping[str, Any]) -> Annex:
         tie_break=methods.get("tie_break") or L.NOT_STATED,
         departures=_departures(methods.get("departures", [])),
     )
-
-
-def _round_title(rnd: Mapping[str, Any]) -> str:
-    """'Round 2: with feedback' is already numbered; avoid 'Round 2: Round 2: ...'."""
-    title = str(rnd.get("title") or "")
-    prefix = f"Round {rnd['number']}"
-    if title.startswith(prefix):
-        return title[len(prefix):].lstrip(" :-–") or title
-    return title or "untitled"
 
 
 def _suppressed(rnd: Mapping[str, Any], name: str, n: object) -> bool:

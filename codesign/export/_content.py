@@ -14,6 +14,7 @@ from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._model import Grid, Pairs
+from codesign.naming import round_label
 
 TITLE = "Appendix A: Outcomes framework"
 # Fixed sentences both documents print.
@@ -221,7 +222,7 @@ def _outcome(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]
         gap = ("Measurability gap: no routine data source; reported only, weight "
                f"{L.percent_bp(int(o['payment_weight_bp']))}.")
     rnd = o.get("source_round")
-    where = f"{rnd['title']}, {rnd['session']}" if rnd else "No voting round recorded"
+    where = f"{round_label(rnd)}, {rnd['session']}" if rnd else "No voting round recorded"
     decision = o.get("decision")
     if decision:
         verb = "Added to the framework" if decision.get("action") == "added" else L.sentence(decision["action"])

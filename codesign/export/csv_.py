@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export.cells import neutralise
+from codesign.naming import round_label
 
 GROUP_FIELDS = ("name", "n", "score", "rank", "pct_7_9", "pct_1_3", "suppressed")
 _FIGURES = frozenset({"n", "score", "rank", "pct_7_9", "pct_1_3"})
@@ -56,7 +57,7 @@ def _row(snapshot: Mapping[str, Any], o: Mapping[str, Any]) -> dict[str, object]
         "weight_pct": f"{L.bp_decimal(int(o['payment_weight_bp'])):f}",
         "measurability_gap": _flag(o.get("measurability_gap")),
         "decision_action": decision.get("action", ""), "decision_reason": decision.get("reason", ""),
-        "source_round": (o.get("source_round") or {}).get("title", ""),
+        "source_round": round_label(o.get("source_round") or {}),
         "computed_rank": computed.get("rank", ""), "computed_score": computed.get("score", ""),
         "computed_consensus": computed.get("consensus") or "",
     }

@@ -21,6 +21,7 @@ from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._content import TITLE, contract_parties, footer_text
 from codesign.export.cells import neutralise
+from codesign.naming import round_label
 
 MONEY = '"£"#,##0.00'
 PERCENT = "0.0%"
@@ -138,7 +139,7 @@ def _outcomes(snapshot: Mapping[str, Any], years: list[str]) -> tuple[list[Colum
                           (o.get("domain") or {}).get("name", ""), Decimal(int(o["payment_weight_bp"])) / 10000,
                           L.yes_no(o.get("measurability_gap")),
                           L.label(L.DEPARTURE_ACTIONS, decision["action"]) if decision else "",
-                          decision.get("reason", ""), (o.get("source_round") or {}).get("title", ""),
+                          decision.get("reason", ""), round_label(o.get("source_round") or {}),
                           computed.get("rank"), computed.get("score"), L.consensus(computed)]
         targets = L.targets_by_year(d)
         for key in _fields.KEYS:

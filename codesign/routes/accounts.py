@@ -24,7 +24,9 @@ CHANGED_FLASH = "password_changed"
 
 def _safe_next(raw: str) -> str:
     # Only same-site paths: never redirect a signed-in user off to another host.
-    return raw if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw else "/"
+    from codesign.web.htmx import local_path  # the one helper every redirect uses
+
+    return local_path(raw)
 
 
 def _login_limits(request: Request) -> signin.LoginLimits:

@@ -15,6 +15,7 @@ from codesign.errors import NotFound, ValidationFailed
 from codesign.library import indicator_library, suggest_indicators
 from codesign.services import framework_versions as versions
 from codesign.services import shortlist
+from codesign.validation import parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
@@ -43,6 +44,8 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
         "view": view, "item": item, "definition": definition, "fields": defs.FIELDS, "sections": defs.SECTIONS,
         "labels": {"indicator_type": defs.INDICATOR_TYPES, "unit": defs.UNITS, "direction": defs.DIRECTIONS,
                    "achievement": defs.ACHIEVEMENT},
+        "choices": {f.name: defs.choices_for(f, view.group.template_slug, definition.get(f.name, ""))
+                    for f in defs.FIELDS if f.kind == "choice"},
         "suggestions": suggestions, "errors": errors or {}, "flash": request.session.pop("flash", None),
     }, status_code=status_code)
 
@@ -120,8 +123,8 @@ async def save_weights(request: Request) -> Response:
             await write(request, shortlist.suggest_weights, auth.current_user(request), version_id)
             request.session["flash"] = "Weights suggested from the combined scores. Adjust them as agreed."
         else:
-            weights = {int(k.removeprefix("weight-")): v for k, v in form.items()
-                       if k.startswith("weight-") and k.removeprefix("weight-").isdigit()}
+            weights = {item_id: v for k, v in form.items()
+                       if k.startswith("weight-") and (item_id := parse_id(k.removeprefix("weight-"))) is not None}
             await write(request, shortlist.save_weights, auth.current_user(request), version_id, weights)
             request.session["flash"] = "Payment weights saved."
     except ValidationFailed as exc:

@@ -14,7 +14,7 @@ from codesign.contract.diff import compare
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.services import framework_versions as versions
 from codesign.services import shortlist
-from codesign.validation import first_value
+from codesign.validation import first_value, parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.exports import prepare_all
@@ -79,10 +79,10 @@ def _form_action(act: Callable[[Request, dict[str, str]], Awaitable[None]]) -> a
 
 
 def _int(form: dict[str, str], key: str) -> int:
-    value = form.get(key, "")
-    if not value.isdigit():
+    value = parse_id(form.get(key, ""))
+    if value is None:  # not an id at all ("²", 12 digits...): nothing this page offered
         raise ValidationFailed({key: "Choose one of the options"})
-    return int(value)
+    return value
 
 
 async def _build(request: Request, form: dict[str, str]) -> None:
@@ -140,10 +140,10 @@ async def new_draft(request: Request) -> Response:
 
 @auth.requires(*auth.STAFF)
 async def compare_page(request: Request) -> Response:
-    other = request.query_params.get("with", "")
-    if not other.isdigit():
+    other = parse_id(request.query_params.get("with", ""))
+    if other is None:
         raise NotFound("Choose a version to compare with")
-    left, old = await read(request, queries.get_snapshot, int(other))
+    left, old = await read(request, queries.get_snapshot, other)
     right, new = await read(request, queries.get_snapshot, _vid(request))
     if left.population_group_id != right.population_group_id:
         raise NotFound("Those versions belong to different population groups")

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from codesign import queries
 from codesign.web.auth import load_user
 from codesign.web.dbcall import read
-from codesign.web.htmx import redirect
+from codesign.web.htmx import local_path, redirect
 from codesign.web.templating import render
 
 
@@ -27,8 +27,7 @@ async def text_size(request: Request) -> Response:
     form = await request.form()
     size = "large" if form.get("size") == "large" else "normal"
     target = form.get("next")
-    url = target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/"
-    response = redirect(request, url)
+    response = redirect(request, local_path(target) if isinstance(target, str) else "/")
     response.set_cookie("codesign_text", size, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
                         secure=request.app.state.settings.secure_cookies)
     return response

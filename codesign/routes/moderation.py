@@ -11,7 +11,7 @@ from starlette.routing import Route
 from codesign import queries
 from codesign.errors import ValidationFailed
 from codesign.services import proposals
-from codesign.validation import first_value
+from codesign.validation import first_value, parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
@@ -77,7 +77,7 @@ async def _reword(request: Request, form: dict[str, str]) -> object:
 async def _merge(request: Request, form: dict[str, str]) -> object:
     session_id, outcome_id = _ids(request)
     raw = (await request.form()).getlist("merge")
-    merged = [int(v) for v in raw if isinstance(v, str) and v.isdigit()]
+    merged = [i for i in (parse_id(v) for v in raw) if i is not None]
     return await write(request, proposals.merge_outcomes, auth.current_user(request), session_id, outcome_id,
                        merged, form.get("reason", ""))
 

@@ -12,7 +12,7 @@ from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
 from codesign.export.round_csv import write_reasons_csv, write_round_results_csv
 from codesign.services import round_import, rounds
-from codesign.validation import first_value
+from codesign.validation import first_value, normalise_text, parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import is_htmx, redirect
@@ -140,7 +140,8 @@ async def import_csv(request: Request) -> Response:
     async with request.form() as form:  # closes the uploaded file's temporary copy
         upload = form.get("ballots")
         if upload is not None and not isinstance(upload, str):
-            name = upload.filename or name
+            # The browser's file name is shown and audited: cleaned like any text, kept short.
+            name = normalise_text(upload.filename)[:100] or name
             raw = await upload.read()
     if upload is not None and not isinstance(upload, str):
         try:
@@ -205,8 +206,7 @@ async def round_projector(request: Request) -> Response:
     session, _group = await read(request, queries.get_session_and_group, session_id)
     progress = await read(request, queries.round_progress, found)
     results = await read(request, queries.round_results, session_id, round_id) if found.revealed else None
-    raw_page = request.query_params.get("page", "")
-    page = int(raw_page) if 0 < len(raw_page) <= 6 and raw_page.isascii() and raw_page.isdecimal() else 1
+    page = parse_id(request.query_params.get("page", "")) or 1
     # The room is a public audience: groups below the minimum size are not shown on the big screen.
     shown = paginate(results_context(results, public=True), page, PROJECTOR_PAGE_SIZE) if results else {}
     context = {"session": session, "round": found, "progress": progress, "fingerprint": fingerprint,

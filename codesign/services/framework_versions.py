@@ -139,6 +139,9 @@ def save_terms(db: Session, actor: User, version_id: int, form: Mapping[str, str
     contract = money.parse_pounds(form.get("contract_value", ""))
     if form.get("contract_value", "").strip() and (contract is None or contract <= 0):
         errors["contract_value"] = "Enter the annual contract value in pounds, like 12,000,000"
+    elif contract is not None and contract > money.MAX_CONTRACT_PENCE:
+        errors["contract_value"] = (f"The contract value can be at most {money.format_pence(money.MAX_CONTRACT_PENCE)} "
+                                    "in this version of codesign")
     mechanism = form.get("mechanism", version.mechanism)
     if mechanism not in MECHANISMS:
         errors["mechanism"] = "Choose bonus or withhold"

@@ -17,7 +17,7 @@ from codesign.models import (
     User,
 )
 from codesign.services import audit
-from codesign.validation import check_text, normalise_paragraphs, normalise_text
+from codesign.validation import check_text, normalise_paragraphs, normalise_text, parse_decimal
 
 
 def create_population_group(
@@ -94,12 +94,11 @@ def set_stakeholder_weights(
     errors: dict[str, str] = {}
     parsed: dict[str, float] = {}
     for group in groups:
-        raw = normalise_text(weights.get(group.key, ""))
-        try:
-            value = float(raw)
-        except ValueError:
+        number = parse_decimal(normalise_text(weights.get(group.key, "")))
+        if number is None:  # float() would take "nan", "1e3" and "٣"
             errors[f"weight-{group.key}"] = f"Enter a number for {group.name}, like 1"
             continue
+        value = float(number)
         if not 0 <= value <= 100:
             errors[f"weight-{group.key}"] = f"The weight for {group.name} must be between 0 and 100"
         parsed[group.key] = value

@@ -17,7 +17,18 @@ from sqlmodel import Session, col, select
 from codesign.contract import definition as defs
 from codesign.contract import money
 from codesign.errors import NotFound, ValidationFailed
-from codesign.models import FrameworkVersion, Outcome, OutcomeStatus, Round, RoundStatus, ShortlistItem, User, utcnow
+from codesign.models import (
+    FrameworkVersion,
+    Outcome,
+    OutcomeStatus,
+    Round,
+    RoundStatus,
+    ShortlistItem,
+    User,
+    WorkshopSession,
+    utcnow,
+)
+from codesign.naming import round_label
 from codesign.queries.framework import version_years
 from codesign.queries.rounds import round_results
 from codesign.services import audit
@@ -53,6 +64,10 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
     found = db.get(Round, round_id)
     if found is None or found.status != RoundStatus.closed:
         raise ValidationFailed({"round": "Choose a closed round"})
+    session = db.get(WorkshopSession, found.session_id)
+    if session is None or session.population_group_id != version.population_group_id:
+        # Another population group's votes were about other people: never this framework's evidence.
+        raise ValidationFailed({"round": "Choose a round from a session of this population group"})
     results = round_results(db, found.session_id, round_id)
     if results.results is None:
         raise ValidationFailed({"round": "That round has no counted votes"})
@@ -79,8 +94,8 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
         item.updated_at = utcnow()
         db.add(item)
     _renumber(db, version_id)
-    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from round "
-         f"{found.number} “{found.title}”: {added} outcomes added", round_id=round_id, added=added)
+    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from "
+         f"{round_label(found)}: {added} outcomes added", round_id=round_id, added=added)
     db.commit()
     return added
 

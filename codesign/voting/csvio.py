@@ -12,8 +12,13 @@ from elsewhere). Columns, in any order, names case-insensitive:
 A file with any problem is refused whole: a half-imported round would be worse than none.
 Problems are reported in file order, up to ``MAX_ERRORS``; the exception's message leads with
 the first, as ``ballots.csv, line 7, column 4 (value): 12 is out of range 1-9``. Lines are
-physical lines of the file (1 = header), so they match what a text editor shows. Cells are
-trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
+physical lines of the file (1 = header), so they match what a text editor shows; every error
+names a line and a column of the file (a missing value: the column just after the last one).
+Cells are trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
+
+Whole numbers are ASCII digits, at most nine of them (``int()`` would take "٣" and fail on
+thousands of digits). A cell holding a control character (NUL above all: PostgreSQL cannot store
+it), a bidi control, a lone surrogate or a noncharacter is refused: these are never part of a name.
 """
 
 from __future__ import annotations
@@ -22,57 +27,19 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
+from codesign.voting.csv_errors import MAX_ERRORS, UNWANTED, BallotError, BallotFileError, character_errors, shown
 from codesign.voting.types import Method, MethodOptions
 
-MAX_ERRORS = 20
+__all__ = ["MAX_ERRORS", "BallotError", "BallotFileError", "ballots_to_csv", "parse_ballots_csv"]
+
 SCORED_COLUMNS = ("participant", "group", "outcome", "value")
 PAIRWISE_COLUMNS = ("participant", "group", "left", "right", "choice")
-_WHOLE = re.compile(r"[+-]?\d+")
-
-
-@dataclass(frozen=True)
-class BallotError:
-    line: int
-    column: int | None
-    column_name: str | None
-    message: str
-
-    def describe(self, source: str) -> str:
-        where = f"{source}, line {self.line}"
-        if self.column is not None:
-            where += f", column {self.column}"
-            if self.column_name:
-                where += f" ({self.column_name})"
-        return f"{where}: {self.message}"
-
-
-class BallotFileError(ValueError):
-    """A ballot file was refused. ``errors`` lists every problem found (up to MAX_ERRORS)."""
-
-    def __init__(
-        self,
-        source: str,
-        line: int,
-        column: int | None,
-        message: str,
-        *,
-        column_name: str | None = None,
-        errors: Sequence[BallotError] = (),
-    ) -> None:
-        self.source = source
-        self.line = line
-        self.column = column
-        self.column_name = column_name
-        self.message = message
-        first = BallotError(line, column, column_name, message)
-        self.errors: list[BallotError] = list(errors) or [first]
-        super().__init__(first.describe(source))
-
-
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_LONG_WHOLE = re.compile(r"[+-]?[0-9]+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 def _columns(method: Method) -> tuple[str, ...]:
     return PAIRWISE_COLUMNS if method == "pairwise" else SCORED_COLUMNS
 
@@ -88,7 +55,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise BallotFileError("", start, None, f"cannot read CSV: {exc}") from None
+            raise BallotFileError("", start, 1, f"cannot read CSV: {exc}") from None
         end = reader.line_num  # a quoted cell may span lines; the next record starts after
         stripped = [cell.strip() for cell in cells]
         if any(stripped):
@@ -106,17 +73,23 @@ def _header(cells: list[str], expected: tuple[str, ...]) -> tuple[list[str], lis
     errors = []
     for number, name in enumerate(names, start=1):
         if name not in expected:
-            errors.append(BallotError(1, number, name or None, f"unknown column {name!r}; expected {wanted}"))
+            errors.append(BallotError(1, number, name or None, f"unknown column {shown(name)}; expected {wanted}"))
         elif names.index(name) != number - 1:
-            errors.append(BallotError(1, number, name, f"column {name!r} appears twice"))
+            errors.append(BallotError(1, number, name, f"column {shown(name)} appears twice"))
     for number, name in enumerate(expected, start=1):
         if name not in names:
-            errors.append(BallotError(1, number, name, f"missing column {name!r}; expected {wanted}"))
+            # Where it belongs, or just after the last column when the header is shorter than that.
+            column = min(number, len(names) + 1)
+            errors.append(BallotError(1, column, name, f"missing column {shown(name)}; expected {wanted}"))
     return names, sorted(errors, key=lambda e: e.column or 0)
 
 
 def _whole(text: str) -> int | None:
     return int(text) if _WHOLE.fullmatch(text) else None
+
+
+def _physical_lines(text: str) -> int:
+    return len(_LINE_BREAK.split(text))
 
 
 def parse_ballots_csv(
@@ -137,16 +110,20 @@ def parse_ballots_csv(
     try:
         rows = list(_records(text))
     except BallotFileError as exc:
-        raise BallotFileError(source, exc.line, None, exc.message) from None
+        raise BallotFileError(source, exc.line, exc.column, exc.message) from None
     if not rows:
-        raise BallotFileError(source, 1, None, f"the file is empty; expected {','.join(expected)}")
+        raise BallotFileError(source, 1, 1, f"the file is empty; expected {','.join(expected)}")
     if rows[0][0] != 1:
-        raise BallotFileError(source, 1, None, "line 1 is blank; it must be the header")
+        raise BallotFileError(source, 1, 1, "line 1 is blank; it must be the header")
+    errors = character_errors(rows, expected) if UNWANTED.search(text) else []
+    if errors:
+        raise _refuse(source, errors)
     names, errors = _header(rows[0][1], expected)
     if errors:
         raise _refuse(source, errors)
     if len(rows) == 1:
-        raise BallotFileError(source, 2, None, "the file has a header but no ballot rows")
+        line = min(2, _physical_lines(text))
+        raise BallotFileError(source, line, 1, "the file has a header but no ballot rows")
     checker = _Checker(method, names, outcomes, options, rows[1:])
     data, errors = checker.run()
     if errors:
@@ -242,7 +219,7 @@ class _Checker:
                 self._error(
                     line,
                     "group",
-                    f"participant {who!r} is in group {first_group[0]!r} on line "
+                    f"participant {shown(who)} is in group {shown(first_group[0])} on line "
                     f"{first_group[1]}; a participant belongs to one group",
                 )
             )
@@ -252,7 +229,7 @@ class _Checker:
 
     def _check_outcome(self, line: int, name: str, outcome: str, errors: list[BallotError]) -> None:
         if self.allowed is not None and outcome not in self.allowed:
-            errors.append(self._error(line, name, f"{outcome!r} is not on the ballot"))
+            errors.append(self._error(line, name, f"{shown(outcome)} is not on the ballot"))
 
     def _check_pair(
         self, line: int, cells: list[str], errors: list[BallotError]
@@ -262,9 +239,9 @@ class _Checker:
         self._check_outcome(line, "left", left, errors)
         self._check_outcome(line, "right", right, errors)
         if left == right:
-            errors.append(self._error(line, "right", f"left and right are the same ({left!r})"))
+            errors.append(self._error(line, "right", f"left and right are the same ({shown(left)})"))
         if choice not in ("left", "right", "none"):
-            errors.append(self._error(line, "choice", f"{choice!r} is not one of left, right, none"))
+            errors.append(self._error(line, "choice", f"{shown(choice)} is not one of left, right, none"))
         who, group = self._cell(cells, "participant"), self._cell(cells, "group")
         return errors, [who, group, left, right, choice]
 
@@ -280,7 +257,7 @@ class _Checker:
                 self._error(
                     line,
                     "outcome",
-                    f"participant {who!r} already gave a value for {outcome!r} on line {earlier}",
+                    f"participant {shown(who)} already gave a value for {shown(outcome)} on line {earlier}",
                 )
             )
         value: int | None = None
@@ -288,7 +265,8 @@ class _Checker:
             pass  # unable to score
         elif (value := _whole(text)) is None:
             unable = " or U (unable to score)" if self.method == "rating" else ""
-            errors.append(self._error(line, "value", f"{text!r} is not a whole number{unable}"))
+            what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable}"
+            errors.append(self._error(line, "value", f"{shown(text)} {what}"))
         else:
             problem = self._value_problem(who, line, value)
             if problem:
@@ -303,7 +281,7 @@ class _Checker:
                 return f"position {value} is out of range 1-{self.k}"
             earlier = self.positions.setdefault((who, value), line)
             if earlier != line:
-                return f"position {value} is used twice by participant {who!r} (line {earlier})"
+                return f"position {value} is used twice by participant {shown(who)} (line {earlier})"
             return None
         cap = self.options.max_per_outcome
         if value < 0:
@@ -312,7 +290,8 @@ class _Checker:
             return f"{value} is over the limit of {cap} points per outcome"
         if self.last_line.get(who) == line and self.totals.get(who, 0) > self.options.budget:
             return (
-                f"participant {who!r} allocated {self.totals[who]} points in total; the budget is {self.options.budget}"
+                f"participant {shown(who)} allocated {self.totals[who]} points in total; "
+                f"the budget is {self.options.budget}"
             )
         return None
 

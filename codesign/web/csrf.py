@@ -4,6 +4,9 @@ Every POST/PUT/PATCH/DELETE must carry the token, in the form field `csrf_token`
 `X-CSRF-Token` header (our retrying ballot script uses the header). Otherwise the request is refused
 with 403 before any handler runs, so nothing changes. Runs inside SessionMiddleware.
 
+Bodies are capped before this runs (codesign/web/limits.py), by path, whichever way the token
+comes; the cap here only bounds what this middleware itself holds while it looks for the token.
+
 Hand-written rather than asgi-csrf or starlette-csrf: both skip the check for requests that carry no
 cookie at all, and we want every state-changing request checked, whoever sends it.
 """
@@ -18,11 +21,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from codesign.web.limits import IMPORT_BODY
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SESSION_KEY = "csrf"
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = IMPORT_BODY
 
 
 def csrf_token(request: Request) -> str:

@@ -1,11 +1,15 @@
-"""Response headers every page gets: a strict Content-Security-Policy with a per-request nonce."""
+"""Response headers every page gets: a strict Content-Security-Policy with a per-request nonce, and
+a Location that is always a path on this site (Starlette's own trailing-slash redirect builds an
+absolute URL from the request's Host header, which the client chooses)."""
 
 from __future__ import annotations
 
 import secrets
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from codesign.web.htmx import local_path
 
 
 class SecurityHeadersMiddleware:
@@ -35,6 +39,8 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+                if "location" in headers:
+                    headers["Location"] = local_path(headers["location"], host=Headers(scope=scope).get("host"))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

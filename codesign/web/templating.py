@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from codesign import paths
 from codesign.contract.money import format_pence
+from codesign.naming import round_label
 from codesign.web.csrf import csrf_token
 from codesign.web.htmx import is_htmx
 
@@ -55,6 +56,7 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     env.filters["plural"] = plural
     env.filters["fromjson"] = json.loads
     env.filters["pence"] = format_pence
+    env.filters["round_label"] = round_label  # "Round 2: with feedback", never "Round 2: Round 2: ..."
     env.globals["error_list"] = error_list
     env.globals["field_error"] = field_error
     env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),

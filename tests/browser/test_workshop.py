@@ -227,7 +227,7 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
     office.get_by_role("link", name="Outcomes framework").click()
     office.get_by_role("button", name="Start a draft framework").click()
     office.get_by_label("Closed round").select_option(
-        label="Diabetes outcomes workshop · round 1: How important is each outcome?")
+        label="Diabetes outcomes workshop · Round 1: How important is each outcome?")
     office.get_by_role("button", name="Use this round’s results").click()
     shortlist = office.locator("table.app-shortlist tbody tr")
     expect(shortlist).to_have_count(2)

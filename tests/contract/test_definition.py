@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from codesign.contract import definition as defs
 
 YEARS = ["2026/27", "2027/28"]
@@ -61,3 +65,38 @@ def test_prefill_from_indicator_keeps_local_figures() -> None:
     assert filled["indicator_name"] == "Share at target" and filled["baseline_value"] == "41"
     assert filled["targets"][1]["value"] == "50" and filled["breakdowns"] == ["age", "sex"]
     assert filled["reporting_lag_months"] == "4" and filled["indicator_key"] == "k"
+
+
+@pytest.mark.parametrize("value", ["\u0665\u0668", "\u00b2", "1_000", "1e3", "nan", "9" * 16, "9" * 5000, "1.1234567"])
+def test_numbers_are_ascii_and_bounded(value: str) -> None:
+    _, errors = parse(baseline_value=value, **{"target-0": value})
+    assert set(errors) == {"baseline_value", "target-0"}
+    assert "must be a number, like 58" in errors["baseline_value"]
+
+
+def test_text_is_cleaned_like_every_other_field() -> None:
+    definition, errors = parse(indicator_name="Falls\x00 in \u202ehospital", population="Adults\x00\r\n\r\n\r\nover 65")
+    assert errors == {}
+    assert definition["indicator_name"] == "Falls in hospital"
+    assert definition["population"] == "Adults\n\nover 65"
+
+
+FIELD_NAMES = [f.name for f in defs.FIELDS] + ["target-0", "target-1", "target-9"]
+AWKWARD_VALUES = st.one_of(st.sampled_from(["", "58", "12.5", "-3", "1,000", "\u0663", "9" * 5000, "yes", "percent",
+                                            "higher", "lower", "2027-09-30", "2026-02-30", "\u0662\u0660\u0662\u0667-01-01",
+                                            "\x00", "x" * 2001]),
+                           st.text(max_size=12), st.lists(st.text(max_size=5), max_size=3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELD_NAMES), AWKWARD_VALUES, max_size=12))
+def test_any_form_gives_a_definition_or_field_errors_never_an_exception(form: dict[str, object]) -> None:
+    definition, errors = defs.parse_form(form, YEARS, today=TODAY)
+    assert set(errors) <= set(FIELD_NAMES)
+    assert all(isinstance(message, str) and message for message in errors.values())
+    assert set(definition) == {f.name for f in defs.FIELDS} | {"targets"}
+    for f in defs.FIELDS:
+        if f.kind not in ("flag", "multi"):
+            assert "\x00" not in definition[f.name]
+            if f.kind == "number" and definition[f.name] and f.name not in errors:
+                assert defs._decimal(definition[f.name].replace(",", "")) is not None

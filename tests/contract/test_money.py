@@ -14,7 +14,8 @@ def test_parse_pounds(text: str, pence: int) -> None:
     assert money.parse_pounds(text) == pence
 
 
-@pytest.mark.parametrize("text", ["", "12,00", "1.234", "-5", "ten pounds", "1e6"])
+@pytest.mark.parametrize("text", ["", "12,00", "1.234", "-5", "ten pounds", "1e6", "\u0663", "\u00b3", "1_000",
+                                  "9" * 13, "9" * 5000, "1,000,000,000,000", "\uff11"])
 def test_parse_pounds_refuses_what_is_not_money(text: str) -> None:
     assert money.parse_pounds(text) is None
 
@@ -24,9 +25,28 @@ def test_parse_percent(text: str, bp: int) -> None:
     assert money.parse_percent_bp(text) == bp
 
 
-@pytest.mark.parametrize("text", ["101", "12.345", "-1", "x"])
+@pytest.mark.parametrize("text", ["101", "12.345", "-1", "x", "\u0665", "\u00b2", "1_0", "9" * 5000, "nan", "1e1"])
 def test_parse_percent_refuses(text: str) -> None:
     assert money.parse_percent_bp(text) is None
+
+
+MONEYISH = st.text(alphabet=st.sampled_from("0123456789,.£% -+e_\u0663\u00b2\uff11\x00"), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(MONEYISH, st.text(max_size=20)))
+def test_money_parsers_never_raise_and_stay_in_bounds(text: str) -> None:
+    pence = money.parse_pounds(text)
+    assert pence is None or 0 <= pence < 10**14
+    bp = money.parse_percent_bp(text)
+    assert bp is None or 0 <= bp <= money.FULL_BP
+    if pence is not None or bp is not None:
+        assert text.strip().lstrip("£").strip().rstrip("%").strip().replace(",", "").replace(".", "").isascii()
+
+
+@given(st.integers(0, 10**14 - 1))
+def test_every_amount_in_pence_reads_back(pence: int) -> None:
+    assert money.parse_pounds(f"£{pence // 100:,}.{pence % 100:02d}") == pence
 
 
 def test_format() -> None:

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from codesign import queries
 from codesign.models import FrameworkVersion, Role
-from codesign.services import framework_versions
+from codesign.services import framework_versions, population, sessions
 from tests.conftest import join, make_user, post_form, sign_in
 from tests.framework_helpers import closed_rating_round, ready_draft
 
@@ -169,3 +169,18 @@ def test_downloads_in_every_format_are_made_once_and_kept(client: TestClient, se
     footer = " ".join(p.text for p in document.sections[0].footer.paragraphs)
     assert frozen.sha256 in footer
     assert client.get(f"/frameworks/{version.id}/export/odt").status_code == 404
+
+
+def test_building_from_another_population_groups_round_is_refused(client: TestClient, session: Session,  # type: ignore[no-untyped-def]
+                                                                  facilitator, workshop) -> None:
+    frailty = population.create_population_group(session, facilitator, "Older people living with frailty", "",
+                                                 "older-people-frailty")
+    elsewhere = sessions.create_session(session, facilitator, frailty.id, "Frailty workshop", "2026-04-01")
+    theirs = closed_rating_round(session, facilitator, elsewhere)
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    sign_in(client, facilitator)
+    url = f"/frameworks/{version.id}"
+    response = post_form(client, f"{url}/shortlist/build", {"round": str(theirs.id)}, token_from=url)
+    assert response.status_code == 422
+    assert "Choose a round from a session of this population group" in response.text
+    assert queries.get_version_view(session, version.id).items == []

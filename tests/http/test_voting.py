@@ -220,7 +220,7 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
 
     # The participant's home page invites them to vote.
     home = tablets[0].get(f"/s/{code}")
-    assert "Voting is open: How important is each?" in home.text and f"/s/{code}/rounds/{round_id}" in home.text
+    assert "Voting is open: Round 1: How important is each?" in home.text and f"/s/{code}/rounds/{round_id}" in home.text
     done = answer_every_question(tablets[0], code, round_id, RATINGS["patient"][0])
     assert "not answered" not in done and "Change my answers" in done
     after_one = client.get(f"{console}?fp={fingerprint}", headers=htmx)

@@ -11,7 +11,7 @@ from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
 from codesign.export.canonical import snapshot_sha256
 from codesign.models import AuditEvent, FrameworkVersion, Role, ShortlistItem
-from codesign.services import framework_versions, shortlist
+from codesign.services import framework_versions, population, sessions, shortlist
 from tests.conftest import make_user
 from tests.framework_helpers import TERMS, closed_rating_round, ready_draft
 
@@ -158,3 +158,20 @@ def test_measurability_gap_is_listed_and_must_carry_no_weight(session: Session, 
     snapshot = json.loads(frozen.snapshot_json)
     assert [o["measurability_gap"] for o in snapshot["outcomes"]].count(True) == 1
     assert snapshot["summary"]["measurability_gaps"] == 1
+
+
+def test_a_round_of_another_population_group_is_refused(session: Session, facilitator, workshop) -> None:  # type: ignore[no-untyped-def]
+    # A round closed in a frailty workshop cannot become the evidence of the diabetes framework.
+    frailty = population.create_population_group(session, facilitator, "Older people living with frailty", "",
+                                                  "older-people-frailty")
+    elsewhere = sessions.create_session(session, facilitator, frailty.id, "Frailty workshop", "2026-04-01")
+    theirs = closed_rating_round(session, facilitator, elsewhere)
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    with pytest.raises(ValidationFailed) as refused:
+        shortlist.build_from_round(session, facilitator, version.id, theirs.id)
+    assert refused.value.errors == {"round": "Choose a round from a session of this population group"}
+    assert session.exec(select(ShortlistItem)).all() == []
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "shortlist.built")).all() == []
+    # The frailty group's own framework takes it.
+    own = framework_versions.start_draft(session, facilitator, frailty.id)
+    assert shortlist.build_from_round(session, facilitator, own.id, theirs.id) == 5

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codesign.voting import BallotFileError, MethodOptions, ballots_to_csv, parse_ballots_csv
 from codesign.voting.csvio import MAX_ERRORS
@@ -79,10 +85,11 @@ def test_semicolon_files_and_trailing_empty_header_cells() -> None:
 
 
 def test_empty_file_and_header_only() -> None:
-    assert where(refuse("")) == (1, None, None)
+    assert where(refuse("")) == (1, 1, None)
     assert "the file is empty" in str(refuse("\ufeff"))
     error = refuse(HEADER)
-    assert (error.line, str(error)) == (2, "ballots.csv, line 2: the file has a header but no ballot rows")
+    assert (error.line, str(error)) == (2, "ballots.csv, line 2, column 1: the file has a header but no ballot rows")
+    assert refuse(HEADER.strip()).line == 1  # no line 2 to point at
 
 
 @pytest.mark.parametrize(
@@ -186,3 +193,100 @@ def test_example_files_round_trip(method: Method) -> None:
     assert ballots_to_csv(frame, method) == text
     again = parse_ballots_csv(ballots_to_csv(frame, method), method, options=options)
     pd.testing.assert_frame_equal(frame, again)
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "message"),
+    [
+        ("P1,pat\x00ient,Sight,7", (2, 2, "group"), "contains a control character (U+0000), which cannot be imported"),
+        ("P1\x1b[31m,patient,Sight,7", (2, 1, "participant"), "a control character (U+001B)"),
+        ("P1,patient,Si\x85ght,7", (2, 3, "outcome"), "a control character (U+0085)"),
+        ("P1,patient,Sight,7\x00", (2, 4, "value"), "a control character (U+0000)"),
+        ("P\u202e1,patient,Sight,7", (2, 1, "participant"), "a bidi control character (U+202E)"),
+        ("P1,patient,Sight\ud800,7", (2, 3, "outcome"), "a lone surrogate (broken text) (U+D800)"),
+        ("P1,patient,Sight\uffff,7", (2, 3, "outcome"), "a noncharacter (U+FFFF)"),
+        ('P1,patient,"Sight,\nand\x00eyes",7', (2, 3, "outcome"), "a control character (U+0000)"),
+    ],
+)
+def test_characters_that_cannot_be_stored_are_refused_with_line_and_column(
+        rows: str, expected: tuple[int, int, str], message: str) -> None:
+    error = refuse(HEADER + "P0,patient,Sight,7\n" + rows + "\n")
+    assert (error.line, error.column, error.column_name) == (expected[0] + 1, expected[1], expected[2])
+    assert message in str(error)
+
+
+def test_a_nul_in_the_header_is_named_before_the_header_is_judged() -> None:
+    error = refuse("participant,gro\x00up,outcome,value\nP1,patient,Sight,7\n")
+    assert where(error) == (1, 2, None) and "U+0000" in str(error)
+
+
+def test_tabs_and_line_breaks_in_cells_are_fine() -> None:
+    frame = parse_ballots_csv(HEADER + 'P1,patient,"Sight\tand\r\neyes",7\n', "rating")
+    assert frame["outcome"].tolist() == ["Sight\tand\r\neyes"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("\u0667", "'\u0667' is not a whole number"),  # ARABIC-INDIC DIGIT SEVEN: int() reads it as 7
+    ("\u2077", "'\u2077' is not a whole number"),  # SUPERSCRIPT SEVEN
+    ("1_0", "'1_0' is not a whole number"),
+    ("9" * 5000, "'" + "9" * 40 + "…' is too large"),
+    ("1234567890", "'1234567890' is too large"),
+])
+def test_numbers_are_ascii_and_short(value: str, message: str) -> None:
+    error = refuse(HEADER + f"P1,patient,Sight,{value}\n", "points")
+    assert where(error) == (2, 4, "value") and message in str(error)
+    assert len(str(error)) < 200
+
+
+def test_long_cells_are_cut_short_in_messages() -> None:
+    error = refuse(HEADER + "P1,patient," + "x" * 100_000 + ",7\n", outcomes=["Sight"])
+    assert where(error) == (2, 3, "outcome") and len(str(error)) < 200
+
+
+# ---- properties: whatever the file, the parser refuses it with its own error naming a real place,
+# or returns every row; never anything else, never part of a file -----------------------------------
+
+CELLS = st.one_of(st.sampled_from(["P1", "P2", "patient", "carer", "A", "B", "C", "1", "3", "9", "0", "-2", "U", "u",
+                                   "left", "right", "none", "", " ", "\u0663", "12345678901", "\x00", "\u202e",
+                                   "\ud800", '"', '"a,b"', "\n", "\r"]),
+                  st.text(max_size=6))
+LINES = st.lists(CELLS, min_size=0, max_size=6).map(",".join)
+HEADERS = st.sampled_from(["participant,group,outcome,value", "participant,group,left,right,choice",
+                           "value,outcome,group,participant", "participant;group;outcome;value", "participant,group",
+                           ""])
+
+
+def _files() -> st.SearchStrategy[str]:
+    return st.tuples(HEADERS, st.lists(LINES, max_size=8), st.sampled_from(["\n", "\r\n", "\r"])).map(
+        lambda t: t[2].join([t[0], *t[1]]) + t[2])
+
+
+def _physical_lines(text: str) -> int:
+    return len(re.split(r"\r\n|\r|\n", text))
+
+
+def _records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
+@settings(max_examples=250, deadline=None)
+@given(text=st.one_of(_files(), st.text(max_size=80)), method=st.sampled_from(["rating", "ranking", "points", "pairwise"]),
+       listed=st.booleans())
+def test_parser_refuses_with_a_real_place_or_returns_every_row(text: str, method: Method, listed: bool) -> None:
+    outcomes = ["A", "B", "C"] if listed else None
+    try:
+        frame = parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes,
+                                  options=MethodOptions(top_k=3, budget=10))
+    except BallotFileError as error:
+        assert error.errors and error.errors[0].line == error.line and error.errors[0].column == error.column
+        for found in error.errors:
+            assert 1 <= found.line <= _physical_lines(text), found
+            assert found.column is not None and 1 <= found.column <= max((len(r) for r in _records(text)), default=0) + 1, found
+        assert len(str(error)) < 400
+        return
+    data_rows = [cells for cells in _records(text) if any(c.strip() for c in cells)][1:]
+    assert len(frame) == len(data_rows)  # every row, never part of the file
+    for column in ("participant", "group"):
+        assert all(isinstance(v, str) and v and "\x00" not in v for v in frame[column])
+    if method in ("ranking", "points"):
+        assert frame["value"].abs().max() < 10**9

@@ -28,8 +28,9 @@ ROUNDING_NOTE = (
 # ASCII digits only (\d would take "٣"), and bounded: at most £999,999,999,999.99.
 _POUNDS = re.compile(r"^£?\s*([0-9]{1,3}(,[0-9]{3}){1,3}|[0-9]{1,12})(\.[0-9]{1,2})?$")
 _PERCENT = re.compile(r"^([0-9]{1,3})(\.[0-9]{1,2})?\s*%?$")
-# The most a contract value can be: the database keeps it in a 32-bit integer of pence.
-MAX_CONTRACT_PENCE = 2**31 - 1
+# The most a contract value can be: what parse_pounds reads (£999,999,999,999.99), kept as a
+# 64-bit integer of pence.
+MAX_CONTRACT_PENCE = 10**14 - 1
 
 
 def parse_pounds(text: str) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from codesign.models.core import utcnow
@@ -30,7 +30,7 @@ class FrameworkVersion(SQLModel, table=True):
     provider: str = Field(default="", max_length=200)
     contract_reference: str = Field(default="", max_length=100)
     # Payment terms: pence, basis points (10000 = 100%).
-    contract_value_pence: int | None = None
+    contract_value_pence: int | None = Field(default=None, sa_type=BigInteger)
     mechanism: str = Field(default="withhold", max_length=20)
     years_json: str = Field(default="[]", sa_type=Text)  # [{"label", "share_bp", "shadow"}]
     created_from_id: int | None = Field(default=None, foreign_key="framework_version.id")

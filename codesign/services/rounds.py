@@ -34,7 +34,7 @@ from codesign.models import (
 from codesign.queries.progress import count_unsent, groups_under
 from codesign.queries.rounds import count_round, stored_document
 from codesign.services import audit
-from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text
+from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text, parse_id
 from codesign.voting import ConsensusRule, MethodOptions
 
 METHODS = {
@@ -82,7 +82,8 @@ def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[d
     }
     min_size = check_int(errors, "min_group_size", form.get("min_group_size", "") or "5",
                          label="the smallest group size", minimum=1, maximum=1000)
-    ids = sorted({int(v) for v in form.get("outcomes", "").split(",") if v.strip().isdigit()} & accepted_ids)
+    ids = sorted({i for i in (parse_id(v.strip()) for v in form.get("outcomes", "").split(",")) if i is not None}
+                 & accepted_ids)
     if not ids or len(ids) < 2:
         errors["outcomes"] = "Choose at least two outcomes to vote on"
     if method == "points" and budget and cap and cap > budget:
@@ -115,7 +116,7 @@ def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, s
         raise NotFound("No such session")
     accepted = {o.id for o in db.exec(select(Outcome).where(
         Outcome.population_group_id == session.population_group_id, Outcome.status == OutcomeStatus.accepted))}
-    feedback_id = int(form["feedback_round_id"]) if form.get("feedback_round_id", "").isdigit() else None
+    feedback_id = parse_id(form.get("feedback_round_id", ""))
     feedback = db.get(Round, feedback_id) if feedback_id else None
     settings, errors = parse_round_form(form, {i for i in accepted if i is not None})
     if feedback_id and (feedback is None or feedback.session_id != session_id or feedback.status != RoundStatus.closed):

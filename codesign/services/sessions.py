@@ -123,6 +123,7 @@ def join_session(
     if session.status != SessionStatus.open:
         raise Conflict("This session has closed, so nobody new can join it.")
     first_name = normalise_text(first_name)
+    stakeholder_key = normalise_text(stakeholder_key)[:40]  # never a NUL or a long string to the database
     errors: dict[str, str] = {}
     group = db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == session.population_group_id,

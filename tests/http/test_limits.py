@@ -131,8 +131,10 @@ def test_a_real_server_refuses_without_waiting_for_the_whole_body(settings, work
     with LiveServer(settings) as server, httpx2.Client(base_url=server.url) as browser:
         page = browser.get(f"/j/{workshop.join_code}").text
         token = TOKEN.search(page).group(1)  # type: ignore[union-attr]
-        joined = browser.post(f"/j/{workshop.join_code}", data={"group": "patient", "csrf_token": token})
-        assert joined.status_code == 303
+        proved = browser.post(f"/j/{workshop.join_code}", data={"code": workshop.join_code, "csrf_token": token})
+        assert proved.status_code == 303
+        joined = browser.post(proved.headers["location"], data={"group": "patient", "csrf_token": token})
+        assert joined.status_code == 303 and joined.headers["location"] == f"/s/{workshop.join_code}"
         cookie = f"codesign_session={browser.cookies['codesign_session']}"
         # A declared 1 GB with a good token in the header: answered from the headers alone.
         head = (f"POST /s/{workshop.join_code}/proposals HTTP/1.1\r\nHost: x\r\nX-CSRF-Token: {token}\r\n"

@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= $(or $(CODESIGN_PORT),8000)
+# Tests run in one process per core (pytest-xdist); each test has its own database either way.
+TEST_PROCESSES ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_STAMP := $(VENV)/.deps-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
 .PHONY: run test test-sqlite test-postgres lint system-deps bench clean
@@ -34,13 +36,17 @@ lint: $(DEPS_STAMP)
 
 test-sqlite: $(DEPS_STAMP)
 	@echo "== test suite on SQLite"
-	$(BIN)/python -m pytest || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
 
-# The accessibility sweep checks how pages look, not how data is stored, so it runs once (on
-# SQLite); every other test, browser ones included, runs on both databases.
+# Tests that touch no database (the pure counting and contract code, settings, text and number
+# parsing, names, `codesign tally`) and the accessibility sweep (how pages look, not how data is
+# stored) run once, on SQLite; every other test, browser ones included, runs on both databases.
+NO_DATABASE := tests/voting tests/contract tests/test_config.py tests/test_validation.py tests/test_naming.py \
+	tests/test_tally_cli.py tests/browser/test_accessibility.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
-	tests/with_postgres.sh $(BIN)/python -m pytest --ignore=tests/browser/test_accessibility.py || [ $$? -eq 5 ]
+	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(addprefix --ignore=,$(NO_DATABASE)) \
+	  || [ $$? -eq 5 ]
 
 # Debian packages the tests use: Chromium for the browser tests, PostgreSQL for the second run.
 system-deps:

@@ -30,7 +30,42 @@ IMMEDIATE = "codesign_immediate"
 # requests never queue for a connection or churn through new ones.
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
-_write_locks: dict[int, threading.Lock] = {}
+
+
+class FairLock:
+    """A lock taken in the order it was asked for (a ticket queue). threading.Lock is not fair: a
+    thread that releases it and asks again at once usually wins, so under a stream of votes a
+    close could wait behind dozens of them. With tickets, whoever asked first writes first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._next = 0
+        self._serving = 0
+
+    def acquire(self, blocking: bool = True) -> bool:
+        with self._changed:
+            if not blocking and self._next != self._serving:
+                return False
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._changed.wait()
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._serving += 1
+            self._changed.notify_all()
+
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+_write_locks: dict[int, FairLock] = {}
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -43,7 +78,7 @@ def make_engine(settings: Settings) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         _configure_sqlite(engine)
-        _write_locks[id(engine)] = threading.Lock()
+        _write_locks[id(engine)] = FairLock()
         return engine
     # No pre-ping (a round trip on every checkout); connections are recycled hourly instead.
     return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=3600)
@@ -82,15 +117,15 @@ def read_session(engine: Engine) -> Iterator[Session]:
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session for a use case that writes. Services commit; anything left uncommitted rolls back.
 
-    On SQLite, writers in one process take turns on a lock first: SQLite's own busy handler
-    sleeps and retries, which is unfair under load (a few writers wait seconds); a lock queues them.
+    On SQLite, writers in one process take turns on a first-come, first-served lock: SQLite's own
+    busy handler sleeps and retries, which is unfair under load (a few writers wait seconds).
     Other processes still meet SQLite's busy timeout.
     """
     if engine.dialect.name != "sqlite":
         with Session(engine, expire_on_commit=False) as session:
             yield session
         return
-    lock = _write_locks.setdefault(id(engine), threading.Lock())
+    lock = _write_locks.setdefault(id(engine), FairLock())
     with lock, Session(engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False) as session:
         yield session
 

@@ -13,13 +13,18 @@ from codesign.models import utcnow
 from codesign.services import passwords, ratelimit
 
 
-@pytest.fixture
-def fast_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Argon2 with small costs: the limits are what these tests are about, and the default costs
-    take over half a second a hash on a busy 2-core machine."""
+def cheap_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with small costs: the default costs take 0.2 s (over half a second on a busy 2-core
+    machine) a hash, and what the tests check is what is done with the hash, not its cost."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(passwords, "_hasher", cheap)
     monkeypatch.setattr(passwords, "DUMMY_HASH", cheap.hash("not a real password, only for timing"))
+
+
+@pytest.fixture
+def fast_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Cheap hashes (every test has them already, see conftest; kept for the tests that ask)."""
+    cheap_hasher(monkeypatch)
     yield
 
 

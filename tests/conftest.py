@@ -25,7 +25,7 @@ from codesign.app import create_app
 from codesign.config import Settings
 from codesign.models import Role, User
 from codesign.services import accounts, population, sessions
-from tests.accounts_helpers import checks, clock, fast_hashes  # noqa: F401  (fixtures for sign-in and joining)
+from tests.accounts_helpers import cheap_hasher, checks, clock, fast_hashes  # noqa: F401  (fixtures for sign-in and joining)
 
 PG_URL = os.environ.get("CODESIGN_TEST_DATABASE_URL", "")
 SECRET = secrets.token_urlsafe(48)  # a served test app never signs cookies with a constant
@@ -35,6 +35,16 @@ PASSWORD = "correct horse battery"
 def _admin_url(url: str, database: str) -> str:
     """The same server URL with another database name."""
     return url.rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Argon2 with small costs in every test: the same code path, but a hash takes a millisecond
+    instead of 0.2 s of CPU (hundreds of tests make a user or sign in). Production, and the app a
+    browser test serves, keep argon2-cffi's defaults; a hash records its costs, so either verifies."""
+    with pytest.MonkeyPatch.context() as patch:
+        cheap_hasher(patch)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,32 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 5000
+
+
+def test_sqlite_writers_take_turns_in_the_order_they_asked() -> None:
+    """The in-process write lock is first come, first served: a thread that releases it and asks
+    again at once goes to the back of the queue (threading.Lock would usually let it straight back)."""
+    import threading
+
+    lock = db.FairLock()
+    order: list[str] = []
+    lock.acquire()
+    waiting = threading.Event()
+
+    def other() -> None:
+        waiting.set()
+        with lock:
+            order.append("other")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert waiting.wait(5)
+    while lock._next < 2:  # until the other thread holds its ticket
+        pass
+    lock.release()
+    with lock:  # asked again straight after releasing: served after the other thread
+        order.append("first again")
+    thread.join(5)
+    assert order == ["other", "first again"]
+    assert lock.acquire(blocking=False) and not lock.acquire(blocking=False)
+    lock.release()

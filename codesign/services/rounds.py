@@ -34,6 +34,7 @@ from codesign.models import (
 from codesign.queries.progress import count_unsent, groups_under
 from codesign.queries.rounds import count_round, stored_document
 from codesign.services import audit
+from codesign.services.ballot_sql import lock_round_exclusively
 from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text, parse_id
 from codesign.voting import ConsensusRule, MethodOptions
 
@@ -171,6 +172,7 @@ class UnsentLists(Conflict):
 
 def _locked(db: Session, session_id: int, round_id: int) -> Round:
     """The round, locked against ballot writes until this transaction ends (see ballot_sql)."""
+    lock_round_exclusively(db, round_id)
     found = db.exec(select(Round).where(Round.id == round_id).with_for_update()
                     .execution_options(populate_existing=True)).first()
     if found is None or found.session_id != session_id:

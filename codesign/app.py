@@ -19,6 +19,7 @@ from codesign import db, paths
 from codesign.config import Settings
 from codesign.errors import Conflict, Forbidden, NotFound, RateLimited, TamperingDetected
 from codesign.routes import all_routes
+from codesign.services import ratelimit
 from codesign.web.csrf import CSRFMiddleware
 from codesign.web.limits import RequestLimitsMiddleware
 from codesign.web.middleware import SecurityHeadersMiddleware
@@ -46,6 +47,8 @@ def create_app(settings: Settings) -> Starlette:
                 "Run `codesign migrate` first."
             )
         app.state.engine = engine
+        with db.write_session(engine) as session:
+            ratelimit.prune(session)  # attempt buckets untouched for a week: nothing left to limit
         try:
             yield
         finally:

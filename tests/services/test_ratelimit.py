@@ -153,6 +153,18 @@ def test_prune_forgets_only_old_buckets(session: Session) -> None:
     assert bucket(session, "old") is None and bucket(session, "new") is not None
 
 
+def test_starting_the_app_forgets_buckets_untouched_for_a_week(session: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from codesign.app import create_app
+
+    ratelimit.reserve(session, [Claim("last-month", POLICY)], datetime.now(UTC) - timedelta(days=30))
+    ratelimit.reserve(session, [Claim("today", POLICY)], datetime.now(UTC))
+    with TestClient(create_app(settings)):
+        pass
+    assert bucket(session, "last-month") is None and bucket(session, "today") is not None
+
+
 def test_fifty_simultaneous_reservations_get_exactly_the_free_places(engine: Engine) -> None:
     """Each thread its own database session, all released at once: on PostgreSQL the row lock, on
     SQLite the write transaction, lets exactly `free` through."""

@@ -88,11 +88,12 @@ def count_unsent(db: Session, found: Round) -> int:
 
 
 def groups_under(db: Session, session_id: int, size: int) -> list[tuple[str, int]]:
-    """Stakeholder groups with someone in the session but fewer than `size` people: (name, joined)."""
+    """Stakeholder groups with someone in the room but fewer than `size` people: (name, joined).
+    People imported from another round's ballot file are not in the room, so they do not count."""
     session = db.get(WorkshopSession, session_id)
     assert session is not None
     joined = dict(db.exec(select(Participant.stakeholder_group_id, func.count())
-                          .where(Participant.session_id == session_id)
+                          .where(Participant.session_id == session_id, col(Participant.external_ref).is_(None))
                           .group_by(col(Participant.stakeholder_group_id))).all())
     return [(g.name, int(joined[g.id or 0])) for g in list_stakeholder_groups(db, session.population_group_id)
             if 0 < joined.get(g.id or 0, 0) < size]
@@ -135,10 +136,12 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
             if state != "sent":
                 waiting.append(Waiting(f"Table {number}", "", number, state != "not started"))
     for person in people:
+        ballot = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
+        if person.external_ref is not None and ballot is None:
+            continue  # imported for another round: not in this one
         counts.setdefault(person.stakeholder_group_id, [0, 0, 0])[0] += 1
         if found.table_based:
             continue
-        ballot = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
         started = ballot is not None and _started(found, ballot, answered)
         finished = ballot is not None and ballot.finished_at is not None
         counts[person.stakeholder_group_id][1] += started or finished

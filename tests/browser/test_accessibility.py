@@ -172,6 +172,7 @@ def _participant_pages(s: Sweep, w: World, group: str) -> None:
 
 def _staff_pages(s: Sweep, w: World) -> None:
     page, sid, gid = s.page, w.session_id, w.group_id
+    page.on("dialog", lambda dialog: dialog.accept())  # "Close the round?" asks first
     page.context.clear_cookies()
     s.visit("welcome", "/")
     s.visit("sign-in", "/signin")
@@ -189,7 +190,13 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.visit("round-console-results", f"/sessions/{sid}/rounds/{w.rating_closed}", shot="1280")
     s.visit("round-console-ranking", f"/sessions/{sid}/rounds/{w.ranking_closed}")
     s.visit("round-console-open", f"/sessions/{sid}/rounds/{w.rating_feedback}")
+    s.visit("round-console-unsent-list", f"/sessions/{sid}/rounds/{w.ranking_open}")
+    s.submit("round-close-unsent-409", page.get_by_role("button", name="Close round"), status=409)
+    s.visit("round-console-small-groups", f"/sessions/{sid}/rounds/{w.draft_round}", shot="1280")
+    page.get_by_label("Smallest group to show in this round").fill("two")
+    s.submit("round-open-error-422", page.get_by_role("button", name="Open round for voting"), status=422)
     s.visit("new-round", f"/sessions/{sid}/rounds/new")
+    s.visit("new-round-with-feedback", f"/sessions/{sid}/rounds/new?feedback={w.rating_closed}")
     s.visit("outcome-moderation", f"/sessions/{sid}/outcomes/{w.pending_outcome}")
     s.submit("outcome-moderation-error-422", page.get_by_role("button", name="Save new wording"), status=422)
     s.visit("session-audit-log", f"/sessions/{sid}/audit")
@@ -206,6 +213,9 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.submit("definition-error-422", page.get_by_role("button", name="Save definition"), status=422)
     s.visit("payment", f"/frameworks/{w.draft_version}/payment")
     s.visit("compare", f"/frameworks/{w.draft_version}/compare?with={w.frozen_version}")
+
+    s.visit("change-password", "/account/password")
+    s.submit("change-password-error-422", page.get_by_role("button", name="Change password"), status=422)
 
     page.context.clear_cookies()
     sign_in(page, ADMIN)

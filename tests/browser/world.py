@@ -51,6 +51,7 @@ class World:
     draft_item: int
     gap_item: int  # a shortlisted outcome with no routine data (a measurability gap)
     public_token: str
+    draft_round: int  # not opened yet; every group in the room is under its minimum size (40)
 
 
 def _user(s: Session, email: str) -> User:
@@ -114,6 +115,14 @@ def seed_world(engine: Engine) -> World:
         points_open = _round(s, facilitator, sid, five, title="Share out your dots", method="points",
                              budget="10", max_per_outcome="5")
         pairwise_open = _round(s, facilitator, sid, five, title="Which matters more?", method="pairwise")
+        draft_round = rounds.create_round(s, facilitator, sid, {
+            "title": "Round 4: a last look", "method": "rating", "min_group_size": "40",
+            "outcomes": ",".join(map(str, five))}).id
+        assert draft_round is not None
+        # Someone at the back has a list they have not sent yet: the round's page counts it.
+        unsent = sessions.join_session(s, sid, "carer", "Ola")
+        assert unsent.id is not None
+        ballots.set_draft(s, ranking_open, unsent.id, {five[0]: 1})
         big_round = _rated_round(s, facilitator, sid, accepted[:20], "Every outcome in the library")
         full_round = _rated_round(s, facilitator, sid, accepted[:15], "Fifteen outcomes")
     with db.write_session(engine) as s:
@@ -131,4 +140,4 @@ def seed_world(engine: Engine) -> World:
             points_open=points_open, pairwise_open=pairwise_open, big_round=big_round, full_round=full_round,
             pending_outcome=pending.id, frozen_version=frozen.id, draft_version=draft.id,
             draft_item=items[0].item.id or 0, gap_item=next(i.item.id or 0 for i in items if i.gap),
-            public_token=frozen.public_token)
+            public_token=frozen.public_token, draft_round=draft_round)

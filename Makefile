@@ -38,14 +38,16 @@ test-sqlite: $(DEPS_STAMP)
 	@echo "== test suite on SQLite"
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
 
-# Tests that touch no database (the pure counting and contract code, settings, text and number
-# parsing, names, `codesign tally`) and the accessibility sweep (how pages look, not how data is
-# stored) run once, on SQLite; every other test, browser ones included, runs on both databases.
-NO_DATABASE := tests/voting tests/contract tests/test_config.py tests/test_validation.py tests/test_naming.py \
-	tests/test_tally_cli.py tests/browser/test_accessibility.py
+# Run once, on SQLite: tests that touch no database (the pure counting and contract code, exports
+# rendered from a snapshot, settings, text and number parsing, names, `codesign tally`, the CLI test
+# that makes its own SQLite file) and the browser tests (what a device does with the pages; what the
+# server stores, races included, is tested over HTTP and in the services on both databases).
+# Every other test runs again on PostgreSQL.
+RUN_ONCE := tests/voting tests/contract tests/export tests/browser tests/test_config.py tests/test_validation.py \
+	tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
-	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(addprefix --ignore=,$(NO_DATABASE)) \
+	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(addprefix --ignore=,$(RUN_ONCE)) \
 	  || [ $$? -eq 5 ]
 
 # Debian packages the tests use: Chromium for the browser tests, PostgreSQL for the second run.

@@ -106,7 +106,7 @@ def world(engine: Engine, session: Session) -> World:
         made = session.exec(select(Round).where(Round.session_id == info.session_id)
                             .order_by(col(Round.id).desc())).first()
         assert made is not None and made.id is not None
-        rounds.open_round(session, facilitator, info.session_id, made.id)
+        rounds.open_round(session, facilitator, info.session_id, made.id, acknowledge_small=True)
     rounds.create_round(session, facilitator, info.session_id, round_form(ids, title="Not open yet"))
     versions = list(session.exec(select(FrameworkVersion).where(
         FrameworkVersion.population_group_id == info.population_group_id)))

@@ -41,9 +41,11 @@ test-sqlite: $(DEPS_STAMP)
 # Run once, on SQLite: tests that touch no database (the pure counting and contract code, exports
 # rendered from a snapshot, settings, text and number parsing, names, `codesign tally`, the CLI test
 # that makes its own SQLite file) and the browser tests (what a device does with the pages; what the
-# server stores, races included, is tested over HTTP and in the services on both databases).
+# server stores, races included, is tested over HTTP and in the services on both databases), except
+# the live-room test, which serves the app with two workers and runs on both databases.
 # Every other test runs again on PostgreSQL.
-RUN_ONCE := tests/voting tests/contract tests/export tests/browser tests/test_config.py tests/test_validation.py \
+BROWSER_ONCE := $(filter-out tests/browser/test_live_room.py,$(wildcard tests/browser/test_*.py))
+RUN_ONCE := tests/voting tests/contract tests/export $(BROWSER_ONCE) tests/test_config.py tests/test_validation.py \
 	tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
@@ -75,6 +77,8 @@ bench: $(DEPS_STAMP)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_load.py --postgres --workers 2
 	$(BIN)/python bench/bench_crash.py
+	$(BIN)/python bench/bench_room.py
+	tests/with_postgres.sh $(BIN)/python bench/bench_room.py --postgres --workers 2
 
 clean:
 	rm -rf $(VENV) test-output .mypy_cache .ruff_cache

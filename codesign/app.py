@@ -23,6 +23,7 @@ from codesign.services import ratelimit
 from codesign.web.csrf import CSRFMiddleware
 from codesign.web.limits import RequestLimitsMiddleware
 from codesign.web.middleware import SecurityHeadersMiddleware
+from codesign.web.room_events import RoomWatch
 from codesign.web.staticfiles import CachedStaticFiles
 from codesign.web.templating import make_templates, render
 
@@ -47,11 +48,13 @@ def create_app(settings: Settings) -> Starlette:
                 "Run `codesign migrate` first."
             )
         app.state.engine = engine
+        app.state.room_watch = RoomWatch(engine, interval=settings.room_check_ms / 1000)
         with db.write_session(engine) as session:
             ratelimit.prune(session)  # attempt buckets untouched for a week: nothing left to limit
         try:
             yield
         finally:
+            await app.state.room_watch.stop()
             engine.dispose()
 
     middleware = [

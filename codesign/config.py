@@ -45,6 +45,9 @@ class Settings:
     secure_cookies: bool = True
     # How often the lobby, console and projector ask for news, in milliseconds.
     poll_interval_ms: int = 2000
+    # How often each app process reads whether a room with devices connected to it has moved
+    # (one statement per process, however many devices): devices follow within this plus a moment.
+    room_check_ms: int = 1000
     # Wrong passwords for one account from one address in the window before each further try
     # waits (30 s, doubling to 5 minutes). services.signin has the account and address limits.
     login_max_failures: int = 5
@@ -103,7 +106,9 @@ class Settings:
             if value < 0:
                 raise SettingsError(f"CODESIGN_{name} must be 0 or more")
         for name, value in (("LOGIN_WINDOW_SECONDS", self.login_window_seconds),
-                            ("JOIN_WINDOW_SECONDS", self.join_window_seconds)):
+                            ("JOIN_WINDOW_SECONDS", self.join_window_seconds),
+                            ("POLL_INTERVAL_MS", self.poll_interval_ms),
+                            ("ROOM_CHECK_MS", self.room_check_ms)):
             if value < 1:
                 raise SettingsError(f"CODESIGN_{name} must be at least 1")
         return self
@@ -133,6 +138,7 @@ class Settings:
             public_url=env.get("CODESIGN_PUBLIC_URL", "").rstrip("/"),
             secure_cookies=_bool(env, "CODESIGN_SECURE_COOKIES", secure_default),
             poll_interval_ms=_int(env, "CODESIGN_POLL_INTERVAL_MS", 2000),
+            room_check_ms=_int(env, "CODESIGN_ROOM_CHECK_MS", 1000),
             login_max_failures=_int(env, "CODESIGN_LOGIN_MAX_FAILURES", 5),
             login_window_seconds=_int(env, "CODESIGN_LOGIN_WINDOW_SECONDS", 900),
             join_max_failures=_int(env, "CODESIGN_JOIN_MAX_FAILURES", 5),

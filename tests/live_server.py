@@ -42,3 +42,57 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class ServedApp:
+    """`codesign serve` in a subprocess, as deployed: several worker processes over one database.
+    For tests where what one worker's device sees must follow what another worker wrote."""
+
+    def __init__(self, database_url: str, secret: str, *, workers: int = 2, **env: str) -> None:
+        import os
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
+        self.env.update({"CODESIGN_ENV": "development", "CODESIGN_DATABASE_URL": database_url,
+                         "CODESIGN_SECRET_KEY": secret, "CODESIGN_SECURE_COOKIES": "false",
+                         "CODESIGN_LOG_LEVEL": "warning", **env})
+        self.command = [sys.executable, "-m", "codesign.cli", "serve", "--host", "127.0.0.1",
+                        "--port", str(self.port), "--workers", str(workers)]
+
+    def __enter__(self) -> ServedApp:
+        import http.client
+        import subprocess
+
+        self.proc = subprocess.Popen(self.command, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"codesign serve exited with {self.proc.returncode}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                try:
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        return self
+                finally:
+                    conn.close()
+            except OSError:
+                pass
+            time.sleep(0.05)  # polling for start-up, not timing anything
+        self.__exit__()
+        raise RuntimeError("codesign serve did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)

@@ -177,6 +177,8 @@ def slug(value: str, limit: int = 60) -> str:
 def consensus(computed: Mapping[str, Any] | None) -> str:
     if not computed:
         return "n/a"
+    if computed.get("consensus_suppressed"):
+        return "not shown (a group too small to show went into it)"
     return label(CONSENSUS, computed.get("consensus")) if computed.get("consensus") else "n/a"
 
 

@@ -41,6 +41,18 @@ class SessionStatus(StrEnum):
     closed = "closed"
 
 
+class LiveView(StrEnum):
+    """What the room is doing: every device and the presenter screen show this."""
+
+    lobby = "lobby"  # people are joining
+    proposals = "proposals"  # ideas are being taken
+    voting = "voting"  # live_round_id is open
+    closed = "closed"  # live_round_id has closed; results not shown yet
+    results = "results"  # live_round_id's results are revealed
+    pause = "pause"  # the facilitator has paused the room
+    ended = "ended"  # the session has closed
+
+
 class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
@@ -96,6 +108,12 @@ class WorkshopSession(SQLModel, table=True):
     proposals_open: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # What the room is doing now (services/room.py moves it): every participant's device and the
+    # presenter screen follow it. live_seq goes up by one at every move, so "has anything changed
+    # since N?" is one indexed read of one integer.
+    live_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    live_view: str = Field(default="lobby", max_length=20, sa_column_kwargs={"server_default": "lobby"})
+    live_round_id: int | None = None
 
 
 class Participant(SQLModel, table=True):

@@ -6,6 +6,7 @@ from codesign.queries.framework import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403
 from codesign.queries.progress import *  # noqa: F403
 from codesign.queries.reasons import *  # noqa: F403
+from codesign.queries.room import *  # noqa: F403
 from codesign.queries.round_console import *  # noqa: F403
 from codesign.queries.rounds import *  # noqa: F403
 from codesign.queries.snapshot import *  # noqa: F403

@@ -82,8 +82,9 @@ def _votes(results: RoundResults | None, outcome_id: int) -> dict[str, Any]:
 
 def _computed(rank: int | None, score: float | None, consensus: str | None,
               results: RoundResults | None, outcome_id: int) -> dict[str, Any] | None:
-    """The computed result; its combined score is left out when a group or count too small to
-    show went into it (voting.disclosure: it could be worked back to that group's score)."""
+    """The computed result; its combined score and consensus are left out when a group or count
+    too small to show went into them (voting.disclosure: the score could be worked back to that
+    group's score, and "in" or "out" would say how its few people answered)."""
     if rank is None:
         return None
     suppressed = False
@@ -92,8 +93,9 @@ def _computed(rank: int | None, score: float | None, consensus: str | None,
             suppressed = not disclosure(results.results).combined_shown(results.results.outcome(str(outcome_id)))
         except KeyError:
             suppressed = False
-    return {"rank": rank, "score": None if suppressed else _score(score), "consensus": consensus,
-            **({"score_suppressed": True} if suppressed else {})}
+    return {"rank": rank, "score": None if suppressed else _score(score),
+            "consensus": None if suppressed else consensus,
+            **({"score_suppressed": True, "consensus_suppressed": True} if suppressed else {})}
 
 
 def _provenance(db: Session, outcome_id: int, groups: dict[int, str], sessions: dict[int, str]) -> dict[str, Any]:

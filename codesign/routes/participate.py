@@ -25,6 +25,7 @@ from codesign.validation import first_value
 from codesign.web import auth, client
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
+from codesign.web.room_events import room_events
 from codesign.web.templating import render
 
 FLASH = "flash"
@@ -160,6 +161,7 @@ routes = [
     Route("/j/{code}", join_code, methods=["GET", "POST"], name="join_code"),
     Route("/j/{code}/group", choose_group, methods=["GET", "POST"], name="choose_group"),
     Route("/s/{code}", home, name="participant_home"),
+    Route("/s/{code}/events", room_events, name="room_events"),
     Route("/s/{code}/proposals", propose, methods=["POST"], name="propose"),
     Route("/s/{code}/leave", leave, methods=["POST"], name="leave"),
 ]

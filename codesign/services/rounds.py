@@ -19,6 +19,7 @@ from codesign.models import (
     Ballot,
     BallotAnswer,
     BallotSubmission,
+    LiveView,
     Outcome,
     OutcomeStatus,
     PairwiseAnswer,
@@ -33,7 +34,7 @@ from codesign.models import (
 )
 from codesign.queries.progress import count_unsent, groups_under
 from codesign.queries.rounds import count_round, stored_document
-from codesign.services import audit
+from codesign.services import audit, room
 from codesign.services.ballot_sql import lock_round_exclusively
 from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text, parse_id
 from codesign.voting import ConsensusRule, MethodOptions
@@ -218,6 +219,7 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     found.status = RoundStatus.open
     found.opened_at = utcnow()
     db.add(found)
+    room.move(db, session, LiveView.voting, found.id)
     summary = (f"Round {found.number} “{found.title}” opened; method, options, consensus rule and weights locked")
     if rule.min_group_size != before:
         summary += f"; smallest group shown set to {rule.min_group_size} (was {before})"
@@ -261,6 +263,9 @@ def close_round(db: Session, actor: User, session_id: int, round_id: int, *, con
     if unsent and not confirm_unsent:
         raise UnsentLists(unsent)
     _close(db, actor, found, unsent)
+    session = db.get(WorkshopSession, session_id)
+    assert session is not None
+    room.move(db, session, LiveView.closed, found.id)
     db.commit()
     return found
 
@@ -285,6 +290,7 @@ def close_session(db: Session, actor: User, session_id: int, *, confirm_unsent: 
             _close(db, actor, found, count_unsent(db, found))
     session.status = SessionStatus.closed
     db.add(session)
+    room.move(db, session, LiveView.ended)
     closed = [f"Round {found.number}" for found in rounds_open]
     audit.record(db, actor, "session.closed",
                  summary=f"Session “{session.title}” closed" + (f"; closed {', '.join(closed)}" if closed else ""),
@@ -303,6 +309,9 @@ def set_revealed(db: Session, actor: User, session_id: int, round_id: int, revea
         db.add(found)
         verb = "revealed" if revealed else "hidden"
         _log(db, actor, found, f"round.{verb}", f"Results of round {found.number} “{found.title}” {verb}")
+        session = db.get(WorkshopSession, session_id)
+        assert session is not None
+        room.move(db, session, LiveView.results if revealed else LiveView.closed, found.id)
         db.commit()
     return found
 
@@ -343,6 +352,10 @@ def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason
     found.results_json = found.results_sha256 = None  # the stored results go with the ballots
     found.counted_at = None
     db.add(found)
+    session = db.get(WorkshopSession, session_id)
+    assert session is not None
+    if session.live_round_id == found.id:  # devices showing it go back to the session's page
+        room.move(db, session, LiveView.proposals if session.proposals_open else LiveView.lobby)
     db.commit()
     return found
 

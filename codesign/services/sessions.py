@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import (
+    LiveView,
     Participant,
     PopulationGroup,
     SessionStatus,
@@ -17,7 +18,7 @@ from codesign.models import (
     User,
     WorkshopSession,
 )
-from codesign.services import audit
+from codesign.services import audit, room
 from codesign.validation import check_int, check_text, normalise_text
 
 # No 0/O, 1/I/L: codes are read aloud and typed on tablets. 31**8 ≈ 8.5e11 codes.
@@ -87,6 +88,8 @@ def set_session_status(db: Session, actor: User, session_id: int, status: Sessio
     if session.status != status:
         session.status = status
         db.add(session)
+        room.move(db, session, LiveView.ended if status == SessionStatus.closed
+                  else LiveView.proposals if session.proposals_open else LiveView.lobby)
         verb = "closed" if status == SessionStatus.closed else "reopened"
         audit.record(
             db, actor, f"session.{verb}", summary=f"Session “{session.title}” {verb}",
@@ -104,6 +107,11 @@ def set_proposals_open(db: Session, actor: User, session_id: int, is_open: bool)
     if session.proposals_open != is_open:
         session.proposals_open = is_open
         db.add(session)
+        # Opening ideas moves the room there; closing them only moves a room that was taking ideas.
+        if is_open:
+            room.move(db, session, LiveView.proposals)
+        elif session.live_view == LiveView.proposals:
+            room.move(db, session, LiveView.lobby)
         verb = "opened" if is_open else "closed"
         audit.record(
             db, actor, f"proposals.{verb}", summary=f"Proposals {verb} in “{session.title}”",

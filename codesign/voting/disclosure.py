@@ -11,9 +11,10 @@ a group of two, one person's answer shows the other's):
   pairwise round a group may have seen an outcome only a few times. ``GroupOutcome.n`` is that count;
 - the *combined score* of an outcome is hidden when a hidden group or cell went into it
   (secondary suppression: with equal weights, combined x groups - the shown scores = the hidden
-  one). Its rank and consensus stay: they are about everyone, as the rule declared before voting
-  says. An IN therefore still tells the room that every group, small ones included, met the
-  threshold; the facilitator is told this before opening a round with small groups.
+  one), and so is its *consensus*: the rule is applied in every group, so "in" would tell the room
+  that the one or two people of a small group rated it 7-9 (and "out" or "none" something of the
+  same kind). Its rank stays. The facilitator is told this before opening a round with small
+  groups, and can lower the round's minimum if the room agrees to be shown.
 
 The facilitator's console shows everything, with small groups flagged. Pure code, like the
 rest of ``codesign.voting``.

@@ -119,7 +119,7 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
         context["rows"].append(Row(
             rank=item.rank, outcome_id=int(item.outcome), statement=labels.get(item.outcome, item.outcome),
             score_pct="not shown" if score_hidden else _pct(item.score),
-            consensus=CONSENSUS.get(item.consensus) if item.consensus else None,
+            consensus=CONSENSUS.get(item.consensus) if item.consensus and not score_hidden else None,
             important_to=[view.group_names.get(g, g) for g in critical_to],
             schulze_rank=item.schulze_rank,
             cells=[_cell(name, info.n, info.small, item, key, results.method,

@@ -173,3 +173,68 @@ if (autoJoin) {
   }
   if (!sent) autoJoin.submit();
 }
+
+// Devices follow the room. The server sends an event when the facilitator opens, closes or reveals a
+// round, takes ideas or closes the session (web/room_events.py); this device goes there by itself,
+// and the next page says why in a status message. Someone mid-answer (a question or list not
+// finished, or a half-written idea) is not taken away: they get a message with "Go there" and
+// "Stay here". Without EventSource (or JavaScript) the session page's links do the same job.
+const live = document.querySelector("[data-live-events]");
+const LIVE_MESSAGE = "codesign-live-message";
+if (live) {
+  const status = live.querySelector("[data-live-status]");
+  const actions = live.querySelector("[data-live-actions]");
+  const go = live.querySelector("[data-live-go]");
+  let known = Number(live.getAttribute("data-live-seq") || "0");
+  let dirty = false;
+  document.addEventListener("input", (event) => {
+    if (event.target instanceof Element && event.target.closest("main form")) dirty = true;
+  });
+  document.addEventListener("submit", () => { dirty = false; });
+  const tell = (text) => { if (status) status.textContent = text; };
+
+  // What the previous page was told before it moved here: said once, after the page has settled,
+  // so screen readers announce it as a change to the status region.
+  try {
+    const said = window.sessionStorage.getItem(LIVE_MESSAGE);
+    if (said) {
+      window.sessionStorage.removeItem(LIVE_MESSAGE);
+      window.setTimeout(() => tell(said), 250);
+    }
+  } catch (error) { /* storage refused: the page itself says where the person is */ }
+
+  const here = window.location.pathname;
+  const pageRound = live.getAttribute("data-live-round") || "";
+  const follow = (move) => {
+    if (!(move.seq > known)) return; // an event this page already reflects (a reconnect)
+    known = move.seq;
+    const sameRound = move.round !== null && String(move.round) === pageRound;
+    if (sameRound && move.busy_ok) return; // voting in this very round: carry on
+    if (move.url === here && !live.hasAttribute("data-live-busy") && !dirty) {
+      try { window.sessionStorage.setItem(LIVE_MESSAGE, move.message); } catch (error) { /* ignore */ }
+      window.location.reload();
+      return;
+    }
+    if (live.hasAttribute("data-live-busy") || dirty) {
+      tell(move.message);
+      if (go && actions) {
+        go.setAttribute("href", move.url);
+        actions.hidden = false;
+      }
+      return;
+    }
+    try { window.sessionStorage.setItem(LIVE_MESSAGE, move.message); } catch (error) { /* ignore */ }
+    window.location.assign(move.url);
+  };
+  live.querySelector("[data-live-stay]")?.addEventListener("click", () => {
+    if (actions) actions.hidden = true;
+    tell("");
+  });
+  if (window.EventSource) {
+    const source = new EventSource(`${live.getAttribute("data-live-events")}?seq=${known}`);
+    source.addEventListener("room", (event) => {
+      try { follow(JSON.parse(event.data)); } catch (error) { /* a malformed event: ignore it */ }
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
+}

@@ -53,6 +53,8 @@ def test_an_outcome_few_could_score_prints_no_figures_outside_the_console(  # ty
     assert by_outcome[b]["votes"]["groups"]["carer"]["suppressed"]  # two carers: the group is hidden
     # Combined scores that a hidden group or cell went into are left out (they could be worked back).
     assert by_outcome[b]["computed"]["score"] is None and by_outcome[b]["computed"]["score_suppressed"]
+    # So is its consensus: every group rated B 7-9, so "in" would say how the two carers answered.
+    assert by_outcome[b]["computed"]["consensus"] is None and by_outcome[b]["computed"]["consensus_suppressed"]
     assert snapshot["methods"]["rounds"][0]["participants"]["Carers"] is None
 
     buffer = io.BytesIO()
@@ -60,5 +62,6 @@ def test_an_outcome_few_could_score_prints_no_figures_outside_the_console(  # ty
     table = {int(r["outcome_id"]): r for r in csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig")))}
     assert table[b]["group.patient.n"] == "" and table[b]["group.patient.suppressed"] == "true"
     assert table[a]["group.patient.n"] == "6" and table[b]["computed_score"] == ""
+    assert table[b]["computed_consensus"] == ""
     public = client.get(f"/p/{frozen.public_token}").text
     assert "Too few people to report" in public

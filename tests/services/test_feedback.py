@@ -70,6 +70,8 @@ def test_an_outcome_too_few_could_score_is_hidden_everywhere_outside_the_console
     assert cells["Patients"].hidden and cells["Patients"].score_pct == "–" and not cells["Patients"].bands
     assert not cells["Clinicians"].hidden
     assert row[b].score_hidden and row[b].score_pct == "not shown"  # it could be worked back
+    assert row[b].consensus is None  # "in", "out" or "none" would say how those three answered
+    assert {r.outcome_id: r for r in staff["rows"]}[b].consensus is not None
     assert not row[a].score_hidden and row[a].score_pct != "not shown"
     staff_b = {c.name: c for c in {r.outcome_id: r for r in staff["rows"]}[b].cells}
     assert not staff_b["Patients"].hidden and staff_b["Patients"].n == 3  # the facilitator sees it, flagged by n

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
+from codesign import integrity, queries
 from codesign.models import AuditEvent, Participant, Role, User
-from codesign.services import ballots, people, sessions
-from tests.conftest import join, make_user, post_form, sign_in
+from codesign.services import ballot_sql, ballots, people, sessions
+from tests.conftest import csrf_from, join, make_user, post_form, sign_in
 from tests.round_helpers import accepted_ids, open_round
+from tests.services.test_round_trust import _waiting_on_a_lock, stored_equals_recount
 
 
 def people_url(workshop) -> str:  # type: ignore[no-untyped-def]
@@ -189,3 +193,63 @@ def test_nothing_changes_on_a_get(client: TestClient, session: Session, facilita
     people.remove_person(session, facilitator, workshop.id, person.id or 0, "Gone", "keep")
     page = client.get(person_url(workshop, person))
     assert page.status_code == 200 and "Gone" in page.text and "Remove from the session" not in page.text
+
+
+@pytest.mark.parametrize("change", ["merge", "discard"])
+def test_a_merge_or_discard_request_racing_a_close_request(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, engine: Engine, session: Session, facilitator: User, workshop,
+        monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    """Two facilitators' requests at once: the change holds the round's lock, so the close waits for
+    it (PostgreSQL: seen waiting on the lock) and then counts what the change left; the stored
+    results equal a recount and `codesign verify` finds nothing."""
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    ann, twice = (sessions.join_session(session, workshop.id, "patient") for _ in range(2))
+    for who, outcome, value in ((ann, ids[0], "9"), (twice, ids[0], "2"), (twice, ids[1], "1")):
+        ballots.answer_rating(session, found.id or 0, who.id or 0, outcome, value, uuid.uuid4().hex)
+    colleague = make_user(session, Role.facilitator)
+    sign_in(client, facilitator)
+    sign_in(other_client, colleague)
+    if change == "merge":
+        url, data = f"{person_url(workshop, ann)}/merge", {"duplicate": str(twice.id)}
+    else:
+        url, data = f"{person_url(workshop, twice)}/remove", {"reason": "Not here", "answers": "discard"}
+    change_token = csrf_from(client, people_url(workshop))
+    close_token = csrf_from(other_client, people_url(workshop))
+    close_url = f"/sessions/{workshop.id}/rounds/{found.id}/close"
+    session.close()
+    inside, go = threading.Event(), threading.Event()
+    name = "merge_ballot" if change == "merge" else "discard_ballot"
+    real = getattr(ballot_sql, name)
+
+    def paused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        done = real(*args, **kwargs)
+        inside.set()  # the ballots have changed; the request has not committed yet
+        assert go.wait(30)
+        return done
+
+    monkeypatch.setattr(ballot_sql, name, paused)
+    answers: dict[str, int] = {}
+
+    def post(who: str, c: TestClient, target: str, form: dict[str, str]) -> None:
+        answers[who] = c.post(target, data=form).status_code
+
+    changer = threading.Thread(target=post, args=("change", client, url, {**data, "csrf_token": change_token}))
+    changer.start()
+    assert inside.wait(30)
+    closer = threading.Thread(target=post, args=("close", other_client, close_url, {"csrf_token": close_token}))
+    closer.start()
+    if engine.dialect.name == "postgresql":
+        assert _waiting_on_a_lock(engine, closer), "the close did not wait for the change in flight"
+    go.set()
+    changer.join(30)
+    closer.join(30)
+    assert answers == {"change": 303, "close": 303}
+    with Session(engine) as s:
+        assert stored_equals_recount(s, found.id or 0)
+        assert [str(p) for p in integrity.verify(s).problems] == []
+        results = queries.round_results(s, workshop.id, found.id or 0).results
+        assert results is not None
+        # Counted after the change: the duplicate's second answer is the person's, or gone.
+        assert results.outcome(str(ids[1])).groups["patient"].n == (1 if change == "merge" else 0)
+        assert results.outcome(str(ids[0])).groups["patient"].n == 1  # the person once, not twice

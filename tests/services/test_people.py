@@ -373,3 +373,40 @@ def test_a_merge_or_discard_racing_a_close_is_counted_before_it_or_not_at_all(  
         assert view.results.outcome(str(ids[1])).groups["patient"].n == expected
         assert s.exec(select(Ballot).where(Ballot.voter_key == f"p:{twice_id}")).all() == []
         s.connection().execute(text("SELECT 1"))
+
+
+def test_the_round_console_refreshes_when_someone_moves_or_leaves(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    """The round's page polls with a fingerprint and skips unchanged refreshes: a change of group
+    or table, or a removal that keeps every ballot as it was, must still change it."""
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    person = sessions.join_session(session, workshop.id, "patient")
+    seen = {queries.round_fingerprint(session, found)}
+    for change in ({"group": "carer", "table_number": ""}, {"group": "carer", "table_number": "2"}):
+        people.edit_person(session, facilitator, workshop.id, person.id, change)
+        seen.add(queries.round_fingerprint(session, found))
+    people.remove_person(session, facilitator, workshop.id, person.id, "Left", "keep")
+    seen.add(queries.round_fingerprint(session, found))
+    assert len(seen) == 4
+
+
+def test_merging_pairs_counts_a_pair_shown_either_way_round_as_one_question(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids, method="pairwise")
+    person, twice = (sessions.join_session(session, workshop.id, "patient") for _ in range(2))
+    ballots.answer_pair(session, found.id or 0, person.id or 0, ids[0], ids[1], "left", key())
+    ballots.answer_pair(session, found.id or 0, twice.id or 0, ids[1], ids[0], "left", key())  # the same pair
+    ballots.answer_pair(session, found.id or 0, twice.id or 0, ids[0], ids[2], "none", key())
+
+    merged = people.merge_people(session, facilitator, workshop.id, person.id, {"duplicate": str(twice.id)})
+
+    assert (merged.moved, merged.dropped) == (1, 1)
+    mine = ballot_of(session, found, person)
+    assert mine is not None
+    pairs = {(p.left_outcome_id, p.right_outcome_id, p.choice)
+             for p in session.exec(select(PairwiseAnswer).where(PairwiseAnswer.ballot_id == mine.id))}
+    assert pairs == {(ids[0], ids[1], "left"), (ids[0], ids[2], "none")}
+    close(session, facilitator, workshop, found)
+    assert verified(session) == []

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from codesign import integrity, queries
-from codesign.models import AuditEvent, Participant, Role, User
+from codesign.models import AuditEvent, Ballot, Participant, Role, User
 from codesign.services import ballot_sql, ballots, people, sessions
 from tests.conftest import csrf_from, join, make_user, post_form, sign_in
 from tests.round_helpers import accepted_ids, open_round
@@ -157,6 +157,12 @@ def test_a_removed_participants_device_sees_a_clear_page_and_can_be_handed_on(  
     proposal = post_form(other_client, f"/s/{workshop.join_code}/proposals", {"statement": "Still here?"},
                          token_from="/join")
     assert proposal.status_code == 403
+    # A rating tap (the hot path, which does not read the page's participant first) stores nothing
+    # and lands on the same page.
+    tap = post_form(other_client, f"/s/{workshop.join_code}/rounds/{found.id}/q/1",
+                    {"value": "5", "key": uuid.uuid4().hex}, token_from="/join")
+    assert tap.status_code == 303 and other_client.get(tap.headers["location"]).status_code == 403
+    assert session.exec(select(Ballot)).all() == []
     handed = post_form(other_client, f"/s/{workshop.join_code}/leave", {}, token_from="/join")
     assert handed.status_code == 303 and handed.headers["location"].endswith("/group")
     assert other_client.get(handed.headers["location"]).status_code == 200  # the next person can join

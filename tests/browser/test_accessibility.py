@@ -210,8 +210,8 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.submit("outcome-moderation-error-422", page.get_by_role("button", name="Save new wording"), status=422)
     s.visit("session-audit-log", f"/sessions/{sid}/audit")
     s.visit("people", f"/sessions/{sid}/people", shot="1280")
-    s.visit("person", f"/sessions/{sid}/people/{w.person}")
-    s.submit("person-remove-error-422", page.get_by_role("button", name="Remove Ola"), status=422)
+    s.visit("person", f"/sessions/{sid}/people/{w.person}", shot="1280")
+    s.submit("person-remove-error-422", page.get_by_role("button", name="Remove Ola"), status=422, shot="1280")
     s.visit("group-audit-log", f"/groups/{gid}/audit")
 
     page.context.clear_cookies()

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from codesign import db, integrity, queries
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import AuditEvent, Ballot, BallotAnswer, PairwiseAnswer, Participant, Round, User
-from codesign.services import ballot_sql, ballots, people, rounds, sessions
+from codesign.services import ballot_sql, ballots, people, proposals, rounds, sessions
 from tests.round_helpers import accepted_ids, open_round
 from tests.services.test_round_trust import _waiting_on_a_lock, stored_equals_recount
 
@@ -410,3 +410,14 @@ def test_merging_pairs_counts_a_pair_shown_either_way_round_as_one_question(  # 
     assert pairs == {(ids[0], ids[1], "left"), (ids[0], ids[2], "none")}
     close(session, facilitator, workshop, found)
     assert verified(session) == []
+
+
+def test_a_removed_or_merged_participant_cannot_propose(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
+    person, twice, gone = (sessions.join_session(session, workshop.id, "patient") for _ in range(3))
+    people.merge_people(session, facilitator, workshop.id, person.id, {"duplicate": str(twice.id)})
+    people.remove_person(session, facilitator, workshop.id, gone.id, "Left", "keep")
+    for who in (twice, gone):
+        with pytest.raises(Conflict):
+            proposals.propose_outcome(session, workshop.id, who.id or 0, "An idea sent too late")
+        session.rollback()
+    assert proposals.propose_outcome(session, workshop.id, person.id or 0, "An idea in time").id is not None

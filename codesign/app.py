@@ -17,7 +17,7 @@ from starlette.routing import Mount
 
 from codesign import db, paths
 from codesign.config import Settings
-from codesign.errors import Conflict, Forbidden, NotFound, RateLimited, TamperingDetected
+from codesign.errors import Conflict, Forbidden, LeftSession, NotFound, RateLimited, TamperingDetected
 from codesign.routes import all_routes
 from codesign.services import ratelimit
 from codesign.web.csrf import CSRFMiddleware
@@ -85,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             NotFound: _error_page(404),
             Forbidden: _error_page(403),
+            LeftSession: _left_session,
             Conflict: _error_page(409),
             RateLimited: _error_page(429),
             TamperingDetected: _tampered,
@@ -101,6 +102,13 @@ def _error_page(status: int) -> Callable[[Request, Exception], Awaitable[Respons
         return render(request, "errors/error.html", {"status": status, "message": str(exc)}, status_code=status)
 
     return handler
+
+
+async def _left_session(request: Request, exc: Exception) -> Response:
+    """A device whose participant was removed or merged: say so plainly, and let it be handed on."""
+    assert isinstance(exc, LeftSession)
+    return render(request, "participate/left.html", {"message": str(exc), "join_code": exc.join_code},
+                  status_code=403)
 
 
 async def _tampered(request: Request, exc: Exception) -> Response:

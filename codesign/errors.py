@@ -40,3 +40,12 @@ class TamperingDetected(CodesignError):
     def __init__(self, problems: Sequence[object]) -> None:
         self.problems = [str(p) for p in problems]
         super().__init__("; ".join(self.problems))
+
+
+class LeftSession(Forbidden):
+    """This device's participant was removed from the session by the facilitator, or merged into
+    another participant (the same person joined twice): the device can no longer take part as them."""
+
+    def __init__(self, message: str, join_code: str) -> None:
+        self.join_code = join_code
+        super().__init__(message)

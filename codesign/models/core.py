@@ -130,6 +130,18 @@ class Participant(SQLModel, table=True):
     number: int | None = None
     # Ballots imported from a CSV (paper, another survey tool) name their voter with this.
     external_ref: str | None = Field(default=None, max_length=100)
+    # Set by the facilitator (services.people): a removed or merged participant is kept, but is no
+    # longer in the room: their device stops working and progress does not count them.
+    removed_at: datetime | None = None
+    removed_reason: str = Field(default="", max_length=1000)
+    # The same person joined twice (a handed-round tablet): this one's answers moved to that one.
+    # (No foreign key in the database: migration 0010 adds the column without batch mode.)
+    merged_into_id: int | None = None
+
+    @property
+    def in_room(self) -> bool:
+        """Neither removed nor merged into someone else."""
+        return self.removed_at is None and self.merged_into_id is None
 
 
 # A transaction-scoped PostgreSQL advisory lock per session (released at commit): two people

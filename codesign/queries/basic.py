@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import Session, col, select
 
 from codesign.models import (
@@ -97,10 +97,16 @@ class GroupCount:
     count: int
 
 
+def in_room() -> ColumnElement[bool]:
+    """People still in the room: not removed by the facilitator, nor merged into someone else."""
+    return and_(col(Participant.removed_at).is_(None), col(Participant.merged_into_id).is_(None))
+
+
 def count_participants_by_group(db: Session, session: WorkshopSession) -> list[GroupCount]:
+    """Who joined, per group: removed people and merged duplicates are not counted."""
     counts = dict(db.exec(
         select(Participant.stakeholder_group_id, func.count())
-        .where(Participant.session_id == session.id).group_by(col(Participant.stakeholder_group_id))
+        .where(Participant.session_id == session.id, in_room()).group_by(col(Participant.stakeholder_group_id))
     ).all())
     groups = list_stakeholder_groups(db, session.population_group_id)
     return [GroupCount(g, int(counts.get(g.id or 0, 0))) for g in groups]

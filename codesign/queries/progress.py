@@ -9,11 +9,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from codesign.models import Ballot, BallotAnswer, PairwiseAnswer, Participant, Round, StakeholderGroup, WorkshopSession
-from codesign.queries.basic import list_stakeholder_groups
+from codesign.queries.basic import in_room, list_stakeholder_groups
 from codesign.queries.rounds import read_draft
 
-__all__ = ["GroupProgress", "RoundProgress", "TableProgress", "Waiting", "count_unsent", "groups_under",
-           "participant_label", "round_progress"]
+__all__ = ["GroupProgress", "RoundBallots", "RoundProgress", "TableProgress", "Waiting", "count_unsent",
+           "groups_under", "list_people_in_room", "participant_label", "person_state", "round_ballots",
+           "round_progress"]
 
 EMPTY_DRAFTS = ("", "{}")
 
@@ -93,7 +94,8 @@ def groups_under(db: Session, session_id: int, size: int) -> list[tuple[str, int
     session = db.get(WorkshopSession, session_id)
     assert session is not None
     joined = dict(db.exec(select(Participant.stakeholder_group_id, func.count())
-                          .where(Participant.session_id == session_id, col(Participant.external_ref).is_(None))
+                          .where(Participant.session_id == session_id, col(Participant.external_ref).is_(None),
+                                 in_room())
                           .group_by(col(Participant.stakeholder_group_id))).all())
     return [(g.name, int(joined[g.id or 0])) for g in list_stakeholder_groups(db, session.population_group_id)
             if 0 < joined.get(g.id or 0, 0) < size]
@@ -105,21 +107,61 @@ def _started(found: Round, ballot: Ballot, answered: set[int]) -> bool:
     return ballot.id in answered or ballot.finished_at is not None
 
 
-def round_progress(db: Session, found: Round) -> RoundProgress:
-    session = db.get(WorkshopSession, found.session_id)
-    assert session is not None
-    groups = list_stakeholder_groups(db, session.population_group_id)
-    names = {g.id: g.name for g in groups}
-    people = list(db.exec(select(Participant).where(Participant.session_id == found.session_id)
-                          .order_by(col(Participant.number), col(Participant.id))))
+@dataclass(frozen=True)
+class RoundBallots:
+    """A round's ballots as progress reads them: by voter key, which have an answer, and (ranking,
+    points) what each sent. Three queries at most, whatever the number of people."""
+
+    found: Round
+    by_voter: dict[str, Ballot]
+    answered: set[int]
+    sent: dict[int, dict[int, int | None]]
+
+
+def round_ballots(db: Session, found: Round) -> RoundBallots:
     ballots = list(db.exec(select(Ballot).where(Ballot.round_id == found.id)))
     ids = [b.id for b in ballots if b.id is not None]
     answer_table = PairwiseAnswer if found.method == "pairwise" else BallotAnswer
     answered = set(db.exec(select(answer_table.ballot_id).where(
         col(answer_table.ballot_id).in_(ids)).distinct())) if ids else set()
     sent = _sent_answers(db, ids) if found.method in ("ranking", "points") else {}
+    return RoundBallots(found, {b.voter_key: b for b in ballots}, answered, sent)
+
+
+def person_ballot(read: RoundBallots, person: Participant) -> Ballot | None:
+    """The ballot that counts for this person: their own (or imported) one, or their table's."""
+    if read.found.table_based:
+        return None if person.table_number is None else read.by_voter.get(f"t:{person.table_number}")
+    return read.by_voter.get(f"p:{person.id}") or read.by_voter.get(f"x:{person.id}")
+
+
+def person_state(read: RoundBallots, person: Participant) -> str:
+    """"finished", "started" or "not started": the one definition the console and the people list
+    share. Finished: every question answered (rating), the list sent (ranking, points; a table's
+    list in a table round), or "I have finished" pressed."""
+    ballot = person_ballot(read, person)
+    if ballot is not None and ballot.finished_at is not None:
+        return "finished"
+    if ballot is not None and _started(read.found, ballot, read.answered):
+        return "started"
+    return "not started"
+
+
+def list_people_in_room(db: Session, session_id: int) -> list[Participant]:
+    return list(db.exec(select(Participant).where(Participant.session_id == session_id, in_room())
+                        .order_by(col(Participant.number), col(Participant.id))))
+
+
+def round_progress(db: Session, found: Round) -> RoundProgress:
+    session = db.get(WorkshopSession, found.session_id)
+    assert session is not None
+    groups = list_stakeholder_groups(db, session.population_group_id)
+    names = {g.id: g.name for g in groups}
+    # Removed people, and people merged into someone else, are not counted.
+    people = list_people_in_room(db, found.session_id)
+    read = round_ballots(db, found)
+    ballots, sent, by_voter = list(read.by_voter.values()), read.sent, read.by_voter
     unsent = sum(_unsent(b, sent[b.id or 0]) for b in ballots) if sent else 0
-    by_voter = {b.voter_key: b for b in ballots}
     tables: list[TableProgress] = []
     waiting: list[Waiting] = []
     counts = {g.id: [0, 0, 0] for g in groups}
@@ -129,26 +171,25 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
         for number in numbers:
             ballot = by_voter.get(f"t:{number}")
             listed = len(read_draft(ballot)) if ballot is not None else 0
-            state = ("not started" if ballot is None or not _started(found, ballot, answered) else
+            state = ("not started" if ballot is None or not _started(found, ballot, read.answered) else
                      "editing" if ballot.submitted_at is None else
                      "changed since sent" if _unsent(ballot, sent.get(ballot.id or 0, {})) else "sent")
             tables.append(TableProgress(number, sum(p.table_number == number for p in people), listed, state))
             if state != "sent":
                 waiting.append(Waiting(f"Table {number}", "", number, state != "not started"))
     for person in people:
-        ballot = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
-        if person.external_ref is not None and ballot is None:
+        own = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
+        if person.external_ref is not None and own is None:
             continue  # imported for another round: not in this one
         counts.setdefault(person.stakeholder_group_id, [0, 0, 0])[0] += 1
         if found.table_based:
             continue
-        started = ballot is not None and _started(found, ballot, answered)
-        finished = ballot is not None and ballot.finished_at is not None
-        counts[person.stakeholder_group_id][1] += started or finished
-        counts[person.stakeholder_group_id][2] += finished
-        if not finished and person.external_ref is None:
+        state = person_state(read, person)
+        counts[person.stakeholder_group_id][1] += state != "not started"
+        counts[person.stakeholder_group_id][2] += state == "finished"
+        if state != "finished" and person.external_ref is None:
             waiting.append(Waiting(participant_label(person), names.get(person.stakeholder_group_id, ""),
-                                   person.table_number, started))
+                                   person.table_number, state == "started"))
     return RoundProgress(
         groups=[GroupProgress(g, *counts.get(g.id, [0, 0, 0])) for g in groups],
         waiting=waiting, tables=tables, unsent=unsent,

@@ -145,7 +145,7 @@ async def propose(request: Request) -> Response:
 async def leave(request: Request) -> Response:
     """'Not you?': forget this device's participant so the next person can join afresh. The device
     proved the code, so the next person goes straight to choosing a group."""
-    found = await auth.joined(request)
+    found = await auth.joined(request, even_if_left=True)
     if found is None:
         return redirect(request, auth.code_form_url(request))
     session, _participant = found

@@ -49,10 +49,13 @@ _ROUND = ("SELECT r.id, r.session_id, r.method, r.status, r.table_based, r.optio
 Q_ROUND = text(_ROUND)
 Q_ROUND_SHARED = text("SELECT pg_advisory_xact_lock_shared(1618, :rid)")
 Q_ROUND_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(1618, :rid)")
-Q_PERSON = text("SELECT id, session_id, stakeholder_group_id, table_number FROM participant WHERE id = :pid")
+# A participant the facilitator removed, or merged into another, votes no more (services.people).
+Q_PERSON = text("SELECT id, session_id, stakeholder_group_id, table_number FROM participant WHERE id = :pid "
+                "AND removed_at IS NULL AND merged_into_id IS NULL")
 Q_PERSON_BY_TOKEN = text(
     "SELECT p.id, p.session_id, p.stakeholder_group_id, p.table_number FROM participant p "
-    "JOIN workshop_session s ON s.id = p.session_id WHERE p.token = :token AND s.join_code = :code")
+    "JOIN workshop_session s ON s.id = p.session_id WHERE p.token = :token AND s.join_code = :code "
+    "AND p.removed_at IS NULL AND p.merged_into_id IS NULL")
 Q_SEEN = text("SELECT ballot_id, participant_id, question FROM ballot_submission "
               "WHERE round_id = :rid AND client_key = :key")
 Q_SUBMISSION = text(
@@ -185,3 +188,119 @@ def finish_if_complete(db: Session, round_id: int, ballot_id: int) -> None:
 
 def pair_question(left: int, right: int) -> str:
     return f"pair:{min(left, right)}-{max(left, right)}"
+
+
+# ---- Facilitator corrections (services.people) ------------------------------------------------------
+# Moving, regrouping or discarding a participant's ballots. The caller holds the round's lock
+# exclusively (``lock_round_exclusively``) and has read the round as open, so no vote or close of
+# this round runs meanwhile; closed rounds are never passed here (their stored results, and the
+# ballots ``codesign verify`` recounts them from, stay as counted). Table rounds' ballots belong to
+# the table, not to a person, and are never passed either.
+
+Q_BALLOT_OF = text("SELECT id, draft_json, submitted_at FROM ballot WHERE round_id = :rid AND voter_key = :voter")
+Q_ANSWERS_OF = text("SELECT outcome_id, value, reason FROM ballot_answer WHERE ballot_id = :bid ORDER BY outcome_id")
+Q_PAIRS_OF = text("SELECT left_outcome_id, right_outcome_id, choice FROM pairwise_answer WHERE ballot_id = :bid "
+                  "ORDER BY left_outcome_id, right_outcome_id")
+Q_REGROUP = text("UPDATE ballot SET stakeholder_group_id = :gid WHERE round_id = :rid AND voter_key = :voter")
+Q_REKEY = text("UPDATE ballot SET voter_key = :voter, participant_id = :pid, stakeholder_group_id = :gid, "
+               "updated_at = :now WHERE id = :bid").bindparams(NOW)
+Q_KEYS_TO = text("UPDATE ballot_submission SET ballot_id = :to WHERE ballot_id = :bid")
+Q_DROP_KEYS = text("DELETE FROM ballot_submission WHERE ballot_id = :bid")
+Q_DROP_ANSWERS = text("DELETE FROM ballot_answer WHERE ballot_id = :bid")
+Q_DROP_PAIRS = text("DELETE FROM pairwise_answer WHERE ballot_id = :bid")
+Q_DROP_BALLOT = text("DELETE FROM ballot WHERE id = :bid")
+# A's answer wins: only B's answers to questions A has not answered move.
+Q_MOVE_ANSWERS = text(
+    "UPDATE ballot_answer SET ballot_id = :to WHERE ballot_id = :bid AND outcome_id NOT IN ("
+    "SELECT x.outcome_id FROM ballot_answer x WHERE x.ballot_id = :to)")
+Q_MOVE_PAIRS = text(
+    "UPDATE pairwise_answer SET ballot_id = :to WHERE ballot_id = :bid AND NOT EXISTS ("
+    "SELECT 1 FROM pairwise_answer x WHERE x.ballot_id = :to AND ("
+    "(x.left_outcome_id = pairwise_answer.left_outcome_id AND x.right_outcome_id = pairwise_answer.right_outcome_id)"
+    " OR (x.left_outcome_id = pairwise_answer.right_outcome_id "
+    "AND x.right_outcome_id = pairwise_answer.left_outcome_id)))")
+Q_TOUCH = text("UPDATE ballot SET updated_at = :now, submitted_at = COALESCE(submitted_at, :now) "
+               "WHERE id = :bid").bindparams(NOW)
+
+
+def _ballot_of(db: Session, round_id: int, participant_id: int) -> tuple[int, str, object] | None:
+    row = db.connection().execute(Q_BALLOT_OF, {"rid": round_id, "voter": f"p:{participant_id}"}).first()
+    return None if row is None else (int(row[0]), row[1] or "", row[2])
+
+
+def ballot_contents(db: Session, ballot_id: int) -> dict[str, object]:
+    """What a ballot holds, for the audit log (kept there when answers are discarded or dropped)."""
+    answers = db.connection().execute(Q_ANSWERS_OF, {"bid": ballot_id}).all()
+    pairs = db.connection().execute(Q_PAIRS_OF, {"bid": ballot_id}).all()
+    return {"answers": [{"outcome_id": o, "value": v, "reason": r} for o, v, r in answers],
+            "pairs": [{"left": left, "right": right, "choice": c} for left, right, c in pairs]}
+
+
+def _count(contents: dict[str, object]) -> int:
+    answers, pairs = contents["answers"], contents["pairs"]
+    assert isinstance(answers, list) and isinstance(pairs, list)
+    return len(answers) + len(pairs)
+
+
+def regroup_ballot(db: Session, round_id: int, participant_id: int, group_id: int) -> bool:
+    """The participant's ballot in this round now counts for `group_id` (their ballot moves with them)."""
+    result = db.connection().execute(Q_REGROUP, {"gid": group_id, "rid": round_id, "voter": f"p:{participant_id}"})
+    return bool(result.rowcount)
+
+
+def _drop(db: Session, ballot_id: int) -> None:
+    for statement in (Q_DROP_KEYS, Q_DROP_ANSWERS, Q_DROP_PAIRS, Q_DROP_BALLOT):
+        db.connection().execute(statement, {"bid": ballot_id})
+
+
+def discard_ballot(db: Session, round_id: int, participant_id: int) -> dict[str, object] | None:
+    """Delete the participant's ballot in this round; returns what it held (for the audit log)."""
+    found = _ballot_of(db, round_id, participant_id)
+    if found is None:
+        return None
+    contents = {**ballot_contents(db, found[0]), "draft": found[1]}
+    _drop(db, found[0])
+    return contents
+
+
+@dataclass(frozen=True)
+class MergedBallot:
+    moved: int  # B's answers now on A's ballot
+    dropped: list[dict[str, object]]  # B's answers A had already answered (A's answer wins)
+
+
+def merge_ballot(db: Session, round_id: int, method: str, source_id: int, target_id: int,
+                 group_id: int) -> MergedBallot | None:
+    """Participant `source_id`'s ballot in this round joins `target_id`'s. Where the target has no
+    ballot (or an empty one), the source's becomes theirs whole. Otherwise the source's rating or
+    pair answers move only to questions the target has not answered; a ranking or points list is
+    one answer, so the target's list stays and the source's is dropped."""
+    source = _ballot_of(db, round_id, source_id)
+    if source is None:
+        return None
+    held = ballot_contents(db, source[0])
+    target = _ballot_of(db, round_id, target_id)
+    if target is not None and _count(ballot_contents(db, target[0])) == 0 and target[1] in ("", "{}") \
+            and target[2] is None:
+        db.connection().execute(Q_KEYS_TO, {"to": source[0], "bid": target[0]})
+        _drop(db, target[0])  # an empty ballot: nothing of the target's is lost
+        target = None
+    if target is None:
+        db.connection().execute(Q_REKEY, {"voter": f"p:{target_id}", "pid": target_id, "gid": group_id,
+                                          "bid": source[0], "now": utcnow()})
+        return MergedBallot(_count(held), [])
+    moved = 0
+    if method == "rating":
+        moved = db.connection().execute(Q_MOVE_ANSWERS, {"to": target[0], "bid": source[0]}).rowcount
+    elif method == "pairwise":
+        moved = db.connection().execute(Q_MOVE_PAIRS, {"to": target[0], "bid": source[0]}).rowcount
+    left = ballot_contents(db, source[0])
+    dropped = [*left["answers"], *left["pairs"]]  # type: ignore[misc]
+    # The source's keys now point at the target's ballot, so a retried request still finds a row.
+    db.connection().execute(Q_KEYS_TO, {"to": target[0], "bid": source[0]})
+    _drop(db, source[0])
+    if moved:
+        db.connection().execute(Q_TOUCH, {"bid": target[0], "now": utcnow()})
+        if method == "rating":
+            finish_if_complete(db, round_id, target[0])
+    return MergedBallot(int(moved), dropped)

@@ -57,6 +57,8 @@ def propose_outcome(
     participant = db.get(Participant, participant_id)
     if session is None or participant is None or participant.session_id != session.id:
         raise NotFound("No such session")
+    if not participant.in_room:  # removed, or merged into another participant (services.people)
+        raise Conflict("You are no longer in this session, so your idea was not sent.")
     statement, description, errors = _clean_outcome_text(statement, description)
     if errors:
         raise ValidationFailed(errors, {"statement": statement, "description": description})

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codesign import queries
-from codesign.errors import Forbidden
+from codesign.errors import Forbidden, LeftSession
 from codesign.models import Participant, Role, User, WorkshopSession
 from codesign.services.sessions import canonical_join_code
 from codesign.services.signin import token_digest
@@ -142,10 +142,21 @@ def code_form_url(request: Request) -> str:
     return str(request.url_for("join_code", code=code)) if code else str(request.url_for("join"))
 
 
-async def joined(request: Request) -> tuple[WorkshopSession, Participant] | None:
+REMOVED = ("The facilitator has taken this place out of the session, so this device can no longer vote or "
+           "propose ideas here. If you think this is a mistake, ask the facilitator.")
+MERGED = ("You joined this session twice, so the facilitator has made your two places into one. Your answers "
+          "were kept there. Carry on from the device you joined on first, or ask the facilitator.")
+
+
+async def joined(request: Request, *, even_if_left: bool = False) -> tuple[WorkshopSession, Participant] | None:
     """The session in the path and this device's participant in it; None when this device has not
-    joined it, whether or not the code exists (read-only: the code is never counted here)."""
+    joined it, whether or not the code exists (read-only: the code is never counted here).
+    A participant the facilitator removed or merged gets a page saying so (LeftSession), unless
+    `even_if_left` (handing the device over to the next person still works)."""
     code, tokens = path_code(request), participant_tokens(request)
     if code is None or not tokens:
         return None
-    return await read(request, queries.get_joined_participant, code, tokens)
+    found = await read(request, queries.get_joined_participant, code, tokens)
+    if found is not None and not found[1].in_room and not even_if_left:
+        raise LeftSession(REMOVED if found[1].removed_at is not None else MERGED, found[0].join_code)
+    return found

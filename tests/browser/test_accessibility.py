@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from codesign import db
 from codesign.config import Settings
+from codesign.models import Participant, User
+from codesign.services import people
 from tests.browser.conftest import Guarded, InThread, LiveServer, axe_violations, screenshot
 from tests.browser.helpers import (
     LAPTOP,
@@ -101,7 +104,7 @@ class Sweep:
             self.problems)
 
 
-def _participant_pages(s: Sweep, w: World, group: str) -> None:
+def _participant_pages(s: Sweep, w: World, group: str, remove_newest: Callable[[], None]) -> None:
     page, code = s.page, w.code
     page.on("dialog", lambda dialog: dialog.accept())  # "Not you?" asks first
     s.visit("join", "/join", participant=True, shot=True)
@@ -169,6 +172,12 @@ def _participant_pages(s: Sweep, w: World, group: str) -> None:
     page.get_by_role("heading", name="Which group are you in?").wait_for()
     s.check("after-handing-over", participant=True)
 
+    # The next person joins, and the facilitator removes them: the device says so plainly.
+    page.get_by_role("button", name=group, exact=True).click()
+    page.get_by_role("heading", name="What matters most to you?").wait_for()
+    remove_newest()
+    s.visit("removed-from-session", f"/s/{code}", status=403, participant=True, shot=True)
+
 
 def _staff_pages(s: Sweep, w: World) -> None:
     page, sid, gid = s.page, w.session_id, w.group_id
@@ -200,6 +209,9 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.visit("outcome-moderation", f"/sessions/{sid}/outcomes/{w.pending_outcome}")
     s.submit("outcome-moderation-error-422", page.get_by_role("button", name="Save new wording"), status=422)
     s.visit("session-audit-log", f"/sessions/{sid}/audit")
+    s.visit("people", f"/sessions/{sid}/people", shot="1280")
+    s.visit("person", f"/sessions/{sid}/people/{w.person}", shot="1280")
+    s.submit("person-remove-error-422", page.get_by_role("button", name="Remove Ola"), status=422, shot="1280")
     s.visit("group-audit-log", f"/groups/{gid}/audit")
 
     page.context.clear_cookies()
@@ -232,7 +244,20 @@ def _staff_pages(s: Sweep, w: World) -> None:
 
 @pytest.mark.parametrize("width", list(VIEWPORTS))
 def test_every_page_passes_axe_and_fits(width: str, guarded: Callable[..., Any], world: World,
-                                        live_server: LiveServer) -> None:
+                                        live_server: LiveServer, settings: Settings) -> None:
+    def remove_newest() -> None:
+        """What the facilitator's Remove does, to the person who joined last (this device)."""
+        engine = db.make_engine(settings)
+        try:
+            with db.write_session(engine) as s:
+                newest = s.exec(select(Participant).where(Participant.session_id == world.session_id)
+                                .order_by(col(Participant.id).desc())).first()
+                actor = s.exec(select(User).where(User.email == FACILITATOR)).one()
+                assert newest is not None and newest.id is not None
+                people.remove_person(s, actor, world.session_id, newest.id, "Joined the wrong workshop", "keep")
+        finally:
+            engine.dispose()
+
     def staff(browser: Any) -> tuple[Sweep, list[str]]:
         device = Guarded(browser, live_server.url, **VIEWPORTS[width])
         try:
@@ -247,7 +272,7 @@ def test_every_page_passes_axe_and_fits(width: str, guarded: Callable[..., Any],
     device = guarded(**VIEWPORTS[width])
     participant = Sweep(device.context.new_page(), width)
     try:
-        _participant_pages(participant, world, GROUP_FOR[width])
+        _participant_pages(participant, world, GROUP_FOR[width], remove_newest)
     finally:
         staff_run.join()  # never leave it running against a server being shut down
     staff_sweep, staff_blocked = staff_run.result()

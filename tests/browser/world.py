@@ -24,7 +24,7 @@ from codesign.models import (
     VersionStatus,
     WorkshopSession,
 )
-from codesign.services import ballots, demo, rounds, sessions
+from codesign.services import ballots, demo, people, rounds, sessions
 
 FACILITATOR = demo.DEMO_USERS[0][0]
 COMMISSIONER = demo.DEMO_USERS[1][0]
@@ -52,6 +52,7 @@ class World:
     gap_item: int  # a shortlisted outcome with no routine data (a measurability gap)
     public_token: str
     draft_round: int  # not opened yet; every group in the room is under its minimum size (40)
+    person: int  # Ola, a carer in the room (the people list links to her page)
 
 
 def _user(s: Session, email: str) -> User:
@@ -123,6 +124,9 @@ def seed_world(engine: Engine) -> World:
         unsent = sessions.join_session(s, sid, "carer", "Ola")
         assert unsent.id is not None
         ballots.set_draft(s, ranking_open, unsent.id, {five[0]: 1})
+        # Someone removed by the facilitator: listed apart on the people page, counted nowhere.
+        removed = sessions.join_session(s, sid, "patient", "Rey")
+        people.remove_person(s, facilitator, sid, removed.id or 0, "Joined the wrong workshop", "keep")
         big_round = _rated_round(s, facilitator, sid, accepted[:20], "Every outcome in the library")
         full_round = _rated_round(s, facilitator, sid, accepted[:15], "Fifteen outcomes")
     with db.write_session(engine) as s:
@@ -140,4 +144,4 @@ def seed_world(engine: Engine) -> World:
             points_open=points_open, pairwise_open=pairwise_open, big_round=big_round, full_round=full_round,
             pending_outcome=pending.id, frozen_version=frozen.id, draft_version=draft.id,
             draft_item=items[0].item.id or 0, gap_item=next(i.item.id or 0 for i in items if i.gap),
-            public_token=frozen.public_token, draft_round=draft_round)
+            public_token=frozen.public_token, draft_round=draft_round, person=unsent.id)

@@ -22,6 +22,7 @@ from codesign.models import (
     FrameworkVersion,
     Outcome,
     OutcomeStatus,
+    Participant,
     Role,
     Round,
     RoundOutcome,
@@ -94,6 +95,7 @@ class World:
     versions: dict[int, list[int]]  # version id -> its shortlist item ids
     tokens: list[str]
     frozen: int
+    participants: list[int]  # everyone who joined the demo session
 
 
 def world(engine: Engine, session: Session) -> World:
@@ -122,7 +124,9 @@ def world(engine: Engine, session: Session) -> World:
                 for r in session.exec(select(Round).where(Round.session_id == info.session_id))},
         versions={v.id or 0: [i.id or 0 for i in session.exec(select(ShortlistItem).where(
             ShortlistItem.version_id == v.id))] for v in versions},
-        tokens=[v.public_token for v in versions if v.public_token], frozen=frozen.id or 0)
+        tokens=[v.public_token for v in versions if v.public_token], frozen=frozen.id or 0,
+        participants=[p.id or 0 for p in session.exec(select(Participant).where(
+            Participant.session_id == info.session_id))])
 
 
 def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
@@ -134,6 +138,8 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
         frozenset({"session_id"}): [{"session_id": w.session}],
         frozenset({"session_id", "outcome_id"}): [{"session_id": w.session, "outcome_id": o} for o in w.outcomes],
         frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_],
+        frozenset({"session_id", "participant_id"}): [{"session_id": w.session, "participant_id": p}
+                                                      for p in w.participants],
         frozenset({"code"}): [{"code": w.code}],
         frozenset({"code", "round_id"}): [{"code": w.code, **r} for r in rounds_],
         frozenset({"code", "round_id", "n"}): [{"code": w.code, "round_id": r, "n": n}

@@ -256,8 +256,12 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     facilitator_post(client, workshop, round_id, "reveal")
     shown = client.get(projector).text
     assert shown.index(statement_a) < shown.index("Consensus in")
-    for badge in ("Consensus in", "Consensus out", "No consensus"):
+    for badge in ("Consensus in", "Consensus out"):
         assert badge in shown
+    # Outcomes 3 and 4 each rest on one answer in a group ("I cannot score this"): their consensus
+    # ("No consensus" on the console) would say how that one person answered, so it is not shown.
+    assert "No consensus" not in shown and "Not shown" in shown
+    assert "No consensus" in client.get(console).text
     assert "Patients" in shown and "n=2" in shown
     mine = tablets[5].get(f"/s/{code}/rounds/{round_id}")
     assert mine.status_code == 200 and "<h1>Results</h1>" in mine.text

@@ -10,11 +10,13 @@ number they last saw (web/room_events.py).
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
-from codesign.models import LiveView, WorkshopSession
+from codesign.errors import Conflict, NotFound
+from codesign.models import LiveView, Round, RoundStatus, SessionStatus, User, WorkshopSession
+from codesign.services import audit
 
-__all__ = ["move"]
+__all__ = ["move", "set_paused"]
 
 
 def move(db: Session, session: WorkshopSession, view: LiveView, round_id: int | None = None) -> None:
@@ -24,3 +26,30 @@ def move(db: Session, session: WorkshopSession, view: LiveView, round_id: int | 
     db.execute(update(WorkshopSession).where(col(WorkshopSession.id) == session.id).values(
         live_seq=col(WorkshopSession.live_seq) + 1, live_view=view.value, live_round_id=round_id))
     db.expire(session, ["live_seq", "live_view", "live_round_id"])
+
+
+def set_paused(db: Session, actor: User, session_id: int, paused: bool) -> WorkshopSession:
+    """Pause the room (the presenter screen and every device show a pause screen), or resume it:
+    back to the open round if there is one, otherwise to taking ideas or the lobby."""
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    if session.status != SessionStatus.open:
+        raise Conflict("This session has closed. Reopen it before pausing or resuming the room.")
+    if paused == (session.live_view == LiveView.pause):
+        return session
+    if paused:
+        move(db, session, LiveView.pause, session.live_round_id)
+    else:
+        live = db.exec(select(Round).where(Round.session_id == session_id, Round.status == RoundStatus.open)
+                       .order_by(col(Round.opened_at).desc())).first()
+        if live is not None:
+            move(db, session, LiveView.voting, live.id)
+        else:
+            move(db, session, LiveView.proposals if session.proposals_open else LiveView.lobby)
+    verb = "paused" if paused else "resumed"
+    audit.record(db, actor, f"room.{verb}", summary=f"Room {verb} in “{session.title}”",
+                 object_type="session", object_id=session.id,
+                 population_group_id=session.population_group_id, session_id=session.id)
+    db.commit()
+    return session

@@ -42,7 +42,7 @@ from codesign.queries.room import RoomState, get_room_state, live_seqs
 from codesign.web import auth
 from codesign.web.dbcall import read
 
-__all__ = ["RoomWatch", "participant_move", "room_events"]
+__all__ = ["RoomWatch", "participant_move", "room_events", "staff_room_events"]
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,20 @@ async def room_events(request: Request) -> Response:
         return Response(status_code=204)
     session, _participant = joined
     assert session.id is not None
-    session_id, known = session.id, _known_seq(request)
+    return _stream(request, session.id)
+
+
+@auth.requires(*auth.STAFF)
+async def staff_room_events(request: Request) -> Response:
+    """GET /sessions/<id>/events: the presenter screen's event stream (the same moves)."""
+    state = await read(request, get_room_state, request.path_params["session_id"])
+    if state is None:
+        return Response(status_code=204)
+    return _stream(request, state.session_id)
+
+
+def _stream(request: Request, session_id: int) -> Response:
+    known = _known_seq(request)
     watch: RoomWatch = request.app.state.room_watch
 
     async def stream() -> AsyncIterator[ServerSentEvent]:

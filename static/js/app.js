@@ -181,7 +181,43 @@ if (autoJoin) {
 // "Stay here". Without EventSource (or JavaScript) the session page's links do the same job.
 const live = document.querySelector("[data-live-events]");
 const LIVE_MESSAGE = "codesign-live-message";
-if (live) {
+if (live && live.hasAttribute("data-live-presenter")) {
+  // The presenter screen: when the room moves, show the new screen (from its first page).
+  let shown = Number(live.getAttribute("data-live-seq") || "0");
+  if (window.EventSource) {
+    const source = new EventSource(`${live.getAttribute("data-live-events")}?seq=${shown}`);
+    source.addEventListener("room", (event) => {
+      try {
+        const move = JSON.parse(event.data);
+        if (move.seq > shown) {
+          shown = move.seq;
+          window.location.replace(window.location.pathname);
+        }
+      } catch (error) { /* a malformed event: ignore it */ }
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
+  // Keys, as presentation software: arrows, space and Page Up/Down page through results; B (or .)
+  // blanks the screen and brings it back; Escape brings it back.
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const blank = document.querySelector("[data-present-blank]");
+    if (blank && (event.key === "b" || event.key === "B" || event.key === ".")) {
+      blank.hidden = !blank.hidden;
+      event.preventDefault();
+      return;
+    }
+    if (blank && event.key === "Escape") { blank.hidden = true; return; }
+    const forward = ["ArrowRight", "ArrowDown", "PageDown", " "].includes(event.key);
+    const back = ["ArrowLeft", "ArrowUp", "PageUp"].includes(event.key);
+    if (!forward && !back) return;
+    const link = document.querySelector(`.app-projector__pages a[rel=${forward ? "next" : "prev"}]`);
+    if (link) {
+      event.preventDefault();
+      link.click();
+    }
+  });
+} else if (live) {
   const status = live.querySelector("[data-live-status]");
   const actions = live.querySelector("[data-live-actions]");
   const go = live.querySelector("[data-live-go]");

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from codesign.models import Role, User
 from codesign.services import rounds
 from tests.browser.conftest import Guarded, axe_violations, screenshot
-from tests.browser.helpers import LAPTOP, PHONE, TABLET_LANDSCAPE, TABLET_PORTRAIT, sign_in
+from tests.browser.helpers import LAPTOP, PHONE, PROJECTOR, TABLET_LANDSCAPE, TABLET_PORTRAIT, sign_in
 from tests.conftest import PASSWORD, SECRET, make_user
 from tests.live_server import ServedApp
 from tests.round_helpers import accepted_ids, round_form
@@ -65,6 +65,12 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
         laptop = laptop_context.context.new_page()
         laptop.on("dialog", lambda dialog: dialog.accept())  # "Open the round?", "Close the round?"
         sign_in(laptop, facilitator.email, PASSWORD)
+        screen_context = Guarded(browser, served.url, **PROJECTOR)
+        contexts.append(screen_context)
+        screen = screen_context.context.new_page()
+        sign_in(screen, facilitator.email, PASSWORD)
+        screen.goto(f"/sessions/{sid}/present")  # put on the projector once; never touched again
+        screen.get_by_text("0 people joined").wait_for()
 
         people = []
         for options, group in DEVICES:
@@ -85,6 +91,9 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
             assert re.search(r"/rounds/\d+/q/1$", page.url)
             _status(page).get_by_text("Voting is open: Round 1: How important is each?").wait_for()
         screenshot(people[1], "live-followed-to-question-360")
+        screen.get_by_role("heading", name="Round 1: How important is each?").wait_for()
+        screen.get_by_text("Voting is open.").wait_for()
+        assert screen.locator(".app-present__corner").is_visible()  # late arrivals can still join
 
         # Five answer everything; the sixth is mid-answer (question 2 of 3) when the round closes.
         for page in people[:5]:
@@ -99,6 +108,7 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
         for page in people[:5]:
             page.get_by_role("heading", name="This round has closed").wait_for()
         _status(slow).get_by_text("Voting in Round 1: How important is each? has closed").wait_for()
+        screen.get_by_text("Voting has closed. Results soon.").wait_for()
         go = slow.get_by_role("link", name="Go there now")
         go.wait_for()
         assert slow.get_by_text("Question 2 of 3").is_visible()  # still where they were
@@ -117,6 +127,14 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
         slow.get_by_role("heading", name="Results", exact=True).wait_for()
         assert axe_violations(people[0]) == []
         screenshot(people[0], "live-followed-to-results-768")
+        screen.locator(".app-projector-table tbody tr").first.wait_for()
+        assert axe_violations(screen) == []
+        screenshot(screen, "live-presenter-results-1920")
+        blank = screen.locator("[data-present-blank]")
+        screen.keyboard.press("b")  # blank the screen, as presentation software does
+        blank.wait_for(state="visible")
+        screen.keyboard.press("b")
+        blank.wait_for(state="hidden")
 
         # --- A second round: every device, results page included, moves to its first question.
         laptop.goto(f"/sessions/{sid}/rounds/{second.id}")
@@ -125,6 +143,7 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
         for page in people:
             page.get_by_text("Question 1 of 3").wait_for()
             assert f"/rounds/{second.id}/q/1" in page.url
+        screen.get_by_role("heading", name="Round 2: A second look").wait_for()
         assert all(device.blocked == [] for device in contexts)
     finally:
         for device in contexts:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import (
     Ballot,
+    FrameworkVersion,
     Outcome,
     OutcomeStatus,
     Round,
@@ -120,6 +121,14 @@ def reopen_round(db: Session, actor: User, session_id: int, round_id: int, reaso
     if session.status != SessionStatus.open:
         raise Conflict("This session has closed, so its rounds cannot take votes again. "
                        "Reopen the session first, or copy the round into another session.")
+    versions = sorted({int(n) for n in db.exec(select(FrameworkVersion.number).join(
+        ShortlistItem, col(ShortlistItem.version_id) == col(FrameworkVersion.id)).where(
+        ShortlistItem.source_round_id == round_id))})
+    if versions:
+        # Its stored results were taken into a shortlist (and into a snapshot when frozen).
+        raise Conflict(f"Outcomes framework version{'s' if len(versions) > 1 else ''} "
+                       f"{', '.join(map(str, versions))} {'were' if len(versions) > 1 else 'was'} built from this "
+                       "round’s results, so it cannot take votes again. Run a new round instead.")
     later_ids = [i for i in db.exec(select(Round.id).where(Round.feedback_round_id == round_id)
                                     .order_by(col(Round.id))) if i is not None]
     for later_id in later_ids:

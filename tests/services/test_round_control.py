@@ -242,3 +242,18 @@ def test_copy_is_refused_when_an_outcome_is_no_longer_accepted(session: Session,
     with pytest.raises(Conflict, match="no longer accepted"):
         round_control.duplicate_round(session, facilitator, workshop.id, found.id, str(other.id))  # type: ignore[arg-type]
     assert session.exec(select(Round).where(Round.session_id == other.id)).all() == []
+
+
+def test_reopen_is_refused_once_a_framework_was_built_from_the_round(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    from codesign.services import framework_versions, shortlist
+
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids)
+    vote(session, workshop, found, ids, ["9", "8"])
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    shortlist.build_from_round(session, facilitator, version.id, found.id)  # type: ignore[arg-type]
+    with pytest.raises(Conflict, match=f"framework version {version.number} was built from this round’s results"):
+        round_control.reopen_round(session, facilitator, workshop.id, found.id, "Late arrivals")  # type: ignore[arg-type]
+    assert session.get_one(Round, found.id).status == "closed"

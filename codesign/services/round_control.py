@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -33,7 +33,14 @@ from codesign.models import (
 )
 from codesign.services import audit
 from codesign.services.ballot_sql import lock_round_exclusively
-from codesign.services.rounds import METHODS, _locked, _log, checked_round_form, round_outcome_ids
+from codesign.services.rounds import (
+    METHODS,
+    _locked,
+    _log,
+    checked_round_form,
+    next_round_number,
+    round_outcome_ids,
+)
 from codesign.validation import check_text, normalise_paragraphs, parse_id
 
 REASON_MAX = 1000
@@ -181,8 +188,7 @@ def duplicate_round(db: Session, actor: User, session_id: int, round_id: int, ta
         raise Conflict("These outcomes are no longer accepted, so the round cannot be copied as it is: "
                        + "; ".join(f"“{o.statement}” ({o.status})" for o in gone)
                        + ". Create the round in that session instead.")
-    number = int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
-        Round.session_id == into.id)).one()) + 1
+    number = next_round_number(db, into.id or 0)
     copy = Round(session_id=into.id or 0, number=number, title=found.title, method=found.method,
                  combine=found.combine, options_json=found.options_json, rule_json=found.rule_json,
                  table_based=found.table_based, created_by_id=actor.id)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -127,14 +127,23 @@ def checked_round_form(db: Session, session: WorkshopSession, form: Mapping[str,
     return settings, feedback
 
 
+def next_round_number(db: Session, session_id: int) -> int:
+    """The session's next round number. Two rounds made at once (a double click, a copy from
+    another session) take their numbers one after the other: a transaction-scoped advisory lock
+    per session on PostgreSQL (SQLite's writers queue anyway), rather than a unique-key failure."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(text("SELECT pg_advisory_xact_lock(1619, :sid)"), {"sid": session_id})
+    return int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
+        Round.session_id == session_id)).one()) + 1
+
+
 def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, str]) -> Round:
     """A draft round over chosen accepted outcomes. Nothing is locked until it opens."""
     session = db.get(WorkshopSession, session_id)
     if session is None:
         raise NotFound("No such session")
     settings, feedback = checked_round_form(db, session, form)
-    number = int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
-        Round.session_id == session_id)).one()) + 1
+    number = next_round_number(db, session_id)
     created = Round(
         session_id=session_id, number=number, title=settings["title"], method=settings["method"],
         combine=settings["combine"], options_json=json.dumps(settings["options"].to_dict()),

@@ -1,0 +1,75 @@
+"""Undo actions sent twice at once (a double click, two facilitators): each in its own transaction in
+its own thread. Meaningful on PostgreSQL (tests/with_postgres.sh), where they really overlap; on
+SQLite the write lock queues them and the same results must hold."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from codesign import db
+from codesign.errors import Conflict
+from codesign.models import Outcome, OutcomeSource, Round, User
+from codesign.services import outcome_control, proposals, round_control, rounds, sessions
+from tests.round_helpers import accepted_ids, round_form
+
+
+def at_once(count: int, attempt: Callable[[Session], Any], engine: Engine) -> list[Any]:
+    """attempt(session) in `count` threads released together; each result or the exception raised."""
+    start = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(n: int) -> None:
+        start.wait(30)
+        try:
+            with db.write_session(engine) as s:
+                results[n] = attempt(s)
+        except Exception as exc:  # reported by the assertions
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_copies_made_at_once_get_their_own_numbers(  # type: ignore[no-untyped-def]
+        engine: Engine, session: Session, facilitator: User, workshop) -> None:
+    found = rounds.create_round(session, facilitator, workshop.id, round_form(accepted_ids(session, workshop, 3)))
+    other = sessions.create_session(session, facilitator, workshop.population_group_id, "Workshop two", "2026-04-01")
+    source_session, round_id, target, user_id = workshop.id, found.id, str(other.id), facilitator.id
+    session.close()
+
+    def copy(s: Session) -> int:
+        return round_control.duplicate_round(s, s.get_one(User, user_id), source_session, round_id, target).number
+
+    numbers = at_once(6, copy, engine)
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6], numbers  # no copy lost to a duplicate number
+    with Session(engine) as s:
+        assert len(s.exec(select(Round).where(Round.session_id == other.id)).all()) == 6
+
+
+def test_an_unmerge_sent_twice_at_once_happens_once(  # type: ignore[no-untyped-def]
+        engine: Engine, session: Session, facilitator: User, workshop) -> None:
+    a, b = accepted_ids(session, workshop, 2)
+    before = len(session.exec(select(OutcomeSource).where(OutcomeSource.outcome_id == a)).all())
+    proposals.merge_outcomes(session, facilitator, workshop.id, a, [b], "Duplicates")
+    session_id, user_id = workshop.id, facilitator.id
+    session.close()
+
+    def unmerge(s: Session) -> str:
+        return outcome_control.unmerge_outcome(s, s.get_one(User, user_id), session_id, b, "Not duplicates").status
+
+    results = at_once(2, unmerge, engine)
+    assert sorted(map(str, results)) == ["This outcome is not merged into another, so there is nothing to un-merge.",
+                                         "accepted"], results
+    assert sum(isinstance(r, Conflict) for r in results) == 1
+    with Session(engine) as s:
+        assert len(s.exec(select(OutcomeSource).where(OutcomeSource.outcome_id == a)).all()) == before
+        assert s.get_one(Outcome, b).status == "accepted"

@@ -20,18 +20,23 @@ from tests.round_helpers import accepted_ids, round_form
 
 def at_once(count: int, attempt: Callable[[Session], Any], engine: Engine) -> list[Any]:
     """attempt(session) in `count` threads released together; each result or the exception raised."""
-    start = threading.Barrier(count)
-    results: list[Any] = [None] * count
+    return all_at_once([attempt] * count, engine)
+
+
+def all_at_once(attempts: list[Callable[[Session], Any]], engine: Engine) -> list[Any]:
+    """Each attempt in its own thread and transaction, released together; results or exceptions."""
+    start = threading.Barrier(len(attempts))
+    results: list[Any] = [None] * len(attempts)
 
     def run(n: int) -> None:
         start.wait(30)
         try:
             with db.write_session(engine) as s:
-                results[n] = attempt(s)
+                results[n] = attempts[n](s)
         except Exception as exc:  # reported by the assertions
             results[n] = exc
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(attempts))]
     for t in threads:
         t.start()
     for t in threads:
@@ -73,3 +78,36 @@ def test_an_unmerge_sent_twice_at_once_happens_once(  # type: ignore[no-untyped-
     with Session(engine) as s:
         assert len(s.exec(select(OutcomeSource).where(OutcomeSource.outcome_id == a)).all()) == before
         assert s.get_one(Outcome, b).status == "accepted"
+
+
+def test_opening_a_draft_while_it_is_edited_or_deleted(  # type: ignore[no-untyped-def]
+        engine: Engine, session: Session, facilitator: User, workshop) -> None:
+    """Open and edit, then open and delete, at once: whichever lands second sees the first's result
+    (the round's lock), so an open round is never edited or deleted, and opening a deleted one is
+    refused."""
+    ids = accepted_ids(session, workshop, 3)
+    edited = rounds.create_round(session, facilitator, workshop.id, round_form(ids)).id
+    deleted = rounds.create_round(session, facilitator, workshop.id, round_form(ids)).id
+    session_id, user_id = workshop.id, facilitator.id
+    session.close()
+
+    def opener(round_id: int) -> Callable[[Session], Any]:
+        return lambda s: rounds.open_round(s, s.get_one(User, user_id), session_id, round_id,
+                                           acknowledge_small=True).status
+
+    opened, edit = all_at_once([opener(edited), lambda s: round_control.update_round(
+        s, s.get_one(User, user_id), session_id, edited, round_form(ids[:2], title="Edited")).title], engine)
+    assert opened == "open" and (edit == "Edited" or isinstance(edit, Conflict)), (opened, edit)
+    with Session(engine) as s:
+        found = s.get_one(Round, edited)
+        # Edited first and opened as edited, or opened first and left as it was.
+        expected = ("Edited", 2) if edit == "Edited" else (round_form(ids)["title"], 3)
+        assert (found.status, found.title, len(rounds.round_outcome_ids(s, edited))) == ("open", *expected)
+
+    opened, gone = all_at_once([opener(deleted), lambda s: round_control.delete_round(
+        s, s.get_one(User, user_id), session_id, deleted)], engine)
+    with Session(engine) as s:
+        if opened == "open":  # opened first: the delete was refused
+            assert isinstance(gone, Conflict) and s.get_one(Round, deleted).status == "open"
+        else:  # deleted first: opening found no round
+            assert gone == session_id and type(opened).__name__ == "NotFound" and s.get(Round, deleted) is None

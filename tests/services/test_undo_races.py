@@ -111,3 +111,32 @@ def test_opening_a_draft_while_it_is_edited_or_deleted(  # type: ignore[no-untyp
             assert isinstance(gone, Conflict) and s.get_one(Round, deleted).status == "open"
         else:  # deleted first: opening found no round
             assert gone == session_id and type(opened).__name__ == "NotFound" and s.get(Round, deleted) is None
+
+
+def test_reopening_a_round_while_its_feedback_round_opens(  # type: ignore[no-untyped-def]
+        engine: Engine, session: Session, facilitator: User, workshop) -> None:
+    """Never both: either the reopen wins (and the feedback round waits for the close) or the
+    feedback round opens (and the reopen is refused, its voters having seen these results)."""
+    ids = accepted_ids(session, workshop, 2)
+    first = rounds.create_round(session, facilitator, workshop.id, round_form(ids)).id
+    rounds.open_round(session, facilitator, workshop.id, first, acknowledge_small=True)  # type: ignore[arg-type]
+    rounds.close_round(session, facilitator, workshop.id, first)  # type: ignore[arg-type]
+    second = rounds.create_round(session, facilitator, workshop.id, round_form(ids, feedback_round_id=str(first))).id
+    session_id, user_id = workshop.id, facilitator.id
+    session.close()
+    seen = set()
+    for _attempt in range(4):
+        reopened, opened = all_at_once([
+            lambda s: round_control.reopen_round(s, s.get_one(User, user_id), session_id, first, "Late").status,
+            lambda s: rounds.open_round(s, s.get_one(User, user_id), session_id, second,
+                                        acknowledge_small=True).status], engine)
+        assert [reopened, opened].count("open") == 1, (reopened, opened)
+        assert isinstance(opened if reopened == "open" else reopened, Conflict)
+        seen.add(reopened == "open")
+        with db.write_session(engine) as s:  # back to the start: round 1 closed, round 2 a draft
+            actor = s.get_one(User, user_id)
+            if reopened == "open":
+                rounds.close_round(s, actor, session_id, first)
+            else:
+                rounds.reset_round(s, actor, session_id, second, "Try again")
+    assert seen  # which one wins is up to the scheduler; both outcomes are checked above

@@ -257,3 +257,30 @@ def test_reopen_is_refused_once_a_framework_was_built_from_the_round(  # type: i
     with pytest.raises(Conflict, match=f"framework version {version.number} was built from this round’s results"):
         round_control.reopen_round(session, facilitator, workshop.id, found.id, "Late arrivals")  # type: ignore[arg-type]
     assert session.get_one(Round, found.id).status == "closed"
+
+
+def test_codesign_verify_passes_after_reopen_and_reclose_and_still_catches_tampering(  # type: ignore[no-untyped-def]
+        database_url: str, session: Session, facilitator: User, workshop) -> None:
+    """The auditor's command, in a subprocess: clean after a reopen and a second close (it checks
+    the results stored at the second close against the hash audited then), and a ballot changed
+    after that close is still reported."""
+    from sqlalchemy import text
+
+    from tests.test_cli import run
+
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    vote(session, workshop, found, ids, ["9", "3"])
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    round_control.reopen_round(session, facilitator, workshop.id, found.id, "Late arrivals")  # type: ignore[arg-type]
+    vote(session, workshop, found, ids, ["7"])
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    session.commit()
+    clean = run(["verify"], database_url)
+    assert clean.returncode == 0 and "No tampering found." in clean.stdout, clean.stdout + clean.stderr
+    assert "closed rounds 1" in clean.stdout  # the reopened and closed-again round was checked
+    session.connection().execute(text("UPDATE ballot_answer SET value = 1"))
+    session.commit()
+    caught = run(["verify"], database_url)
+    assert caught.returncode == 1 and f"voting_round {found.id}" in caught.stdout
+    assert "its ballots no longer give the stored results" in caught.stdout

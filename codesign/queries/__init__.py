@@ -9,6 +9,7 @@ from codesign.queries.progress import *  # noqa: F403
 from codesign.queries.reasons import *  # noqa: F403
 from codesign.queries.room import *  # noqa: F403
 from codesign.queries.round_console import *  # noqa: F403
+from codesign.queries.round_control import *  # noqa: F403
 from codesign.queries.rounds import *  # noqa: F403
 from codesign.queries.snapshot import *  # noqa: F403
 from codesign.queries.voting_page import *  # noqa: F403

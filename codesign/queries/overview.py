@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from codesign.errors import NotFound
 from codesign.models import (
@@ -134,6 +134,8 @@ class OutcomeView:
     revisions: list[OutcomeRevision]
     candidates: list[Outcome]  # other live outcomes it could be merged with
     merged_into: Outcome | None
+    merged_in: list[Outcome]  # outcomes merged into this one (each can be un-merged)
+    domains: list[Domain]  # the population group's, to set or change the outcome's domain
 
 
 def get_outcome_view(db: Session, session_id: int, outcome_id: int) -> OutcomeView:
@@ -147,6 +149,9 @@ def get_outcome_view(db: Session, session_id: int, outcome_id: int) -> OutcomeVi
         revisions=list_outcome_revisions(db, outcome_id),
         candidates=[o for o in live if o.id != outcome_id],
         merged_into=get_outcome(db, outcome.merged_into_id) if outcome.merged_into_id else None,
+        merged_in=list(db.exec(select(Outcome).where(Outcome.merged_into_id == outcome_id)
+                               .order_by(col(Outcome.id)))),
+        domains=list_domains(db, group.id or 0),
     )
 
 

@@ -1,4 +1,4 @@
-"""Moderating outcomes in a session: accept, reword, merge, withdraw, restore, add."""
+"""Moderating outcomes in a session: accept, reword, merge, un-merge, withdraw, restore, domain, add."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import ValidationFailed
-from codesign.services import proposals
+from codesign.services import outcome_control, proposals
 from codesign.validation import first_value, parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -94,6 +94,18 @@ async def _restore(request: Request, form: dict[str, str]) -> object:
                        outcome_id, form.get("reason", ""))
 
 
+async def _unmerge(request: Request, form: dict[str, str]) -> object:
+    session_id, outcome_id = _ids(request)
+    return await write(request, outcome_control.unmerge_outcome, auth.current_user(request), session_id,
+                       outcome_id, form.get("reason", ""))
+
+
+async def _domain(request: Request, form: dict[str, str]) -> object:
+    session_id, outcome_id = _ids(request)
+    return await write(request, outcome_control.set_outcome_domain, auth.current_user(request), session_id,
+                       outcome_id, form.get("domain", ""))
+
+
 @auth.requires(*auth.FACILITATORS)
 async def add(request: Request) -> Response:
     session_id = request.path_params["session_id"]
@@ -120,4 +132,6 @@ routes = [
     Route(OUTCOME + "/merge", _form_action("merge", _merge), methods=["POST"], name="merge_outcome"),
     Route(OUTCOME + "/withdraw", _form_action("withdraw", _withdraw), methods=["POST"], name="withdraw_outcome"),
     Route(OUTCOME + "/restore", _form_action("restore", _restore), methods=["POST"], name="restore_outcome"),
+    Route(OUTCOME + "/unmerge", _form_action("unmerge", _unmerge), methods=["POST"], name="unmerge_outcome"),
+    Route(OUTCOME + "/domain", _form_action("domain", _domain), methods=["POST"], name="outcome_domain"),
 ]

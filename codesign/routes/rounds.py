@@ -72,6 +72,8 @@ async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
                "fingerprint": await read(request, queries.round_fingerprint, found),
                "rule": view.rule, "options": view.options, "methods": rounds.METHODS,
                "errors": errors or {}, "values": values or {}, "unsent_warning": unsent,
+               # Sessions this round can be copied into (not needed by the polled fragment).
+               "copy_targets": [] if is_htmx(request) else await read(request, queries.list_copy_targets, session_id),
                **(results_context(view.results) if view.results else {})}
     return render(request, "rounds/console.html", context, fragment="rounds/_progress.html", status_code=status_code)
 

@@ -193,6 +193,8 @@ def merge_outcomes(
         if other.status == OutcomeStatus.merged:
             raise Conflict(f"“{other.statement}” was already merged into another outcome.")
         merged.append(other)
+    # Kept in the audit event, so an un-merge (services/outcome_control.py) restores it.
+    from_status = {str(o.id): o.status for o in merged}
     for other in merged:
         assert other.id is not None
         for source in db.exec(select(OutcomeSource).where(OutcomeSource.outcome_id == other.id)).all():
@@ -217,7 +219,8 @@ def merge_outcomes(
         summary=f"Merged {', '.join('“' + o.statement + '”' for o in merged)} into “{target.statement}”"
         + (f". Reason: {why}" if why else ""),
         object_type="outcome", object_id=target_id, population_group_id=session.population_group_id,
-        session_id=session.id, details={"target": target_id, "merged": ids, "reason": why},
+        session_id=session.id, details={"target": target_id, "merged": ids, "reason": why,
+                                        "from_status": from_status},
     )
     db.commit()
     return target

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -111,24 +111,40 @@ def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[d
     return settings, errors
 
 
-def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, str]) -> Round:
-    """A draft round over chosen accepted outcomes. Nothing is locked until it opens."""
-    session = db.get(WorkshopSession, session_id)
-    if session is None:
-        raise NotFound("No such session")
+def checked_round_form(db: Session, session: WorkshopSession, form: Mapping[str, str]) -> tuple[dict[str, Any],
+                                                                                             Round | None]:
+    """The round form's settings and its feedback round, or ValidationFailed (creating and editing)."""
     accepted = {o.id for o in db.exec(select(Outcome).where(
         Outcome.population_group_id == session.population_group_id, Outcome.status == OutcomeStatus.accepted))}
     feedback_id = parse_id(form.get("feedback_round_id", ""))
     feedback = db.get(Round, feedback_id) if feedback_id else None
     settings, errors = parse_round_form(form, {i for i in accepted if i is not None})
-    if feedback_id and (feedback is None or feedback.session_id != session_id or feedback.status != RoundStatus.closed):
+    if feedback_id and (feedback is None or feedback.session_id != session.id or feedback.status != RoundStatus.closed):
         errors["feedback_round_id"] = "Feedback can only come from a closed round of this session"
     if feedback is not None and settings["method"] != feedback.method:
         errors["feedback_round_id"] = "A feedback round must use the same method as the round it follows"
     if errors:
         raise ValidationFailed(errors, dict(form))
-    number = int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
+    return settings, feedback
+
+
+def next_round_number(db: Session, session_id: int) -> int:
+    """The session's next round number. Two rounds made at once (a double click, a copy from
+    another session) take their numbers one after the other: a transaction-scoped advisory lock
+    per session on PostgreSQL (SQLite's writers queue anyway), rather than a unique-key failure."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(text("SELECT pg_advisory_xact_lock(1619, :sid)"), {"sid": session_id})
+    return int(db.exec(select(func.coalesce(func.max(Round.number), 0)).where(
         Round.session_id == session_id)).one()) + 1
+
+
+def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, str]) -> Round:
+    """A draft round over chosen accepted outcomes. Nothing is locked until it opens."""
+    session = db.get(WorkshopSession, session_id)
+    if session is None:
+        raise NotFound("No such session")
+    settings, feedback = checked_round_form(db, session, form)
+    number = next_round_number(db, session_id)
     created = Round(
         session_id=session_id, number=number, title=settings["title"], method=settings["method"],
         combine=settings["combine"], options_json=json.dumps(settings["options"].to_dict()),
@@ -189,6 +205,11 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     (voting.disclosure): if any such group is in the room, the facilitator must say they know
     (`acknowledge_small`), and may first set this round's minimum (`min_group_size`), which is
     recorded in the rule and the audit log."""
+    peek = db.get(Round, round_id)
+    if peek is not None and peek.feedback_round_id is not None:
+        # The round it shows as feedback first (earlier rounds before later ones, as reopening
+        # does), so a reopen of that round and this opening never both go ahead.
+        lock_round_exclusively(db, peek.feedback_round_id)
     found = _locked(db, session_id, round_id)
     if found.status == RoundStatus.open:
         return found
@@ -198,6 +219,11 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     assert session is not None
     if session.status != SessionStatus.open:
         raise Conflict("This session has closed. Reopen it before opening a round.")
+    earlier = (db.get(Round, found.feedback_round_id, populate_existing=True)
+               if found.feedback_round_id else None)
+    if earlier is not None and earlier.status != RoundStatus.closed:
+        raise Conflict(f"Round {earlier.number}, whose answers this round shows as feedback, has been reopened. "
+                       "Close it again before opening this round.")
     rule = ConsensusRule.from_dict(json.loads(found.rule_json))
     before = rule.min_group_size
     if min_group_size.strip():

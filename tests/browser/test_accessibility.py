@@ -204,6 +204,16 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.visit("round-console-small-groups", f"/sessions/{sid}/rounds/{w.draft_round}", shot="1280")
     page.get_by_label("Smallest group to show in this round").fill("two")
     s.submit("round-open-error-422", page.get_by_role("button", name="Open round for voting"), status=422)
+    # Undoing mistakes: edit a draft, reopen a closed round, copy a round, un-merge (each form's error
+    # too; none of them changes anything, so the pages after are as before).
+    s.visit("edit-round", f"/sessions/{sid}/rounds/{w.draft_round}/edit")
+    page.get_by_label("Title").fill("")
+    s.submit("edit-round-error-422", page.get_by_role("button", name="Save changes"), status=422)
+    s.visit("round-console-closed-undo", f"/sessions/{sid}/rounds/{w.full_round}")
+    s.submit("round-reopen-error-422", page.get_by_role("button", name="Reopen round"), status=422)
+    s.submit("round-copy-error-422", page.get_by_role("button", name="Copy round"), status=422)
+    s.visit("outcome-merged", f"/sessions/{sid}/outcomes/{w.merged_outcome}")
+    s.submit("outcome-unmerge-error-422", page.get_by_role("button", name="Un-merge outcome"), status=422)
     s.visit("new-round", f"/sessions/{sid}/rounds/new")
     s.visit("new-round-with-feedback", f"/sessions/{sid}/rounds/new?feedback={w.rating_closed}")
     s.visit("outcome-moderation", f"/sessions/{sid}/outcomes/{w.pending_outcome}")

@@ -53,6 +53,8 @@ class World:
     public_token: str
     draft_round: int  # not opened yet; every group in the room is under its minimum size (40)
     person: int  # Ola, a carer in the room (the people list links to her page)
+    merged_outcome: int  # the demo's duplicate, merged into another (its page offers un-merge)
+    other_session: int  # a second session of the group: rounds can be copied into it
 
 
 def _user(s: Session, email: str) -> User:
@@ -129,6 +131,12 @@ def seed_world(engine: Engine) -> World:
         people.remove_person(s, facilitator, sid, removed.id or 0, "Joined the wrong workshop", "keep")
         big_round = _rated_round(s, facilitator, sid, accepted[:20], "Every outcome in the library")
         full_round = _rated_round(s, facilitator, sid, accepted[:15], "Fifteen outcomes")
+        merged = s.exec(select(Outcome).where(Outcome.population_group_id == gid,
+                                              Outcome.status == OutcomeStatus.merged)).first()
+        assert merged is not None and merged.id is not None
+        merged_outcome = merged.id
+        other_session = sessions.create_session(s, facilitator, gid, "Follow-up workshop, Islington", "2026-06-02").id
+        assert other_session is not None
     with db.write_session(engine) as s:
         versions = s.exec(select(FrameworkVersion).where(FrameworkVersion.population_group_id == gid)
                           .order_by(col(FrameworkVersion.number))).all()
@@ -144,4 +152,5 @@ def seed_world(engine: Engine) -> World:
             points_open=points_open, pairwise_open=pairwise_open, big_round=big_round, full_round=full_round,
             pending_outcome=pending.id, frozen_version=frozen.id, draft_version=draft.id,
             draft_item=items[0].item.id or 0, gap_item=next(i.item.id or 0 for i in items if i.gap),
-            public_token=frozen.public_token, draft_round=draft_round, person=unsent.id)
+            public_token=frozen.public_token, draft_round=draft_round, person=unsent.id,
+            merged_outcome=merged_outcome, other_session=other_session)

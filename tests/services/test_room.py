@@ -125,3 +125,15 @@ def test_an_unchanged_look_is_one_statement_and_a_move_reaches_every_listener(  
         await watch.stop()
 
     asyncio.run(scenario())
+
+
+def test_reopening_a_round_sends_the_room_back_to_the_vote(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    from codesign.services import round_control
+
+    found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 2))
+    rounds.close_round(session, facilitator, workshop.id, found.id or 0)
+    assert state(session, workshop).view == LiveView.closed
+    round_control.reopen_round(session, facilitator, workshop.id, found.id or 0, "Two people were still voting")
+    reopened = state(session, workshop)
+    assert (reopened.view, reopened.round_id, reopened.round_status) == (LiveView.voting, found.id, "open")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -101,15 +100,6 @@ class ConsoleView:
     @property
     def pending(self) -> list[Outcome]:
         return [o for o in self.proposals if o.status == OutcomeStatus.proposed]
-
-    @property
-    def fingerprint(self) -> str:
-        """Changes whenever anything the console shows changes (used to skip no-op refreshes)."""
-        stamps = [f"{o.id}:{o.status}:{o.updated_at.timestamp():.6f}" for o in self.proposals + self.accepted]
-        counts = [str(c.count) for c in self.counts] + [f"{r.id}:{r.status}:{r.revealed}" for r in self.rounds]
-        text = "|".join([self.session.status, str(self.session.proposals_open), *stamps, *counts])
-        # hashlib, not hash(): every app process must compute the same value.
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def get_console(db: Session, session_id: int) -> ConsoleView:

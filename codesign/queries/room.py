@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 from sqlmodel import Session, col
 
-from codesign.models import LiveView, Round, WorkshopSession
+from codesign.models import Ballot, LiveView, Outcome, Participant, Round, WorkshopSession
 from codesign.naming import round_label
+from codesign.queries.basic import in_room
 
-__all__ = ["RoomState", "get_room_state", "live_seqs"]
+__all__ = ["RoomState", "console_fingerprint", "get_room_state", "live_seqs", "round_poll_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,50 @@ def get_room_state(db: Session, session_id: int) -> RoomState | None:
     return RoomState(session_id=session_id, join_code=code, seq=int(seq), view=LiveView(view),
                      round_id=round_id if number is not None else None, round_label=label,
                      round_status=status or "")
+
+
+def _in_room_people(session_id: int) -> Any:
+    """Who is in the room, weighted by id, so moving one person to another group or table changes the sums."""
+    by_group = func.sum(col(Participant.id) * col(Participant.stakeholder_group_id))
+    by_table = func.sum(col(Participant.id) * func.coalesce(col(Participant.table_number), 0))
+    return (select(func.count(), func.coalesce(by_group, 0), func.coalesce(by_table, 0))
+            .where(col(Participant.session_id) == session_id, in_room()))
+
+
+def _hash(values: Iterable[object]) -> str:
+    # hashlib, not hash(): every app process must compute the same value.
+    return hashlib.sha256("|".join(str(v) for v in values).encode()).hexdigest()[:16]
+
+
+def console_fingerprint(db: Session, session_id: int) -> str | None:
+    """Changes whenever anything the session console, lobby or projector shows changes: a
+    proposal, a moderation step, someone joining, moving or leaving, a round's state, the room
+    moving. One statement (scalar subqueries), so an unchanged refresh costs one read."""
+    session = select(col(WorkshopSession.population_group_id)).where(col(WorkshopSession.id) == session_id) \
+        .scalar_subquery()
+    outcomes = (select(func.count(), func.max(Outcome.updated_at))
+                .where((col(Outcome.population_group_id) == session) | (col(Outcome.session_id) == session_id)))
+    people = _in_room_people(session_id).subquery()
+    state = case((col(Round.status) == "draft", 1), (col(Round.status) == "open", 2), else_=3)
+    rounds = (select(func.count(), func.coalesce(func.sum(col(Round.id) * state), 0),
+                     func.coalesce(func.sum(case((col(Round.revealed), col(Round.id)), else_=0)), 0))
+              .where(col(Round.session_id) == session_id)).subquery()
+    o = outcomes.subquery()
+    row = db.execute(
+        select(WorkshopSession.status, WorkshopSession.proposals_open, WorkshopSession.live_seq,  # type: ignore[call-overload]
+               *o.c, *people.c, *rounds.c)
+        .select_from(WorkshopSession).join(o, literal(True)).join(people, literal(True)).join(rounds, literal(True))
+        .where(col(WorkshopSession.id) == session_id)).first()
+    return None if row is None else _hash(row)
+
+
+def round_poll_fingerprint(db: Session, session_id: int, round_id: int) -> str | None:
+    """Changes with every answer saved, every person joining, moving group or table, or leaving,
+    and with the round's status or reveal: one statement, for the round's polled pages."""
+    ballots = (select(func.count(), func.max(Ballot.updated_at)).where(col(Ballot.round_id) == round_id)).subquery()
+    people = _in_room_people(session_id).subquery()
+    row = db.execute(
+        select(Round.status, Round.revealed, *ballots.c, *people.c)  # type: ignore[call-overload]
+        .select_from(Round).join(ballots, literal(True)).join(people, literal(True))
+        .where(col(Round.id) == round_id, col(Round.session_id) == session_id)).first()
+    return None if row is None else _hash(row)

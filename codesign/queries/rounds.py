@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -26,7 +24,7 @@ from codesign.models import (
     StakeholderGroup,
     WorkshopSession,
 )
-from codesign.queries.basic import in_room, list_stakeholder_groups
+from codesign.queries.basic import list_stakeholder_groups
 from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, stored, tally
 
 __all__ = [
@@ -79,17 +77,10 @@ def round_outcomes(db: Session, round_id: int) -> list[Outcome]:
 
 
 def round_fingerprint(db: Session, found: Round) -> str:
-    """Changes with every answer saved, every person joining, moving group or table, or leaving
-    (removed or merged: the progress shows who is in the room, per group) and with status or
-    reveal, in every process alike."""
-    count, latest = db.exec(select(func.count(), func.max(Ballot.updated_at)).where(Ballot.round_id == found.id)).one()
-    # Weighted by id, so moving one person to another group or table changes the sums.
-    people = db.exec(select(func.count(), func.sum(col(Participant.id) * col(Participant.stakeholder_group_id)),
-                            func.sum(col(Participant.id) * func.coalesce(col(Participant.table_number), 0)))
-                     .where(Participant.session_id == found.session_id, in_room())).one()
-    joined = ":".join(str(n or 0) for n in people)
-    text = f"{found.status}|{found.revealed}|{count}|{latest.isoformat() if latest else ''}|{joined}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """The round's polled pages' change fingerprint (queries.room.round_poll_fingerprint)."""
+    from codesign.queries.room import round_poll_fingerprint
+
+    return round_poll_fingerprint(db, found.session_id, found.id or 0) or ""
 
 
 def ballots_frame(db: Session, found: Round) -> pd.DataFrame:

@@ -54,7 +54,8 @@ async def present(request: Request) -> Response:
         context.update(screen="pause", session=session)
     else:
         view = await read(request, queries.get_console, session_id)
-        context.update(screen="lobby", view=view, session=view.session)
+        context.update(screen="lobby", view=view, session=view.session,
+                       fingerprint=await read(request, queries.console_fingerprint, session_id))
     return render(request, "sessions/present.html", context)
 
 

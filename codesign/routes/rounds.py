@@ -61,15 +61,14 @@ async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
                       values: dict[str, str] | None = None, status_code: int = 200,
                       unsent: int | None = None) -> Response:
     session_id, round_id = _ids(request)
-    if is_htmx(request) and request.query_params.get("fp"):
-        found = await read(request, queries.get_round, session_id, round_id)
-        if request.query_params["fp"] == await read(request, queries.round_fingerprint, found):
-            return Response(status_code=204, headers={"Vary": "HX-Request"})
+    # The change fingerprint first, alone (one statement): an unchanged refresh ends here.
+    fingerprint = await read(request, queries.round_poll_fingerprint, session_id, round_id)
+    if is_htmx(request) and fingerprint is not None and request.query_params.get("fp") == fingerprint:
+        return Response(status_code=204, headers={"Vary": "HX-Request"})
     view = await read(request, queries.get_round_console, session_id, round_id)
     found = view.round
     context = {"view": view, "session": view.session, "group": view.group, "round": found,
-               "progress": view.progress, "outcomes": view.outcomes,
-               "fingerprint": await read(request, queries.round_fingerprint, found),
+               "progress": view.progress, "outcomes": view.outcomes, "fingerprint": fingerprint,
                "rule": view.rule, "options": view.options, "methods": rounds.METHODS,
                "errors": errors or {}, "values": values or {}, "unsent_warning": unsent,
                # Sessions this round can be copied into (not needed by the polled fragment).
@@ -201,10 +200,10 @@ async def results_csv(request: Request) -> Response:
 @auth.requires(*auth.STAFF)
 async def round_projector(request: Request) -> Response:
     session_id, round_id = _ids(request)
-    found = await read(request, queries.get_round, session_id, round_id)
-    fingerprint = await read(request, queries.round_fingerprint, found)
-    if is_htmx(request) and request.query_params.get("fp") == fingerprint:
+    fingerprint = await read(request, queries.round_poll_fingerprint, session_id, round_id)
+    if is_htmx(request) and fingerprint is not None and request.query_params.get("fp") == fingerprint:
         return Response(status_code=204, headers={"Vary": "HX-Request"})
+    found = await read(request, queries.get_round, session_id, round_id)
     session, _group = await read(request, queries.get_session_and_group, session_id)
     progress = await read(request, queries.round_progress, found)
     results = await read(request, queries.round_results, session_id, round_id) if found.revealed else None

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import queries
-from codesign.errors import ValidationFailed
+from codesign.errors import NotFound, ValidationFailed
 from codesign.export.join_cards import write_join_cards
 from codesign.models import SessionStatus
 from codesign.services import rounds, sessions
@@ -39,28 +39,35 @@ async def new_session(request: Request) -> Response:
     return redirect(request, str(request.url_for("console", session_id=session.id)))
 
 
-async def _unchanged(request: Request, fingerprint: str) -> bool:
-    """A self-refreshing fragment asks with ?fp=; an unchanged view answers 204 (htmx keeps the DOM)."""
-    return is_htmx(request) and request.query_params.get("fp") == fingerprint
+async def _fingerprint(request: Request) -> tuple[str, bool]:
+    """The console's change fingerprint, read first and alone (one statement), and whether the
+    self-refreshing fragment that asked (?fp=) already shows it: then the answer is a 204 and htmx
+    keeps the page as it is, so an unchanged refresh costs one read."""
+    fingerprint = await read(request, queries.console_fingerprint, request.path_params["session_id"])
+    if fingerprint is None:
+        raise NotFound("No such session")
+    return fingerprint, is_htmx(request) and request.query_params.get("fp") == fingerprint
 
 
 @auth.requires(*auth.STAFF)
 async def console(request: Request) -> Response:
-    view = await read(request, queries.get_console, request.path_params["session_id"])
-    if await _unchanged(request, view.fingerprint):
+    fingerprint, unchanged = await _fingerprint(request)
+    if unchanged:
         return Response(status_code=204, headers={"Vary": "HX-Request"})
+    view = await read(request, queries.get_console, request.path_params["session_id"])
     return render(request, "sessions/console.html",
-                  {"view": view, **join_context(request, view.session.join_code)},
+                  {"view": view, "fingerprint": fingerprint, **join_context(request, view.session.join_code)},
                   fragment="sessions/_console_live.html")
 
 
 @auth.requires(*auth.STAFF)
 async def projector(request: Request) -> Response:
-    view = await read(request, queries.get_console, request.path_params["session_id"])
-    if await _unchanged(request, view.fingerprint):
+    fingerprint, unchanged = await _fingerprint(request)
+    if unchanged:
         return Response(status_code=204, headers={"Vary": "HX-Request"})
+    view = await read(request, queries.get_console, request.path_params["session_id"])
     return render(request, "sessions/projector.html",
-                  {"view": view, **join_context(request, view.session.join_code)},
+                  {"view": view, "fingerprint": fingerprint, **join_context(request, view.session.join_code)},
                   fragment="sessions/_projector_live.html")
 
 

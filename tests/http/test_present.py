@@ -76,3 +76,22 @@ def test_only_staff_see_it_and_only_facilitators_pause(  # type: ignore[no-untyp
     assert client.get(f"/sessions/{workshop.id}/present").status_code == 200
     console = f"/sessions/{workshop.id}"
     assert post_form(client, f"{console}/pause", {}, token_from=console).status_code == 403
+
+
+def test_results_where_every_group_is_too_small_say_why_nothing_is_shown(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)  # smallest group to show: 5
+    join(other_client, workshop.join_code, "carer")
+    for n, group in enumerate(("patient", "clinician")):
+        voter = sessions.join_session(session, workshop.id, group)
+        for outcome in ids:
+            ballots.answer_rating(session, found.id, voter.id, outcome, "8", f"small-{n}-{outcome}")  # type: ignore[arg-type]
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    rounds.set_revealed(session, facilitator, workshop.id, found.id, True)  # type: ignore[arg-type]
+    page = other_client.get(f"/s/{workshop.join_code}/rounds/{found.id}").text
+    assert "Every group in this round has too few people" in page
+    assert "Each group’s views are shown side by side" not in page
+    sign_in(client, facilitator)
+    screen = client.get(f"/sessions/{workshop.id}/present").text
+    assert "Every group has too few people to show how it answered" in screen

@@ -13,6 +13,7 @@ from typing import NoReturn
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from codesign import permissions
 from codesign.contract import money
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.export.canonical import canonical_json, snapshot_sha256
@@ -220,8 +221,9 @@ def approve(db: Session, actor: User, version_id: int, note: str = "") -> Framew
         raise NotFound("No such framework version")
     if version.status != VersionStatus.frozen:
         raise Conflict("Freeze the version before approving it.")
-    if version.frozen_by_id == actor.id:
-        raise Conflict("The person who froze a version cannot also approve it; ask a colleague.")
+    refusal = permissions.approval_refusal(actor, version.frozen_by_id)
+    if refusal is not None:
+        raise Conflict(refusal)
     existing = db.exec(select(FrameworkApproval).where(FrameworkApproval.version_id == version_id,
                                                        FrameworkApproval.user_id == actor.id)).first()
     if existing is not None:

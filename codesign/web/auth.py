@@ -21,9 +21,9 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from codesign import queries
+from codesign import permissions, queries
 from codesign.errors import Forbidden, LeftSession
-from codesign.models import Participant, Role, User, WorkshopSession
+from codesign.models import Participant, User, WorkshopSession
 from codesign.services.sessions import canonical_join_code
 from codesign.services.signin import token_digest
 from codesign.web.client import DEVICE_KEY
@@ -38,10 +38,11 @@ MAX_PROOFS = 10
 # What a device keeps across signing in (a fresh cookie session, against fixation).
 KEPT_ON_SIGN_IN = (PARTICIPANTS_KEY, PROVED_KEY, DEVICE_KEY)
 
-FACILITATORS = (Role.admin, Role.facilitator)
-COMMISSIONERS = (Role.admin, Role.commissioner, Role.facilitator)
-STAFF = (Role.admin, Role.facilitator, Role.commissioner, Role.observer)
-ADMINS = (Role.admin,)
+# The roles each kind of page requires, from the one table of who may do what (codesign.permissions).
+FACILITATORS = permissions.roles(permissions.Action.run_workshop)
+COMMISSIONERS = permissions.roles(permissions.Action.edit_framework)
+STAFF = permissions.roles(permissions.Action.read)
+ADMINS = permissions.roles(permissions.Action.manage_accounts)
 
 
 def sign_in(request: Request, token: str) -> None:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from codesign import paths
+from codesign import paths, permissions
 from codesign.contract.money import format_pence
 from codesign.naming import round_label
 from codesign.web.csrf import csrf_token
@@ -58,6 +58,8 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     env.filters["pence"] = format_pence
     env.filters["round_label"] = round_label  # "Round 2: with feedback", never "Round 2: Round 2: ..."
     env.globals["error_list"] = error_list
+    env.globals["can"] = permissions.can  # {% if can(current_user, "run_workshop") %}: who may do what
+    env.globals["can_approve"] = permissions.can_approve
     env.globals["field_error"] = field_error
     env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),
                                                          "selected": role == selected}

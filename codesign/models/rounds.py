@@ -44,6 +44,8 @@ class Round(SQLModel, table=True):
     results_json: str | None = Field(default=None, sa_type=Text)
     results_sha256: str | None = Field(default=None, max_length=64)
     counted_at: datetime | None = None
+    # An optional countdown the facilitator starts while the round is open (a guide: it closes nothing).
+    countdown_ends_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 

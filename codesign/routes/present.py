@@ -6,7 +6,8 @@ soon" after it closes, its results once revealed, a pause screen, or "closed". T
 room through the same event stream as participants' devices (GET /sessions/<id>/events), so it
 reloads itself only when the room moves; within a screen, the lobby and round views refresh their
 own figures as before. The join code and QR stay in a corner of every screen but the lobby.
-POST /sessions/<id>/pause and /resume: the facilitator pauses and resumes the room.
+POST /sessions/<id>/pause and /resume: the facilitator pauses and resumes the room; POST
+/sessions/<id>/rounds/<id>/countdown starts or stops a round's countdown.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import queries
-from codesign.errors import NotFound
+from codesign.errors import NotFound, ValidationFailed
 from codesign.models import LiveView
+from codesign.routes.rounds import round_page
 from codesign.services import room
-from codesign.validation import parse_id
+from codesign.validation import first_value, parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
@@ -69,9 +71,24 @@ def _pause(paused: bool) -> auth.Endpoint:
     return action
 
 
+@auth.requires(*auth.FACILITATORS)
+async def countdown(request: Request) -> Response:
+    session_id, round_id = request.path_params["session_id"], request.path_params["round_id"]
+    form = await request.form()
+    try:
+        await write(request, room.set_countdown, auth.current_user(request), session_id, round_id,
+                    first_value(form, "minutes"))
+    except ValidationFailed as exc:
+        typed = {"minutes": str(exc.values.get("minutes", ""))}
+        return await round_page(request, errors=exc.errors, values=typed, status_code=422)
+    return redirect(request, str(request.url_for("round", session_id=session_id, round_id=round_id)))
+
+
 routes = [
     Route("/sessions/{session_id:id}/present", present, name="present"),
     Route("/sessions/{session_id:id}/events", staff_room_events, name="staff_room_events"),
     Route("/sessions/{session_id:id}/pause", _pause(True), methods=["POST"], name="pause_room"),
     Route("/sessions/{session_id:id}/resume", _pause(False), methods=["POST"], name="resume_room"),
+    Route("/sessions/{session_id:id}/rounds/{round_id:id}/countdown", countdown, methods=["POST"],
+          name="round_countdown"),
 ]

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import ValidationFailed
-from codesign.routes.rounds import ROUND, _form_dict, _ids, _round_page, _round_url
+from codesign.routes.rounds import ROUND, _form_dict, _ids, _round_url, round_page
 from codesign.services import round_control, rounds
 from codesign.validation import first_value
 from codesign.web import auth
@@ -55,7 +55,7 @@ async def reopen_round(request: Request) -> Response:
         await write(request, round_control.reopen_round, auth.current_user(request), session_id, round_id, reason)
     except ValidationFailed as exc:
         # The reset form on the same page has its own "reason": this one is named apart.
-        return await _round_page(request, errors={"reopen_reason": exc.errors.get("reason", str(exc))},
+        return await round_page(request, errors={"reopen_reason": exc.errors.get("reason", str(exc))},
                                  values={"reopen_reason": reason}, status_code=422)
     return redirect(request, _round_url(request))
 
@@ -68,7 +68,7 @@ async def duplicate_round(request: Request) -> Response:
         copy = await write(request, round_control.duplicate_round, auth.current_user(request), session_id, round_id,
                            target)
     except ValidationFailed as exc:
-        return await _round_page(request, errors=exc.errors, values={"target_session": target}, status_code=422)
+        return await round_page(request, errors=exc.errors, values={"target_session": target}, status_code=422)
     request.session["flash"] = "This round is a copy, made as a draft: check it, then open it when the room is ready."
     return redirect(request, str(request.url_for("round", session_id=copy.session_id, round_id=copy.id)))
 

@@ -57,7 +57,7 @@ async def new_round(request: Request) -> Response:
     return redirect(request, str(request.url_for("round", session_id=session_id, round_id=created.id)))
 
 
-async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
+async def round_page(request: Request, *, errors: dict[str, str] | None = None,
                       values: dict[str, str] | None = None, status_code: int = 200,
                       unsent: int | None = None) -> Response:
     session_id, round_id = _ids(request)
@@ -79,7 +79,7 @@ async def _round_page(request: Request, *, errors: dict[str, str] | None = None,
 
 @auth.requires(*auth.STAFF)
 async def round_console(request: Request) -> Response:
-    return await _round_page(request)
+    return await round_page(request)
 
 
 def _action(service, *extra: object):  # type: ignore[no-untyped-def]
@@ -103,7 +103,7 @@ async def open_round(request: Request) -> Response:
         await write(request, rounds.open_round, auth.current_user(request), session_id, round_id,
                     min_group_size=size, acknowledge_small=acknowledged)
     except ValidationFailed as exc:
-        return await _round_page(request, errors=exc.errors, values={"min_group_size": size}, status_code=422)
+        return await round_page(request, errors=exc.errors, values={"min_group_size": size}, status_code=422)
     return redirect(request, _round_url(request))
 
 
@@ -116,7 +116,7 @@ async def close_round(request: Request) -> Response:
         await write(request, rounds.close_round, auth.current_user(request), session_id, round_id,
                     confirm_unsent=first_value(form, "confirm_unsent") == "yes")
     except rounds.UnsentLists as exc:
-        return await _round_page(request, status_code=409, unsent=exc.count)
+        return await round_page(request, status_code=409, unsent=exc.count)
     return redirect(request, _round_url(request))
 
 
@@ -129,7 +129,7 @@ async def reset(request: Request) -> Response:
         await write(request, rounds.reset_round, auth.current_user(request), session_id, round_id,
                     reason if isinstance(reason, str) else "")
     except ValidationFailed as exc:
-        return await _round_page(request, errors=exc.errors, values={"reason": str(reason)}, status_code=422)
+        return await round_page(request, errors=exc.errors, values={"reason": str(reason)}, status_code=422)
     return redirect(request, _round_url(request))
 
 
@@ -148,13 +148,13 @@ async def import_csv(request: Request) -> Response:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return await _round_page(request, errors={"ballots": f"{name} is not UTF-8 text. Save it as CSV UTF-8."},
+            return await round_page(request, errors={"ballots": f"{name} is not UTF-8 text. Save it as CSV UTF-8."},
                                      status_code=422)
     try:
         count = await write(request, round_import.import_ballots, auth.current_user(request), session_id, round_id,
                             text, name)
     except ValidationFailed as exc:
-        return await _round_page(request, errors=exc.errors, status_code=422)
+        return await round_page(request, errors=exc.errors, status_code=422)
     request.session["flash"] = f"Imported {count} ballots from {name}."
     return redirect(request, _round_url(request))
 

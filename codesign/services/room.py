@@ -9,14 +9,17 @@ number they last saw (web/room_events.py).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from codesign.errors import Conflict, NotFound
-from codesign.models import LiveView, Round, RoundStatus, SessionStatus, User, WorkshopSession
+from codesign.errors import Conflict, NotFound, ValidationFailed
+from codesign.models import LiveView, Round, RoundStatus, SessionStatus, User, WorkshopSession, utcnow
 from codesign.services import audit
+from codesign.validation import check_int
 
-__all__ = ["move", "set_paused"]
+__all__ = ["move", "set_countdown", "set_paused"]
 
 
 def move(db: Session, session: WorkshopSession, view: LiveView, round_id: int | None = None) -> None:
@@ -53,3 +56,30 @@ def set_paused(db: Session, actor: User, session_id: int, paused: bool) -> Works
                  population_group_id=session.population_group_id, session_id=session.id)
     db.commit()
     return session
+
+
+def set_countdown(db: Session, actor: User, session_id: int, round_id: int, minutes: str) -> Round:
+    """Start a countdown of `minutes` on an open round ("" or "0" stops it). A guide for the room,
+    shown on the presenter screen and on devices: the facilitator still closes the round."""
+    raw = minutes.strip()
+    errors: dict[str, str] = {}
+    length = check_int(errors, "minutes", raw or "0", label="the countdown in minutes", minimum=0, maximum=120)
+    if errors or length is None:
+        raise ValidationFailed(errors, {"minutes": minutes})
+    found = db.exec(select(Round).where(Round.id == round_id, Round.session_id == session_id)).first()
+    session = db.get(WorkshopSession, session_id)
+    if found is None or session is None:
+        raise NotFound("No such round")
+    if found.status != RoundStatus.open:
+        raise Conflict("A countdown runs only while the round is open.")
+    found.countdown_ends_at = utcnow() + timedelta(minutes=length) if length else None
+    db.add(found)
+    if session.live_view == LiveView.voting and session.live_round_id == found.id:
+        move(db, session, LiveView.voting, found.id)  # the presenter screen shows it at once
+    summary = (f"Countdown of {length} minutes started on round {found.number}" if length
+               else f"Countdown stopped on round {found.number}")
+    audit.record(db, actor, "round.countdown", summary=summary, object_type="round", object_id=found.id,
+                 population_group_id=session.population_group_id, session_id=session_id,
+                 details={"minutes": length, "ends_at": found.countdown_ends_at})
+    db.commit()
+    return found

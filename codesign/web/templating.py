@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     env.filters["pence"] = format_pence
     env.filters["round_label"] = round_label  # "Round 2: with feedback", never "Round 2: Round 2: ..."
     env.globals["error_list"] = error_list
+    env.filters["seconds_left"] = seconds_left
     env.globals["can"] = permissions.can  # {% if can(current_user, "run_workshop") %}: who may do what
     env.globals["can_approve"] = permissions.can_approve
     env.globals["field_error"] = field_error
@@ -101,3 +103,12 @@ def render(
     response.headers["Vary"] = "HX-Request, Cookie"
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def seconds_left(ends: datetime | None) -> int:
+    """Whole seconds from now until `ends` (0 when past or unset); naive times are UTC (SQLite)."""
+    if ends is None:
+        return 0
+    if ends.tzinfo is None:
+        ends = ends.replace(tzinfo=UTC)
+    return max(0, int((ends - datetime.now(UTC)).total_seconds()))

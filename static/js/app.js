@@ -274,3 +274,17 @@ if (live && live.hasAttribute("data-live-presenter")) {
     window.addEventListener("pagehide", () => source.close());
   }
 }
+
+// A round's countdown (the presenter screen and question pages): counts down from the seconds
+// the server said were left, so a device whose clock is wrong still shows the right time.
+const timers = document.querySelectorAll("[data-countdown-left]");
+if (timers.length) {
+  const started = Date.now();
+  const tick = () => {
+    timers.forEach((timer) => {
+      const left = Math.max(0, Number(timer.getAttribute("data-countdown-left")) - Math.floor((Date.now() - started) / 1000));
+      timer.textContent = left > 0 ? `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")} left` : "Time is up";
+    });
+  };
+  window.setInterval(tick, 1000);
+}

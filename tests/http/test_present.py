@@ -95,3 +95,29 @@ def test_results_where_every_group_is_too_small_say_why_nothing_is_shown(  # typ
     sign_in(client, facilitator)
     screen = client.get(f"/sessions/{workshop.id}/present").text
     assert "Every group has too few people to show how it answered" in screen
+
+
+def test_a_countdown_shows_on_the_presenter_screen_and_devices_and_closes_nothing(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 2), title="Quick one")
+    join(other_client, workshop.join_code, "carer")
+    sign_in(client, facilitator)
+    page = f"/sessions/{workshop.id}/rounds/{found.id}"
+    for bad, says in (("five", "whole number"), ("121", "120")):
+        refused = post_form(client, f"{page}/countdown", {"minutes": bad}, token_from=page)
+        assert refused.status_code == 422 and says in refused.text and f'value="{bad}"' in refused.text
+    assert post_form(client, f"{page}/countdown", {"minutes": "5"}, token_from=page).status_code == 303
+    assert "Stop the countdown" in client.get(page).text
+    for shown in (client.get(f"/sessions/{workshop.id}/present").text,
+                  other_client.get(f"/s/{workshop.join_code}/rounds/{found.id}/q/1").text):
+        assert 'role="timer"' in shown and ("5:00 left" in shown or "4:5" in shown)
+    session.commit()
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "round.countdown")).all()
+    assert [e.summary for e in events] == ["Countdown of 5 minutes started on round 1"]
+    assert post_form(client, f"{page}/countdown", {"minutes": "0"}, token_from=page).status_code == 303
+    assert 'role="timer"' not in client.get(f"/sessions/{workshop.id}/present").text
+    state = get_room_state(session, workshop.id)
+    assert state is not None and state.round_status == "open"  # the countdown closed nothing
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    late = post_form(client, f"{page}/countdown", {"minutes": "3"}, token_from=page)
+    assert late.status_code == 409 and "only while the round is open" in late.text

@@ -326,5 +326,14 @@ def test_projector_views(guarded: Callable[..., Any], world: World) -> None:
     height, window = _fits(page)
     assert height <= window, f"the demo's 10 outcomes need {height}px of a {window}px screen"
     sweep.visit("projector-demo-ranking", f"/sessions/{sid}/rounds/{world.ranking_closed}/projector")
+
+    # A 1280x720 projector: the same 15 outcomes on one screen, text no smaller than 16 px.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    sweep.visit("projector-15-720p", f"/sessions/{sid}/rounds/{world.full_round}/projector", shot=True)
+    height, window = _fits(page)
+    assert height <= window, f"15 outcomes need {height}px of a {window}px screen at 1280x720"
+    smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.app-projector-table td')]
+        .map((cell) => parseFloat(getComputedStyle(cell).fontSize)))""")
+    assert smallest >= 16, f"table text {smallest}px at 1280x720"
     assert sweep.problems == [], sweep.report()
     assert browser.blocked == []

@@ -133,10 +133,12 @@ def list_outcomes(
 
 
 def list_session_proposals(db: Session, session_id: int) -> list[Outcome]:
-    """Everything participants proposed in this session, newest first."""
+    """Everything participants proposed in this session, oldest first: a proposal arriving while
+    the facilitator reads the list (it refreshes itself) goes to the bottom, so the Accept button
+    under their pointer never becomes another proposal's."""
     return list(db.exec(
         select(Outcome).where(Outcome.session_id == session_id, Outcome.source == "participant")
-        .order_by(col(Outcome.created_at).desc(), col(Outcome.id).desc())
+        .order_by(col(Outcome.created_at), col(Outcome.id))
     ))
 
 

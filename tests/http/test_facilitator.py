@@ -163,3 +163,19 @@ def test_not_found_pages(client: TestClient, facilitator) -> None:  # type: igno
     assert client.get("/sessions/9999").status_code == 404
     assert client.get("/no/such/page").status_code == 404
     assert "Page not found" in client.get("/no/such/page").text
+
+
+def test_a_new_proposal_arrives_below_those_being_read(client: TestClient, other_client: TestClient,  # type: ignore[no-untyped-def]
+                                                       facilitator, workshop) -> None:
+    """The console refreshes itself while the facilitator reads it: a proposal arriving then must not
+    push the list down, or the Accept button under the pointer would become another proposal's."""
+    join(other_client, workshop.join_code, "patient")
+    home = f"/s/{workshop.join_code}"
+    sign_in(client, facilitator)
+    post_form(other_client, f"{home}/proposals", {"statement": "Clinics that run in the evening"}, token_from=home)
+    before = client.get(f"/sessions/{workshop.id}").text
+    first_button = before.index("“Clinics that run in the evening”")
+    post_form(other_client, f"{home}/proposals", {"statement": "Respite for carers at weekends"}, token_from=home)
+    after = client.get(f"/sessions/{workshop.id}").text
+    assert after.index("“Clinics that run in the evening”") < after.index("“Respite for carers at weekends”")
+    assert after.index("“Clinics that run in the evening”") == first_button  # nothing above it moved

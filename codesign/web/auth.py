@@ -28,7 +28,7 @@ from codesign.services.sessions import canonical_join_code
 from codesign.services.signin import token_digest
 from codesign.web.client import DEVICE_KEY
 from codesign.web.dbcall import read
-from codesign.web.htmx import redirect
+from codesign.web.htmx import is_htmx, redirect
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_KEY = "login"
@@ -90,6 +90,12 @@ def requires(*roles: str) -> Callable[[Endpoint], Endpoint]:
         @functools.wraps(endpoint)
         async def wrapper(request: Request) -> Response:
             user = await load_user(request)
+            if user is None and request.method == "GET" and (
+                    is_htmx(request) or "text/event-stream" in request.headers.get("accept", "")):
+                # A screen refreshing itself (the console, presenter or projector) after its user
+                # signed out elsewhere: refuse without replacing the screen by a sign-in form; it
+                # says so, and carries on by itself once someone signs in again in this browser.
+                return Response("Signed out", status_code=401, headers={"Vary": "HX-Request"})
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return redirect(request, f"{request.url_for('signin')}?next={quote(target)}")

@@ -184,7 +184,7 @@ const LIVE_MESSAGE = "codesign-live-message";
 if (live && live.hasAttribute("data-live-presenter")) {
   // The presenter screen: when the room moves, show the new screen (from its first page).
   let shown = Number(live.getAttribute("data-live-seq") || "0");
-  if (window.EventSource) {
+  const listen = () => {
     const source = new EventSource(`${live.getAttribute("data-live-events")}?seq=${shown}`);
     source.addEventListener("room", (event) => {
       try {
@@ -195,8 +195,14 @@ if (live && live.hasAttribute("data-live-presenter")) {
         }
       } catch (error) { /* a malformed event: ignore it */ }
     });
+    // Refused (signed out elsewhere, 401): EventSource gives up, so try again now and then; once
+    // someone signs in again in this browser the screen follows the room again by itself.
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED) window.setTimeout(listen, 10000);
+    });
     window.addEventListener("pagehide", () => source.close());
-  }
+  };
+  if (window.EventSource) listen();
   // Keys, as presentation software: arrows, space and Page Up/Down page through results; B (or .)
   // blanks the screen and brings it back; Escape brings it back.
   document.addEventListener("keydown", (event) => {
@@ -288,3 +294,19 @@ if (timers.length) {
   };
   window.setInterval(tick, 1000);
 }
+
+// A screen that refreshes itself (console, presenter, projector) whose user signed out in another
+// tab gets 401 instead of a sign-in form in place of the screen: say so, and carry on by itself
+// when a refresh works again (someone signed in again in this browser).
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail && event.detail.xhr;
+  if (!xhr || xhr.status !== 401 || document.querySelector(".app-signed-out")) return;
+  const note = document.createElement("p");
+  note.className = "app-signed-out";
+  note.setAttribute("role", "status");
+  note.textContent = "You are signed out, so this screen has stopped updating. Sign in again in this browser and it carries on by itself.";
+  (document.querySelector("main") || document.body).prepend(note);
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail && event.detail.successful) document.querySelector(".app-signed-out")?.remove();
+});

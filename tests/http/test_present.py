@@ -121,3 +121,20 @@ def test_a_countdown_shows_on_the_presenter_screen_and_devices_and_closes_nothin
     rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
     late = post_form(client, f"{page}/countdown", {"minutes": "3"}, token_from=page)
     assert late.status_code == 409 and "only while the round is open" in late.text
+
+
+def test_a_screen_refreshing_itself_after_sign_out_is_refused_not_sent_to_sign_in(  # type: ignore[no-untyped-def]
+        client: TestClient, facilitator: User, workshop) -> None:
+    """The projector polls while the facilitator signs out in another tab: it must not be replaced by
+    a sign-in form on the big screen (nor keep a password form up after signing back in)."""
+    url = f"/sessions/{workshop.id}/projector"
+    polled = client.get(url, headers={"HX-Request": "true"}, follow_redirects=False)
+    assert polled.status_code == 401 and "HX-Redirect" not in polled.headers and "Sign in" not in polled.text
+    streamed = client.get(f"/sessions/{workshop.id}/events", headers={"Accept": "text/event-stream"},
+                          follow_redirects=False)
+    assert streamed.status_code == 401
+    # A person opening the page (not a refresh) is still sent to sign in, and back afterwards.
+    opened = client.get(url, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"].startswith("/signin?next=")
+    sign_in(client, facilitator)
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == 200

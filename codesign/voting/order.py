@@ -27,9 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
+
+from codesign.voting.types import MethodOptions
 
 Order = Literal["random", "facilitator"]
 ORDERS: tuple[str, ...] = get_args(Order)
@@ -96,3 +99,9 @@ def presented(outcome_ids: Sequence[int], presentation: Presentation, voter: str
     if presentation.random and presentation.seed is not None:
         return voter_order(outcome_ids, presentation.seed, voter)
     return list(dict.fromkeys(outcome_ids))
+
+
+def parse_options(options_json: str) -> tuple[MethodOptions, Presentation]:
+    """A round's stored options JSON as (method options for counting, how outcomes are shown)."""
+    method_options, presentation = split_options(json.loads(options_json or "{}"))
+    return MethodOptions.from_dict(method_options), presentation

@@ -42,19 +42,23 @@ def arrange(accepted_ids: Sequence[int], arrangement: str) -> list[int]:
     return named + [i for i in accepted if i not in set(named)]
 
 
-def move_outcome(arranged: Sequence[int], move: str) -> tuple[list[int], int | None]:
+def move_outcome(arranged: Sequence[int], move: str) -> tuple[list[int], str | None]:
     """The form's "Move up" / "Move down" (`move` is "up:<id>" or "down:<id>"): the new list, and
-    the outcome moved (None if nothing could move). Nothing is saved: the form shows the new order."""
+    the button to keep keyboard focus on (the same one, so pressing again moves further; the other
+    direction once the outcome reaches the end; None if `move` names nothing). Nothing is saved:
+    the form is shown again in the new order."""
     direction, _, raw = move.partition(":")
     moved = parse_id(raw.strip())
     listed = list(arranged)
-    if moved is None or moved not in listed or direction not in ("up", "down"):
+    if moved is None or moved not in listed or direction not in ("up", "down") or len(listed) < 2:
         return listed, None
     here = listed.index(moved)
     there = here - 1 if direction == "up" else here + 1
     if 0 <= there < len(listed):
         listed[here], listed[there] = listed[there], listed[here]
-    return listed, moved
+        here = there
+    at_end = here == 0 if direction == "up" else here == len(listed) - 1
+    return listed, f"{'down' if direction == 'up' else 'up'}:{moved}" if at_end else f"{direction}:{moved}"
 
 
 def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[dict[str, Any], dict[str, str]]:

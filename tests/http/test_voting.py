@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
-from codesign import cli
+from codesign import cli, queries
 from codesign.models import (
     Ballot,
     BallotAnswer,
@@ -464,7 +464,10 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     facilitator_post(client, workshop, second, "open")
     assert session.get_one(Round, second).feedback_round_id == first.id
 
-    url = f"/s/{workshop.join_code}/rounds/{second}/q/1"
+    # Amara meets the outcomes in her own order: find the question that asks about ids[0] again.
+    asked = [o.id for o in queries.get_participant_round(session, session.get_one(Round, second), amara).outcomes]
+    place, other_place = asked.index(ids[0]) + 1, asked.index(ids[1]) + 1
+    url = f"/s/{workshop.join_code}/rounds/{second}/q/{place}"
     # Round 1 is closed but its results are not revealed: only "you said", no group's figures.
     unrevealed = re.sub(r"\s+", " ", other_client.get(url).text)
     assert "You said: <strong>8</strong>" in unrevealed and "have not been shared yet" in unrevealed
@@ -483,10 +486,10 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     saved = session.exec(select(BallotAnswer).join(Ballot, col(Ballot.id) == col(BallotAnswer.ballot_id))
                          .where(Ballot.round_id == second)).one()
     assert (saved.value, saved.reason) == (6, "The carers made me think again")
-    second_question = other_client.get(f"/s/{workshop.join_code}/rounds/{second}/q/2").text
+    second_question = other_client.get(f"/s/{workshop.join_code}/rounds/{second}/q/{other_place}").text
     assert "You said: <strong>no answer</strong>" in second_question
     # Without a reason is fine too.
-    assert other_client.post(f"/s/{workshop.join_code}/rounds/{second}/q/2", data={
+    assert other_client.post(f"/s/{workshop.join_code}/rounds/{second}/q/{other_place}", data={
         "csrf_token": token(second_question), "key": KEY.search(second_question).group(1),  # type: ignore[union-attr]
         "value": "5"}).status_code == 303
 

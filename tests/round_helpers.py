@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -41,3 +44,17 @@ def load_demo(engine: Engine) -> DemoInfo:
     commit-on-every-query session, which would make the demo tests several times slower."""
     with db.write_session(engine) as writer:
         return seed_demo(writer)
+
+
+QUESTION_HEADING = re.compile(r'<h1 class="nhsuk-fieldset__heading">(.*?)</h1>', re.S)
+
+
+def shown_outcome(db: Session, page: str) -> int:
+    """The id of the outcome a rating question page shows (people see their own order, so
+    question n is not the n-th outcome of the round)."""
+    found = QUESTION_HEADING.search(page)
+    assert found, page[:500]
+    statement = html.unescape(found.group(1).strip())
+    outcome = db.exec(select(Outcome).where(Outcome.statement == statement)).first()
+    assert outcome is not None and outcome.id is not None, statement
+    return outcome.id

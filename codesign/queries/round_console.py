@@ -15,6 +15,7 @@ from codesign.queries.progress import RoundProgress, groups_under, round_progres
 from codesign.queries.reasons import ChangeReason, list_change_reasons
 from codesign.queries.rounds import RoundResults, get_round, round_outcomes, round_results
 from codesign.voting.disclosure import disclosure
+from codesign.voting.order import Presentation, split_options
 
 __all__ = ["FeedbackSource", "RoundConsole", "get_feedback_source", "get_round_console"]
 
@@ -38,6 +39,11 @@ class RoundConsole:
     @property
     def options(self) -> dict[str, Any]:
         return dict(json.loads(self.round.options_json))
+
+    @property
+    def presentation(self) -> Presentation:
+        """The order people see the outcomes in (`outcomes` is the facilitator's order)."""
+        return split_options(self.options)[1]
 
 
 def get_round_console(db: Session, session_id: int, round_id: int) -> RoundConsole:

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from codesign.errors import Conflict
 from codesign.models import Round, RoundOutcome, RoundStatus, WorkshopSession
 from codesign.queries.rounds import get_round
+from codesign.voting.order import split_options
 
 __all__ = ["draft_round_values", "list_copy_targets"]
 
@@ -23,7 +24,7 @@ def draft_round_values(db: Session, session_id: int, round_id: int) -> tuple[Rou
     if found.status != RoundStatus.draft:
         raise Conflict(f"Round {found.number} has opened, so it can no longer be edited. "
                        "Reset it (with a reason) to return it to draft, or create a new round.")
-    options = json.loads(found.options_json)
+    options, shown = split_options(json.loads(found.options_json))
     rule = json.loads(found.rule_json)
     ids = db.exec(select(RoundOutcome.outcome_id).where(RoundOutcome.round_id == round_id)
                   .order_by(col(RoundOutcome.position))).all()
@@ -38,6 +39,8 @@ def draft_round_values(db: Session, session_id: int, round_id: int) -> tuple[Rou
         "table_based": "yes" if found.table_based else "",
         "feedback_round_id": str(found.feedback_round_id or ""),
         "outcomes": ",".join(str(i) for i in ids),
+        "order": shown.order,
+        "arrangement": ",".join(str(i) for i in ids),  # the round's own order first on the form
     }
     return found, values
 

@@ -26,6 +26,7 @@ from codesign.models import (
 )
 from codesign.queries.basic import list_stakeholder_groups
 from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, stored, tally
+from codesign.voting.order import parse_options
 
 __all__ = [
     "RoundResults",
@@ -158,7 +159,7 @@ def count_round(db: Session, found: Round, wording: Mapping[str, str] | None = N
     stakeholders = list_stakeholder_groups(db, session.population_group_id)
     names = {g.key: g.name for g in stakeholders}
     rule = ConsensusRule.from_dict(json.loads(found.rule_json))
-    options = MethodOptions.from_dict(json.loads(found.options_json))
+    options = parse_options(found.options_json)[0]
     weights = {k: float(v) for k, v in json.loads(found.weights_json or "{}").items()} or {
         g.key: g.weight for g in stakeholders}
     frame = ballots_frame(db, found)
@@ -203,5 +204,5 @@ def round_results(db: Session, session_id: int, round_id: int) -> RoundResults:
     names = {g.key: g.name for g in list_stakeholder_groups(db, session.population_group_id)}
     return RoundResults(found, {str(o.id): o for o in round_outcomes(db, round_id)}, names, results, tables,
                         ConsensusRule.from_dict(json.loads(found.rule_json)),
-                        MethodOptions.from_dict(json.loads(found.options_json)),
+                        parse_options(found.options_json)[0],
                         {k: float(v) for k, v in document.get("weights", {}).items()})

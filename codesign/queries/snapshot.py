@@ -28,6 +28,7 @@ from codesign.models import (
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
 from codesign.voting.disclosure import disclosure
+from codesign.voting.order import split_options
 from codesign.voting.results import Results
 
 __all__ = ["TIE_BREAK", "build_snapshot", "consensus_text", "get_snapshot"]
@@ -125,7 +126,9 @@ def _round_entry(found: Round, session: WorkshopSession, results: RoundResults) 
     between = None if res is None or res.agreement.between_groups is None else round(res.agreement.between_groups.w, 4)
     return {
         "id": found.id, "number": found.number, "title": found.title, "session": session.title,
-        "method": found.method, "options": json.loads(found.options_json), "rule": json.loads(found.rule_json),
+        "method": found.method, "rule": json.loads(found.rule_json),
+        # How outcomes were shown (order, seed) is not part of the counting settings exported.
+        "options": split_options(json.loads(found.options_json))[0],
         "combine": found.combine,
         "weights": {names.get(k, k): w for k, w in sorted(json.loads(found.weights_json or "{}").items())},
         "opened_at": _iso(found.opened_at), "closed_at": _iso(found.closed_at), "participants": participants,

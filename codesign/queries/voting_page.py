@@ -1,10 +1,13 @@
 """What one participant sees in a round: their answers so far, the next question, and (round 2)
-their earlier answer with each group's distribution (Delphi feedback)."""
+their earlier answer with each group's distribution (Delphi feedback).
+
+`ParticipantRound.outcomes` is in the order this person is shown them (voting.order: the
+facilitator's order, or their own random order), so "Question 3", the "your answers" list and a
+ranking's "choose from" list all mean the same outcome for the same person on every page."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 
@@ -16,8 +19,10 @@ from codesign.models import Ballot, BallotAnswer, Outcome, PairwiseAnswer, Parti
 from codesign.queries.rounds import RoundResults, read_draft, round_outcomes, round_results, voter_key
 from codesign.voting import MethodOptions, next_pair
 from codesign.voting.disclosure import disclosure
+from codesign.voting.order import parse_options, presented
 
-__all__ = ["Feedback", "ParticipantRound", "draft_version", "get_participant_round", "list_participant_rounds"]
+__all__ = ["Feedback", "ParticipantRound", "draft_version", "get_participant_round", "list_participant_rounds",
+           "order_voter"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,15 @@ def _ballot(db: Session, found: Round, participant: Participant) -> Ballot | Non
     return db.exec(select(Ballot).where(Ballot.round_id == found.id, Ballot.voter_key == key)).first()
 
 
+def order_voter(found: Round, participant: Participant) -> str:
+    """Whose order a person is shown: their own, or in a table round their table's (the tablets
+    of one table edit one list, so they show it alike)."""
+    try:
+        return voter_key(found, participant)
+    except Conflict:  # a table round and no table number: they cannot vote, but can look
+        return f"p:{participant.id}"
+
+
 def _feedback(db: Session, found: Round, participant: Participant) -> tuple[dict[int, Feedback], bool]:
     """Each outcome's earlier answer, and each group's spread only once the earlier round's results
     have been revealed, without groups or outcomes too small to show (voting.disclosure)."""
@@ -141,7 +155,10 @@ def _next_pair(db: Session, found: Round, outcomes: list[Outcome], ballot: Ballo
 
 
 def get_participant_round(db: Session, found: Round, participant: Participant) -> ParticipantRound:
-    outcomes = round_outcomes(db, found.id or 0)
+    options, presentation = parse_options(found.options_json)
+    listed = {o.id: o for o in round_outcomes(db, found.id or 0)}
+    outcomes = [listed[i] for i in presented([i for i in listed if i is not None], presentation,
+                                             order_voter(found, participant))]
     ballot = _ballot(db, found, participant)
     answers: dict[int, int | None] = {}
     reasons: dict[int, str] = {}
@@ -157,7 +174,7 @@ def get_participant_round(db: Session, found: Round, participant: Participant) -
     feedback, feedback_revealed = _feedback(db, found, participant) if found.method == "rating" else ({}, True)
     return ParticipantRound(
         round=found, participant=participant, outcomes=outcomes,
-        options=MethodOptions.from_dict(json.loads(found.options_json)), answers=answers, reasons=reasons,
+        options=options, answers=answers, reasons=reasons,
         draft=read_draft(ballot) if ballot is not None and ballot.draft_json else
         {o: v for o, v in answers.items() if v is not None},
         submitted=ballot is not None and ballot.submitted_at is not None,

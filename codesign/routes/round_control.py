@@ -8,13 +8,12 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import ValidationFailed
-from codesign.routes.rounds import ROUND, _form_dict, _ids, _round_url, round_page
+from codesign.routes.rounds import ROUND, _form_dict, _ids, _round_url, new_round_page, round_page
 from codesign.services import round_control, rounds
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
-from codesign.web.templating import render
 
 
 @auth.requires(*auth.FACILITATORS)
@@ -24,18 +23,26 @@ async def edit_round(request: Request) -> Response:
     found, values = await read(request, queries.draft_round_values, session_id, round_id)
     context = {"view": await read(request, queries.get_console, session_id),
                "rounds": [r for r in await read(request, queries.list_rounds, session_id) if r.id != round_id],
-               "methods": rounds.METHODS, "combines": rounds.COMBINES, "values": values, "errors": {},
-               "editing": found,
+               "methods": rounds.METHODS, "combines": rounds.COMBINES, "orders": rounds.ORDER_CHOICES,
+               "values": values, "errors": {}, "editing": found, "focus": None,
                "feedback": await read(request, queries.get_feedback_source, session_id, values["feedback_round_id"])}
     if request.method == "GET":
-        return render(request, "rounds/new.html", context)
+        return new_round_page(request, context)
     form = _form_dict(await request.form())
+    if "move" in form:  # "Move up" / "Move down": the same form again in the new order; nothing is saved
+        view = context["view"]
+        arranged, focus = rounds.move_outcome(
+            rounds.arrange([o.id for o in view.accepted if o.id is not None], form.get("arrangement", "")),  # type: ignore[attr-defined]
+            form["move"])
+        form["arrangement"] = ",".join(map(str, arranged))
+        context.update(values=form, focus=focus)
+        return new_round_page(request, context)
     try:
         await write(request, round_control.update_round, auth.current_user(request), session_id, round_id, form)
     except ValidationFailed as exc:
         context.update(values=form, errors=exc.errors, feedback=await read(
             request, queries.get_feedback_source, session_id, form.get("feedback_round_id", "")))
-        return render(request, "rounds/new.html", context, status_code=422)
+        return new_round_page(request, context, 422)
     return redirect(request, _round_url(request))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,6 +37,13 @@ def _form_dict(form: object) -> dict[str, str]:
     return data
 
 
+def new_round_page(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
+    """The form, listing the accepted outcomes in the order the facilitator has arranged so far."""
+    by_id = {o.id: o for o in context["view"].accepted if o.id is not None}
+    arranged = [by_id[i] for i in rounds.arrange(list(by_id), context["values"].get("arrangement", ""))]
+    return render(request, "rounds/new.html", {**context, "arranged": arranged}, status_code=status_code)
+
+
 @auth.requires(*auth.FACILITATORS)
 async def new_round(request: Request) -> Response:
     session_id = request.path_params["session_id"]
@@ -43,17 +51,25 @@ async def new_round(request: Request) -> Response:
     existing = await read(request, queries.list_rounds, session_id)
     feedback_id = request.query_params.get("feedback", "")
     context = {"view": view, "rounds": existing, "methods": rounds.METHODS, "combines": rounds.COMBINES,
-               "values": {"feedback_round_id": feedback_id}, "errors": {},
-               "feedback": await read(request, queries.get_feedback_source, session_id, feedback_id)}
+               "orders": rounds.ORDER_CHOICES, "values": {"feedback_round_id": feedback_id}, "errors": {},
+               "feedback": await read(request, queries.get_feedback_source, session_id, feedback_id), "focus": None}
     if request.method == "GET":
-        return render(request, "rounds/new.html", context)
+        return new_round_page(request, context)
     form = _form_dict(await request.form())
+    if "move" in form:  # "Move up" / "Move down": the same form again in the new order; nothing is saved
+        arranged, focus = rounds.move_outcome(
+            rounds.arrange([o.id for o in view.accepted if o.id is not None], form.get("arrangement", "")),
+            form["move"])
+        form["arrangement"] = ",".join(map(str, arranged))
+        context.update(values=form, focus=focus, feedback=await read(
+            request, queries.get_feedback_source, session_id, form.get("feedback_round_id", "")))
+        return new_round_page(request, context)
     try:
         created = await write(request, rounds.create_round, auth.current_user(request), session_id, form)
     except ValidationFailed as exc:
         context.update(values=form, errors=exc.errors, feedback=await read(
             request, queries.get_feedback_source, session_id, form.get("feedback_round_id", "")))
-        return render(request, "rounds/new.html", context, status_code=422)
+        return new_round_page(request, context, 422)
     return redirect(request, str(request.url_for("round", session_id=session_id, round_id=created.id)))
 
 

@@ -33,7 +33,7 @@ from codesign.queries.voting_page import draft_version
 from codesign.services import ballot_sql as sql
 from codesign.services.ballot_sql import CLOSED, KEY, LockedRound, Voter
 from codesign.validation import check_text, normalise_paragraphs
-from codesign.voting import MethodOptions
+from codesign.voting.order import parse_options, presented, split_options
 
 __all__ = ["CLOSED", "KEY", "NotJoined", "RatingSaved", "Saved", "StaleDraft", "answer_pair", "answer_rating",
            "check_rating", "draft_version", "finish", "record_rating", "set_draft", "submit_draft"]
@@ -49,6 +49,8 @@ Q_ANSWER = text(
     "VALUES (:bid, :oid, :value, :reason, :now) ON CONFLICT (ballot_id, outcome_id) "
     "DO UPDATE SET value = excluded.value, reason = excluded.reason, updated_at = excluded.updated_at"
 ).bindparams(sql.NOW)
+Q_LISTED = text("SELECT outcome_id FROM round_outcome WHERE round_id = :rid ORDER BY position")
+Q_ANSWERED = text("SELECT outcome_id FROM ballot_answer WHERE ballot_id = :bid")
 Q_NEXT = text(
     "SELECT min(position) FROM round_outcome WHERE round_id = :rid AND position >= :cur "
     "AND outcome_id NOT IN (SELECT outcome_id FROM ballot_answer WHERE ballot_id = :bid)")
@@ -147,6 +149,23 @@ def _next_position(db: Session, round_id: int, ballot_id: int, current: int) -> 
     return None if position is None else int(position) + 1
 
 
+def _person_order(db: Session, found: LockedRound, person: Voter) -> list[int] | None:
+    """The outcomes in this person's own random order, or None when the round shows everyone
+    the facilitator's order (then a question's place is its stored position, read in SQL)."""
+    presentation = split_options(json.loads(found.options_json))[1]
+    if not presentation.random or presentation.seed is None:
+        return None
+    listed = [int(i) for i in db.connection().execute(Q_LISTED, {"rid": found.id}).scalars()]
+    return presented(listed, presentation, sql.voter_key(found, person))
+
+
+def _next_in_order(db: Session, ballot_id: int, order: list[int], current: int) -> int | None:
+    """As _next_position, in the person's own order."""
+    answered = {int(i) for i in db.connection().execute(Q_ANSWERED, {"bid": ballot_id}).scalars()}
+    return next((place for place, outcome_id in enumerate(order, start=1)
+                 if place > current and outcome_id not in answered), None)
+
+
 @_retrying
 def record_rating(db: Session, join_code: str, tokens: Sequence[str], round_id: int, position: int, value: str,
                   client_key: str, reason: str = "") -> RatingSaved:
@@ -158,11 +177,16 @@ def record_rating(db: Session, join_code: str, tokens: Sequence[str], round_id: 
     if person is None:
         raise NotJoined("Join the session on this device first.")
     found = sql.round_for(db, round_id, person, ("rating",))
-    outcome_id = db.connection().execute(Q_OUTCOME_AT, {"rid": round_id, "pos": position - 1}).scalar()
+    order = _person_order(db, found, person)
+    if order is None:
+        outcome_id = db.connection().execute(Q_OUTCOME_AT, {"rid": round_id, "pos": position - 1}).scalar()
+    else:  # question n is the n-th outcome of this person's order, as the page showed it
+        outcome_id = order[position - 1] if 1 <= position <= len(order) else None
     if outcome_id is None:
         raise NotFound("No such question")
     ballot_id, repeated = _rate(db, found, person, int(outcome_id), score, why, client_key)
-    following = _next_position(db, round_id, ballot_id, position)
+    following = (_next_position(db, round_id, ballot_id, position) if order is None
+                 else _next_in_order(db, ballot_id, order, position))
     db.commit()
     return RatingSaved(repeated, following)
 
@@ -224,7 +248,7 @@ def _stale(found: LockedRound, person: Voter) -> StaleDraft:
 
 
 def _check_draft(found: LockedRound, draft: dict[int, int], listed: list[int]) -> dict[str, str]:
-    options = MethodOptions.from_dict(json.loads(found.options_json))
+    options = parse_options(found.options_json)[0]
     if any(o not in listed for o in draft):
         return {"ballot": "Something on this page is out of date. Reload it and try again."}
     if found.method == "ranking":

@@ -43,6 +43,7 @@ from codesign.services.rounds import (
     round_outcome_ids,
 )
 from codesign.validation import check_text, normalise_paragraphs, parse_id
+from codesign.voting.order import Presentation
 
 REASON_MAX = 1000
 
@@ -73,7 +74,8 @@ def update_round(db: Session, actor: User, session_id: int, round_id: int, form:
     found.title = settings["title"]
     found.method = settings["method"]
     found.combine = settings["combine"]
-    found.options_json = json.dumps(settings["options"].to_dict())
+    # The order setting goes with the options (a draft has no seed: it is drawn when the round opens).
+    found.options_json = json.dumps({**settings["options"].to_dict(), **Presentation(settings["order"]).to_dict()})
     found.rule_json = json.dumps(settings["rule"].to_dict())
     found.table_based = settings["table_based"]
     found.feedback_round_id = feedback.id if feedback else None

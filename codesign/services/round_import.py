@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import secrets
 
 import pandas as pd
@@ -35,6 +34,7 @@ from codesign.queries.rounds import get_round, round_outcomes
 from codesign.services import audit
 from codesign.services.ballot_sql import lock_round, refuse_unless_open
 from codesign.voting import BallotFileError, MethodOptions, parse_ballots_csv
+from codesign.voting.order import parse_options
 
 MAX_SHOWN = 10
 MAX_REF = 100  # Participant.external_ref
@@ -117,7 +117,7 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
     groups = {g.key: g for g in db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == session.population_group_id))}
     groups.update({g.name: g for g in list(groups.values())})
-    options = MethodOptions.from_dict(json.loads(found.options_json))
+    options = parse_options(found.options_json)[0]
     # Each outcome is listed twice (number and wording), so the parser must be told k itself:
     # "rank them all" means all of the round's outcomes, not twice as many positions.
     options = MethodOptions(top_k=options.ranking_depth(len(outcomes)), budget=options.budget,

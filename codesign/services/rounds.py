@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,16 +37,17 @@ from codesign.queries.progress import count_unsent, groups_under
 from codesign.queries.rounds import count_round, stored_document
 from codesign.services import audit, room
 from codesign.services.ballot_sql import lock_round_exclusively
-from codesign.validation import check_int, check_text, normalise_paragraphs, normalise_text, parse_id
-from codesign.voting import ConsensusRule, MethodOptions
 
-METHODS = {
-    "rating": "Rating 1 to 9",
-    "ranking": "Ranking: top choices in order",
-    "points": "Points: share out dots",
-    "pairwise": "Pairwise: which matters more?",
-}
-COMBINES = {"weighted": "Weighted sum of group scores", "rank_of_ranks": "Rank of ranks (James Lind Alliance)"}
+# The form's parsing lives in round_form (pure); its names are re-exported here, where callers look.
+from codesign.services.round_form import COMBINES as COMBINES
+from codesign.services.round_form import METHODS as METHODS
+from codesign.services.round_form import ORDER_CHOICES as ORDER_CHOICES
+from codesign.services.round_form import arrange as arrange
+from codesign.services.round_form import move_outcome as move_outcome
+from codesign.services.round_form import parse_round_form as parse_round_form
+from codesign.validation import check_int, check_text, normalise_paragraphs, parse_id
+from codesign.voting import ConsensusRule
+from codesign.voting.order import RANDOM, Presentation, split_options
 
 
 def _round(db: Session, session_id: int, round_id: int) -> Round:
@@ -53,62 +55,6 @@ def _round(db: Session, session_id: int, round_id: int) -> Round:
     if found is None or found.session_id != session_id:
         raise NotFound("No such round in this session")
     return found
-
-
-def _pct(errors: dict[str, str], form: Mapping[str, str], field: str, label: str, default: int) -> float:
-    value = check_int(errors, field, form.get(field, str(default)), label=label, minimum=0, maximum=100)
-    return (value if value is not None else default) / 100
-
-
-def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn the round form into settings (method, options, rule, outcomes), or errors by field."""
-    errors: dict[str, str] = {}
-    title = normalise_text(form.get("title", ""))
-    check_text(errors, "title", title, label="a title for the round", max_length=200)
-    method = form.get("method", "")
-    if method not in METHODS:
-        errors["method"] = "Choose how people will vote"
-    combine = form.get("combine", "weighted")
-    if combine not in COMBINES:
-        errors["combine"] = "Choose how group results are combined"
-    top_k = check_int(errors, "top_k", form.get("top_k", ""), label="how many to rank", minimum=1, maximum=100)
-    budget = check_int(errors, "budget", form.get("budget", "") or "10", label="the number of dots",
-                       minimum=1, maximum=1000)
-    cap = check_int(errors, "max_per_outcome", form.get("max_per_outcome", ""), label="the most dots per outcome",
-                    minimum=1, maximum=1000)
-    rule_values = {
-        "in_min_pct_7_9": _pct(errors, form, "in_min", "the share rating 7 to 9 for IN", 70),
-        "in_max_pct_1_3": _pct(errors, form, "in_max_low", "the share rating 1 to 3 allowed for IN", 15),
-        "out_min_pct_1_3": _pct(errors, form, "out_min", "the share rating 1 to 3 for OUT", 70),
-        "out_max_pct_7_9": _pct(errors, form, "out_max_high", "the share rating 7 to 9 allowed for OUT", 15),
-    }
-    min_size = check_int(errors, "min_group_size", form.get("min_group_size", "") or "5",
-                         label="the smallest group size", minimum=1, maximum=1000)
-    ids = sorted({i for i in (parse_id(v.strip()) for v in form.get("outcomes", "").split(",")) if i is not None}
-                 & accepted_ids)
-    if not ids or len(ids) < 2:
-        errors["outcomes"] = "Choose at least two outcomes to vote on"
-    if method == "points" and budget and cap and cap > budget:
-        errors["max_per_outcome"] = "The most dots per outcome cannot be more than the dots each person has"
-    table_based = form.get("table_based") == "yes"
-    if table_based and method != "ranking":
-        errors["table_based"] = "Table rounds use ranking: each table agrees one ranked list"
-    rule: ConsensusRule | None = None
-    options: MethodOptions | None = None
-    if not errors:
-        try:
-            rule = ConsensusRule.from_dict({
-                **rule_values, "min_group_size": min_size or 5,
-                "important_to_one_group": True,
-                "patient_veto_in": form.get("patient_veto_in") == "yes",
-            })
-            options = MethodOptions(top_k=top_k if method == "ranking" else None, budget=budget or 10,
-                                    max_per_outcome=cap if method == "points" else None)
-        except ValueError as exc:
-            errors["rule"] = str(exc)
-    settings = {"title": title, "method": method, "combine": combine, "rule": rule, "options": options,
-                "outcome_ids": ids, "table_based": table_based}
-    return settings, errors
 
 
 def checked_round_form(db: Session, session: WorkshopSession, form: Mapping[str, str]) -> tuple[dict[str, Any],
@@ -147,7 +93,9 @@ def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, s
     number = next_round_number(db, session_id)
     created = Round(
         session_id=session_id, number=number, title=settings["title"], method=settings["method"],
-        combine=settings["combine"], options_json=json.dumps(settings["options"].to_dict()),
+        combine=settings["combine"],
+        # The seed is drawn when the round opens: a draft can still change.
+        options_json=json.dumps({**settings["options"].to_dict(), **Presentation(settings["order"]).to_dict()}),
         rule_json=json.dumps(settings["rule"].to_dict()), table_based=settings["table_based"],
         feedback_round_id=feedback.id if feedback else None, created_by_id=actor.id,
     )
@@ -175,6 +123,28 @@ def _log(db: Session, actor: User, found: Round, action: str, summary: str, **de
     assert session is not None
     audit.record(db, actor, action, summary=summary, object_type="round", object_id=found.id,
                  population_group_id=session.population_group_id, session_id=found.session_id, details=details)
+
+
+def _draw_order_seed(db: Session, found: Round) -> tuple[dict[str, Any], str | None]:
+    """The options with a random-order round's seed drawn (now, as it opens), and the round whose
+    seed it reused, if any. A Delphi round 2 reuses its earlier round's seed, so each person meets
+    the outcomes in the same order as before (voting.order keeps the relative order of a subset)."""
+    method_options, shown = split_options(json.loads(found.options_json))
+    if not shown.random or shown.seed is not None:
+        return {**method_options, **shown.to_dict()}, None
+    earlier = db.get(Round, found.feedback_round_id) if found.feedback_round_id else None
+    inherited = split_options(json.loads(earlier.options_json))[1] if earlier is not None else None
+    if earlier is not None and inherited is not None and inherited.random and inherited.seed is not None:
+        return {**method_options, **Presentation(RANDOM, inherited.seed).to_dict()}, f"round {earlier.number}"
+    # 256 bits from the OS's CSPRNG: nobody can choose or predict anyone's order before the round opens.
+    return {**method_options, **Presentation(RANDOM, secrets.token_hex(32)).to_dict()}, None
+
+
+def _order_summary(options: dict[str, Any], seed_from: str | None) -> str:
+    if split_options(options)[1].random:
+        return ("; outcomes shown in a random order for each person (seed "
+                + (f"reused from {seed_from}" if seed_from else "drawn and recorded") + ")")
+    return "; outcomes shown in the facilitator’s order"
 
 
 class UnsentLists(Conflict):
@@ -242,6 +212,8 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     groups = db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == session.population_group_id)).all()
     found.weights_json = json.dumps({g.key: g.weight for g in groups}, sort_keys=True)
+    options, seed_from = _draw_order_seed(db, found)
+    found.options_json = json.dumps(options)
     found.status = RoundStatus.open
     found.opened_at = utcnow()
     db.add(found)
@@ -251,8 +223,10 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
         summary += f"; smallest group shown set to {rule.min_group_size} (was {before})"
     if small:
         summary += "; groups under it: " + ", ".join(f"{name} ({n})" for name, n in small)
+    if found.method != "pairwise":
+        summary += _order_summary(options, seed_from)
     _log(db, actor, found, "round.opened", summary, method=found.method, rule=rule.to_dict(),
-         options=json.loads(found.options_json), weights=json.loads(found.weights_json),
+         options=options, order_seed_from=seed_from, weights=json.loads(found.weights_json),
          min_group_size={"before": before, "after": rule.min_group_size},
          small_groups_acknowledged=[{"group": name, "joined": n} for name, n in small])
     db.commit()
@@ -377,6 +351,9 @@ def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason
     found.closed_at = None
     found.results_json = found.results_sha256 = None  # the stored results go with the ballots
     found.counted_at = None
+    # A draft has no seed: opening again draws a new one (the ballots it ordered are gone).
+    method_options, shown = split_options(json.loads(found.options_json))
+    found.options_json = json.dumps({**method_options, **Presentation(shown.order).to_dict()})
     db.add(found)
     session = db.get(WorkshopSession, session_id)
     assert session is not None

@@ -215,6 +215,7 @@ def _staff_pages(s: Sweep, w: World) -> None:
     s.visit("outcome-merged", f"/sessions/{sid}/outcomes/{w.merged_outcome}")
     s.submit("outcome-unmerge-error-422", page.get_by_role("button", name="Un-merge outcome"), status=422)
     s.visit("new-round", f"/sessions/{sid}/rounds/new")
+    s.submit("new-round-after-move-down", page.get_by_role("button", name=re.compile("^Move down “")).first, status=200)
     s.visit("new-round-with-feedback", f"/sessions/{sid}/rounds/new?feedback={w.rating_closed}")
     s.visit("outcome-moderation", f"/sessions/{sid}/outcomes/{w.pending_outcome}")
     s.submit("outcome-moderation-error-422", page.get_by_role("button", name="Save new wording"), status=422)

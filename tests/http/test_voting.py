@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
-from codesign import cli
+from codesign import cli, queries
 from codesign.models import (
     Ballot,
     BallotAnswer,
@@ -37,7 +37,7 @@ from codesign.services import ballots, demo_rounds, proposals, rounds, sessions
 from codesign.services.demo import DEMO_PASSWORD
 from codesign.tally_cli import run_tally
 from tests.conftest import csrf_from, join, make_user, post_form, sign_in
-from tests.round_helpers import accepted_ids, load_demo, open_round, round_form
+from tests.round_helpers import accepted_ids, load_demo, open_round, round_form, shown_outcome
 
 GROUPS = ("patient", "carer", "clinician", "commissioner")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -100,16 +100,20 @@ def tablets(client: TestClient) -> Iterator[list[TestClient]]:
         yield devices
 
 
-def answer_every_question(client: TestClient, code: str, round_id: int, values: list[str]) -> str:
-    """Tap through the rating pages from 'Vote now'; returns the 'done' page."""
+def answer_every_question(client: TestClient, db: Session, code: str, round_id: int,
+                          values: dict[int, str]) -> str:
+    """Tap through the rating pages from 'Vote now', giving each outcome shown its value from
+    `values` (outcome id -> value: each person meets the outcomes in their own order); returns
+    the 'done' page."""
     start = client.get(f"/s/{code}/rounds/{round_id}")
     assert start.status_code == 303 and start.headers["location"].endswith("/q/1")
     location = start.headers["location"]
-    for value in values:
+    for _ in values:
         page = client.get(location)
         assert page.status_code == 200, page.text[:500]
         key = KEY.search(page.text)
         assert key
+        value = values[shown_outcome(db, page.text)]
         response = client.post(location, data={"csrf_token": token(page.text), "key": key.group(1), "value": value})
         assert response.status_code == 303, response.text[:1000]
         location = response.headers["location"]
@@ -120,7 +124,8 @@ def answer_every_question(client: TestClient, code: str, round_id: int, values: 
 
 
 # Ratings per group (two people each) for outcomes A, B, D and the formula-like one, in the round's
-# order (the outcomes' order on the page): A is IN, B is OUT, D is critical to patients only.
+# order (the facilitator's; each person is asked in their own order): A is IN, B is OUT, D is
+# critical to patients only.
 RATINGS = {
     "patient": (["9", "1", "9", "5"], ["8", "2", "9", "unable"]),
     "carer": (["9", "1", "5", "6"], ["9", "2", "6", "4"]),
@@ -221,12 +226,12 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     # The participant's home page invites them to vote.
     home = tablets[0].get(f"/s/{code}")
     assert "Voting is open: Round 1: How important is each?" in home.text and f"/s/{code}/rounds/{round_id}" in home.text
-    done = answer_every_question(tablets[0], code, round_id, RATINGS["patient"][0])
+    done = answer_every_question(tablets[0], session, code, round_id, dict(zip(ids, RATINGS["patient"][0], strict=True)))
     assert "not answered" not in done and "Change my answers" in done
     after_one = client.get(f"{console}?fp={fingerprint}", headers=htmx)
     assert after_one.status_code == 200 and progress(after_one.text)["Patients"] == (3, 1)
     for tablet, group, which in people[1:]:
-        answer_every_question(tablet, code, round_id, RATINGS[group][which])
+        answer_every_question(tablet, session, code, round_id, dict(zip(ids, RATINGS[group][which], strict=True)))
     assert progress(client.get(console).text) == {"Patients": (3, 2), "Carers": (3, 2), "Clinicians": (2, 2),
                                                   "Commissioners": (2, 2)}
 
@@ -463,7 +468,10 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     facilitator_post(client, workshop, second, "open")
     assert session.get_one(Round, second).feedback_round_id == first.id
 
-    url = f"/s/{workshop.join_code}/rounds/{second}/q/1"
+    # Amara meets the outcomes in her own order: find the question that asks about ids[0] again.
+    asked = [o.id for o in queries.get_participant_round(session, session.get_one(Round, second), amara).outcomes]
+    place, other_place = asked.index(ids[0]) + 1, asked.index(ids[1]) + 1
+    url = f"/s/{workshop.join_code}/rounds/{second}/q/{place}"
     # Round 1 is closed but its results are not revealed: only "you said", no group's figures.
     unrevealed = re.sub(r"\s+", " ", other_client.get(url).text)
     assert "You said: <strong>8</strong>" in unrevealed and "have not been shared yet" in unrevealed
@@ -482,10 +490,10 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     saved = session.exec(select(BallotAnswer).join(Ballot, col(Ballot.id) == col(BallotAnswer.ballot_id))
                          .where(Ballot.round_id == second)).one()
     assert (saved.value, saved.reason) == (6, "The carers made me think again")
-    second_question = other_client.get(f"/s/{workshop.join_code}/rounds/{second}/q/2").text
+    second_question = other_client.get(f"/s/{workshop.join_code}/rounds/{second}/q/{other_place}").text
     assert "You said: <strong>no answer</strong>" in second_question
     # Without a reason is fine too.
-    assert other_client.post(f"/s/{workshop.join_code}/rounds/{second}/q/2", data={
+    assert other_client.post(f"/s/{workshop.join_code}/rounds/{second}/q/{other_place}", data={
         "csrf_token": token(second_question), "key": KEY.search(second_question).group(1),  # type: ignore[union-attr]
         "value": "5"}).status_code == 303
 

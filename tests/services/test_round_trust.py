@@ -95,8 +95,10 @@ def test_a_key_answers_one_question_for_one_participant(session: Session, facili
         ballots.answer_rating(session, rating.id, amara.id, ids[1], "8", "tap-key-0001")  # type: ignore[arg-type]
     with pytest.raises(ValidationFailed, match="out of date"):
         ballots.answer_rating(session, rating.id, ben.id, ids[0], "3", "tap-key-0001")  # type: ignore[arg-type]
+    # (Amara's own order decides which question is ids[1]: the key must land on another outcome.)
+    place = [o.id for o in queries.get_participant_round(session, rating, amara).outcomes].index(ids[1]) + 1
     with pytest.raises(ValidationFailed, match="out of date"):
-        ballots.record_rating(session, workshop.join_code, [amara.token], rating.id, 3, "5", "tap-key-0001")  # type: ignore[arg-type]
+        ballots.record_rating(session, workshop.join_code, [amara.token], rating.id, place, "5", "tap-key-0001")  # type: ignore[arg-type]
     stored = {(a.outcome_id, a.value) for a in session.exec(select(BallotAnswer))}
     assert stored == {(ids[0], 8)}
     submission = session.exec(select(BallotSubmission)).one()

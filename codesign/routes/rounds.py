@@ -178,6 +178,14 @@ async def results_json(request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
 
 
+def _csv_download(text: str, name: str) -> Response:
+    """A CSV download as Excel opens it: UTF-8 with a byte order mark (without one, Excel reads the
+    file as the machine's legacy code page and "’" or "é" come out garbled). Only the HTTP download
+    gets the mark: `codesign tally` and `codesign results` print plain UTF-8 for other tools."""
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @auth.requires(*auth.STAFF)
 async def reasons_csv(request: Request) -> Response:
     """The reasons people gave for their answers in a feedback round, by outcome and group."""
@@ -185,8 +193,7 @@ async def reasons_csv(request: Request) -> Response:
     reasons = await read(request, queries.list_change_reasons, results.round)
     buffer = io.StringIO()
     write_reasons_csv(reasons, buffer)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="round-{results.round.number}-reasons.csv"'})
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-reasons.csv")
 
 
 @auth.requires(*auth.STAFF)
@@ -194,8 +201,7 @@ async def results_csv(request: Request) -> Response:
     results = await _closed_results(request)
     buffer = io.StringIO()
     write_round_results_csv(results, buffer)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.csv"'})
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-results.csv")
 
 
 @auth.requires(*auth.STAFF)

@@ -217,6 +217,8 @@ def test_a_round_2_from_an_unrevealed_round_says_what_it_will_show(  # type: ign
     assert "Why people answered as they did (7)" in console and "Not for me" in console
     document = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/results.json").json()
     assert len(document["reasons"]) == 7 and document["reasons"][0]["reason"] == "Not for me"
-    csv_text = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/reasons.csv").text
+    csv_bytes = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/reasons.csv").content
+    assert csv_bytes.startswith("\ufeff".encode())  # UTF-8 with a byte order mark, as Excel wants
+    csv_text = csv_bytes.decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "outcome_id,outcome,group,before,after,changed,reason"
     assert csv_text.count("Not for me") == 7

@@ -287,7 +287,8 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     response = client.get(f"{console}/results.csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert "round-1-results.csv" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith("\ufeff".encode())  # UTF-8 with a byte order mark, as Excel wants
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [int(r["outcome_id"]) for r in rows] == [o["outcome_id"] for o in body["outcomes"]]
     formula_row = next(r for r in rows if int(r["outcome_id"]) == formula.id)
     assert formula_row["outcome"] == "'" + FORMULA and formula_row["label"] == "'" + FORMULA
@@ -318,7 +319,8 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     assert cli.main(["results", str(round_id), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == body
     assert cli.main(["results", str(round_id), "--format", "csv"]) == 0
-    assert capsys.readouterr().out == response.text
+    # The same text; only the download carries Excel's byte order mark (a terminal or pipe gets none).
+    assert capsys.readouterr().out == response.content.decode("utf-8-sig")
     assert cli.main(["results", "999999"]) == 2 and "no round 999999" in capsys.readouterr().err
 
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
+from codesign.export.ballots_csv import pseudonym_key, write_ballots_csv
 from codesign.export.round_csv import write_reasons_csv, write_round_results_csv
 from codesign.services import round_import, rounds
 from codesign.validation import first_value, normalise_text, parse_id
@@ -205,6 +206,17 @@ async def results_csv(request: Request) -> Response:
 
 
 @auth.requires(*auth.STAFF)
+async def ballots_csv(request: Request) -> Response:
+    """Every answer, one row each, with a pseudonymous voter id (export/ballots_csv.py): for analysts."""
+    results = await _closed_results(request)
+    rows = await read(request, queries.list_ballot_rows, results.round)
+    buffer = io.StringIO()
+    write_ballots_csv(rows, round_id=results.round.id or 0, method=results.round.method, labels=results.labels,
+                      key=pseudonym_key(request.app.state.settings.secret_key), stream=buffer)
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-answers.csv")
+
+
+@auth.requires(*auth.STAFF)
 async def round_projector(request: Request) -> Response:
     session_id, round_id = _ids(request)
     found = await read(request, queries.get_round, session_id, round_id)
@@ -235,5 +247,6 @@ routes = [
     Route(ROUND + "/results.json", results_json, name="round_results_json"),
     Route(ROUND + "/results.csv", results_csv, name="round_results_csv"),
     Route(ROUND + "/reasons.csv", reasons_csv, name="round_reasons_csv"),
+    Route(ROUND + "/answers.csv", ballots_csv, name="round_ballots_csv"),
     Route(ROUND + "/projector", round_projector, name="round_projector"),
 ]

@@ -113,7 +113,7 @@ def answer_every_question(client: TestClient, code: str, round_id: int, values: 
         response = client.post(location, data={"csrf_token": token(page.text), "key": key.group(1), "value": value})
         assert response.status_code == 303, response.text[:1000]
         location = response.headers["location"]
-    assert location.endswith("/done")
+    assert location.endswith("/done#done")
     done = client.get(location)
     assert "Thank you, your answers are saved" in done.text
     return done.text
@@ -372,7 +372,7 @@ def test_ranking_by_tapping(client: TestClient, other_client: TestClient, sessio
     assert ranked == [str(c), str(a), str(d)]
     assert session.exec(select(BallotAnswer)).all() == []  # taps make a draft, not a vote
     sent = other_client.post(f"{url}/submit", data={"csrf_token": token(page), "key": KEY.search(page).group(1)})  # type: ignore[union-attr]
-    assert sent.status_code == 303 and sent.headers["location"].endswith("/done")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("/done#done")
     assert "Thank you, your answers are saved" in other_client.get(sent.headers["location"]).text
     assert {x.outcome_id: x.value for x in session.exec(select(BallotAnswer))} == {c: 1, a: 2, d: 3}
     tap("Remove", d)

@@ -157,3 +157,21 @@ def test_every_answer_csv_for_a_pairwise_and_a_points_round(
     rows = _rows(client.get(f"/sessions/{workshop.id}/rounds/{points.id}/answers.csv").content)
     assert sorted((int(r["outcome_id"]), r["answer"]) for r in rows) == sorted([(a, "3"), (c, "2")])
     assert session.get(Round, points.id) is not None
+
+
+def test_every_answer_csv_for_a_table_round_names_the_table_not_a_person(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession) -> None:
+    assert workshop.id is not None
+    a, b, c = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, [a, b, c], method="ranking", table_based="yes",
+                       min_group_size="1")
+    person = sessions.join_session(session, workshop.id, "patient", "Zebedee", "4")
+    ballots.set_draft(session, found.id or 0, person.id or 0, {b: 1, a: 2, c: 3})
+    ballots.submit_draft(session, found.id or 0, person.id or 0, "table-key-00001")
+    rounds.close_round(session, facilitator, workshop.id, found.id or 0)
+    sign_in(client, facilitator)
+    rows = _rows(client.get(f"/sessions/{workshop.id}/rounds/{found.id}/answers.csv").content)
+    assert {r["participant"] for r in rows} == {rows[0]["participant"]}
+    assert re.fullmatch(r"T-[0-9a-f]{12}", rows[0]["participant"])
+    assert sorted((int(r["outcome_id"]), r["answer"], r["table"]) for r in rows) == sorted(
+        [(b, "1", "4"), (a, "2", "4"), (c, "3", "4")])

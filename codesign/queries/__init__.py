@@ -1,6 +1,7 @@
 """Reads: get_/list_/count_ functions taking a database session. Nothing here writes."""
 
 from codesign.queries.accounts import *  # noqa: F403
+from codesign.queries.ballot_rows import *  # noqa: F403
 from codesign.queries.basic import *  # noqa: F403
 from codesign.queries.framework import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403

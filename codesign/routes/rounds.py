@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
+from codesign.export.ballots_csv import pseudonym_key, write_ballots_csv
 from codesign.export.round_csv import write_reasons_csv, write_round_results_csv
 from codesign.services import round_import, rounds
 from codesign.validation import first_value, normalise_text, parse_id
@@ -193,6 +194,14 @@ async def results_json(request: Request) -> Response:
         "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
 
 
+def _csv_download(text: str, name: str) -> Response:
+    """A CSV download as Excel opens it: UTF-8 with a byte order mark (without one, Excel reads the
+    file as the machine's legacy code page and "’" or "é" come out garbled). Only the HTTP download
+    gets the mark: `codesign tally` and `codesign results` print plain UTF-8 for other tools."""
+    return Response(text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @auth.requires(*auth.STAFF)
 async def reasons_csv(request: Request) -> Response:
     """The reasons people gave for their answers in a feedback round, by outcome and group."""
@@ -200,8 +209,7 @@ async def reasons_csv(request: Request) -> Response:
     reasons = await read(request, queries.list_change_reasons, results.round)
     buffer = io.StringIO()
     write_reasons_csv(reasons, buffer)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="round-{results.round.number}-reasons.csv"'})
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-reasons.csv")
 
 
 @auth.requires(*auth.STAFF)
@@ -209,8 +217,18 @@ async def results_csv(request: Request) -> Response:
     results = await _closed_results(request)
     buffer = io.StringIO()
     write_round_results_csv(results, buffer)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.csv"'})
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-results.csv")
+
+
+@auth.requires(*auth.STAFF)
+async def ballots_csv(request: Request) -> Response:
+    """Every answer, one row each, with a pseudonymous voter id (export/ballots_csv.py): for analysts."""
+    results = await _closed_results(request)
+    rows = await read(request, queries.list_ballot_rows, results.round)
+    buffer = io.StringIO()
+    write_ballots_csv(rows, round_id=results.round.id or 0, method=results.round.method, labels=results.labels,
+                      key=pseudonym_key(request.app.state.settings.secret_key), stream=buffer)
+    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-answers.csv")
 
 
 @auth.requires(*auth.STAFF)
@@ -244,5 +262,6 @@ routes = [
     Route(ROUND + "/results.json", results_json, name="round_results_json"),
     Route(ROUND + "/results.csv", results_csv, name="round_results_csv"),
     Route(ROUND + "/reasons.csv", reasons_csv, name="round_reasons_csv"),
+    Route(ROUND + "/answers.csv", ballots_csv, name="round_ballots_csv"),
     Route(ROUND + "/projector", round_projector, name="round_projector"),
 ]

@@ -22,7 +22,17 @@ from codesign.web.htmx import redirect
 from codesign.web.results_view import results_context
 from codesign.web.templating import render
 
+# After an answer is saved, the next page says "Saved" (announced by the status region at its top)
+# and puts keyboard focus on its heading. The flag rides in the signed session cookie, which is sent
+# back on every response anyway, so it costs the hot path no database work and works without
+# JavaScript (a plain form post) as well as with it (sendBallot's fetch keeps the cookie too).
 SAVED = "saved"
+# The next page's heading (id="question", or id="done" on the thank-you page, with tabindex="-1").
+# A URL fragment rather than autofocus: it applies only on arrival after an answer, not to someone
+# who opens a question from a link, and browsers focus a focusable fragment target on a full
+# navigation with or without our script; app.js also focuses it where a browser only scrolls (or
+# when the next pair is the same URL, which it reloads).
+NEXT_QUESTION, THANKS = "#question", "#done"
 
 
 async def _context(request: Request) -> tuple[WorkshopSession, Participant, Round] | Response:
@@ -43,7 +53,8 @@ def _url(request: Request, name: str, session: WorkshopSession, found: Round, **
 def _page(request: Request, template: str, view: ParticipantRound, session: WorkshopSession,
           status_code: int = 200, **extra: object) -> Response:
     context = {"view": view, "session": session, "key": uuid.uuid4().hex, "errors": {}, "values": {},
-               "version": view.draft_version, "flash": request.session.pop("flash", None), **extra}
+               "version": view.draft_version, "flash": request.session.pop("flash", None),
+               "saved": bool(request.session.pop(SAVED, False)), **extra}
     if view.results is not None:
         context.update(results_context(view.results, public=True))
     return render(request, template, context, status_code=status_code)
@@ -102,11 +113,12 @@ async def answer(request: Request) -> Response:
         return redirect(request, auth.code_form_url(request))
     except (ValidationFailed, Conflict) as exc:
         return await _refused(request, n, exc)
+    request.session[SAVED] = True
     # This request's own path, less "/q/<n>", is the round's URL (cheaper than url_for on a hot path).
     base = request.url.path.rsplit("/q/", 1)[0]
     if first_value(form, "then") == "done" or saved.next_position is None:
-        return redirect(request, base + "/done")
-    return redirect(request, f"{base}/q/{saved.next_position}")
+        return redirect(request, base + "/done" + THANKS)
+    return redirect(request, f"{base}/q/{saved.next_position}{NEXT_QUESTION}")
 
 
 async def _refused(request: Request, n: int, exc: ValidationFailed | Conflict) -> Response:
@@ -199,7 +211,8 @@ async def submit(request: Request) -> Response:
                     first_value(form, "version") or None)
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, template, session, participant, found)
-    return redirect(request, _url(request, "vote_done", session, found))
+    request.session[SAVED] = True
+    return redirect(request, _url(request, "vote_done", session, found) + THANKS)
 
 
 async def table(request: Request) -> Response:
@@ -228,7 +241,8 @@ async def pair(request: Request) -> Response:
                     first_value(form, "choice"), first_value(form, "key"))
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, "vote/pairwise.html", session, participant, found)
-    return redirect(request, _url(request, "vote_round", session, found))
+    request.session[SAVED] = True
+    return redirect(request, _url(request, "vote_round", session, found) + NEXT_QUESTION)
 
 
 async def finish(request: Request) -> Response:
@@ -242,7 +256,8 @@ async def finish(request: Request) -> Response:
         await write(request, ballots.finish, found.id or 0, participant.id or 0, first_value(form, "key"))
     except (ValidationFailed, Conflict) as exc:
         return await _refusal(request, exc, "vote/done.html", session, participant, found)
-    return redirect(request, _url(request, "vote_done", session, found))
+    request.session[SAVED] = True
+    return redirect(request, _url(request, "vote_done", session, found) + THANKS)
 
 
 ROUND = "/s/{code}/rounds/{round_id:id}"

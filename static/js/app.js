@@ -103,6 +103,19 @@ function newKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Where a saved answer leads: the next question (…/q/3#question), the next pair or the thank-you
+// page. The next pair is often this very URL, and assigning a URL that differs only by its fragment
+// would only scroll, so that one is reloaded instead.
+function goNext(url) {
+  const next = new URL(url, window.location.href);
+  if (next.pathname === window.location.pathname && next.search === window.location.search) {
+    window.history.replaceState(window.history.state, "", next.href);
+    window.location.reload();
+    return;
+  }
+  window.location.assign(next.href);
+}
+
 async function sendBallot(form, submitter) {
   // Each tap is a new submission with its own key (going back and choosing again must count);
   // the retries below resend this same key, so a repeat is recognised and never counts twice.
@@ -128,7 +141,7 @@ async function sendBallot(form, submitter) {
     }
     if (response && response.ok) {
       say(form, "Saved", "saved");
-      window.location.assign(response.headers.get("HX-Redirect") || response.url);
+      goNext(response.headers.get("HX-Redirect") || response.url);
       return;
     }
     if (response && response.status < 500) {
@@ -148,6 +161,15 @@ async function sendBallot(form, submitter) {
     say(form, "Not saved yet, trying again…", "retrying");
     await wait(RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
   }
+}
+
+// After an answer the next page opens at its heading (#question, #done: a heading with tabindex="-1"
+// and data-arrival), so the keyboard carries on from there rather than from the top of the page.
+// Browsers focus such a fragment target when they navigate to it; this covers a reload (the next
+// pair) and any browser that only scrolls.
+const arrival = window.location.hash.length > 1 ? document.getElementById(window.location.hash.slice(1)) : null;
+if (arrival && arrival.hasAttribute("data-arrival") && document.activeElement !== arrival) {
+  arrival.focus();
 }
 
 document.addEventListener("submit", (event) => {
@@ -235,15 +257,26 @@ if (live && live.hasAttribute("data-live-presenter")) {
   document.addEventListener("submit", () => { dirty = false; });
   const tell = (text) => { if (status) status.textContent = text; };
 
-  // What the previous page was told before it moved here: said once, after the page has settled,
-  // so screen readers announce it as a change to the status region.
+  // What the previous page was told before it moved here, and "Saved" when this page follows a
+  // saved answer (the server renders it into the region, for pages without JavaScript): said once,
+  // after the page has settled, so screen readers announce it as a change to the status region.
+  // The heading focused on arrival stops naming the region then, or "Saved" would be read twice.
+  const saved = status ? status.getAttribute("data-saved") || "" : "";
+  if (saved && status) {
+    status.textContent = "";
+    document.querySelectorAll("[aria-describedby~='live-status']").forEach((el) => {
+      const rest = el.getAttribute("aria-describedby").split(/\s+/).filter((id) => id && id !== "live-status");
+      if (rest.length) el.setAttribute("aria-describedby", rest.join(" "));
+      else el.removeAttribute("aria-describedby");
+    });
+  }
+  let said = "";
   try {
-    const said = window.sessionStorage.getItem(LIVE_MESSAGE);
-    if (said) {
-      window.sessionStorage.removeItem(LIVE_MESSAGE);
-      window.setTimeout(() => tell(said), 250);
-    }
+    said = window.sessionStorage.getItem(LIVE_MESSAGE) || "";
+    if (said) window.sessionStorage.removeItem(LIVE_MESSAGE);
   } catch (error) { /* storage refused: the page itself says where the person is */ }
+  const news = saved && said ? `${saved}. ${said}` : saved || said;
+  if (news) window.setTimeout(() => tell(news), 250);
 
   const here = window.location.pathname;
   const pageRound = live.getAttribute("data-live-round") || "";

@@ -105,3 +105,115 @@ def test_a_facilitator_accepts_a_proposal_with_the_keyboard(
     page.wait_for_function("() => document.activeElement.textContent.trim() === 'New proposals (0)'")
     tab_to(page, re.compile("Carers get a proper break"))
     assert device.blocked == []
+
+
+# Seen by the page before its own script runs (an init script is not subject to the page's CSP):
+# every text the status region takes after the page has loaded, which is what a screen reader
+# announces (a live region's first content, present as the page loads, is not announced).
+_WATCH_STATUS = """() => {
+  window.__statusSaid = [];
+  document.addEventListener("DOMContentLoaded", () => {
+    const region = document.querySelector("[data-live-status]");
+    if (!region) return;
+    new MutationObserver(() => window.__statusSaid.push(region.textContent.trim()))
+      .observe(region, {childList: true, characterData: true, subtree: true});
+  });
+}"""
+
+
+def _join_by_keyboard(page: Any, code: str) -> None:
+    page.goto("/join")
+    tab_to(page, "code")
+    page.keyboard.type(code.lower())
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Which group are you in?").wait_for()
+    tab_to(page, re.compile(r"^Patient\b"))
+    page.keyboard.press("Space")
+    page.get_by_role("heading", name="What matters most to you?").wait_for()
+
+
+def _tabs_to(page: Any, name: str, limit: int = 12) -> int:
+    """How many Tab presses from where focus is now to the control named `name`."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        assert info["visible"], f"focus is not visible on {info}"
+        if name in " ".join(" ".join(str(info.get(k) or "").split()) for k in ("text", "id", "label")):
+            return presses
+    raise AssertionError(f"{name!r} not reached in {limit} Tab presses")
+
+
+def _arrived(page: Any, heading_id: str, text: str, *, script: bool) -> None:
+    """Focus is on the page's heading, and "Saved" is in the status region: announced as a change
+    with JavaScript, or present from the start and named by the focused heading without it."""
+    page.wait_for_function("(id) => document.activeElement && document.activeElement.id === id", arg=heading_id)
+    info = page.evaluate("""() => ({tag: document.activeElement.tagName.toLowerCase(), id: document.activeElement.id,
+        text: document.activeElement.textContent.trim(), describedby: document.activeElement.getAttribute("aria-describedby") || "",
+        status: document.querySelector("[data-live-status]").textContent.trim(),
+        role: document.querySelector("[data-live-status]").getAttribute("role")})""")
+    assert (info["tag"], info["id"], info["text"]) == ("h1", heading_id, text), info
+    assert info["role"] == "status"
+    if script:
+        page.wait_for_function("() => (window.__statusSaid || []).includes('Saved')")
+        assert "live-status" not in info["describedby"].split()  # said once, by the live region
+    else:
+        assert info["status"] == "Saved" and "live-status" in info["describedby"].split()
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["with-javascript", "without-javascript"])
+def test_after_each_rating_focus_is_on_the_next_question_and_saved_is_said(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session,
+        script: bool) -> None:
+    ids = accepted_ids(session, workshop, 3)
+    statements = [session.exec(select(Outcome).where(Outcome.id == i)).one().statement for i in ids]
+    open_round(session, facilitator, workshop, ids)
+    device = guarded(java_script_enabled=script, **KEYBOARD_TABLET)
+    page = device.context.new_page()
+    page.add_init_script(script=_WATCH_STATUS[len("() => {"):-1])
+    _join_by_keyboard(page, workshop.join_code)
+    tab_to(page, re.compile("^Vote now"))
+    page.keyboard.press("Enter")
+    page.get_by_text("Question 1 of 3").wait_for()
+    tab_to(page, "Critical: 8")
+    page.keyboard.press("Enter")
+    for n, value in ((2, "Important but not critical: 5"), (3, "Not important: 2")):
+        page.get_by_text(f"Question {n} of 3").wait_for()
+        _arrived(page, "question", statements[n - 1], script=script)
+        # From the heading, one Tab reaches the first answer button (it was 10-12 from the top).
+        assert _tabs_to(page, "Not important: 1") == 1
+        tab_to(page, value)
+        page.keyboard.press("Enter" if n == 2 else "Space")
+    page.get_by_role("heading", name="Thank you, your answers are saved").wait_for()
+    _arrived(page, "done", "Thank you, your answers are saved", script=script)
+    assert device.blocked == []
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["with-javascript", "without-javascript"])
+def test_after_each_pair_focus_is_on_the_next_pair_and_saved_is_said(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session,
+        script: bool) -> None:
+    ids = accepted_ids(session, workshop, 3)
+    open_round(session, facilitator, workshop, ids, method="pairwise")
+    device = guarded(java_script_enabled=script, **KEYBOARD_TABLET)
+    page = device.context.new_page()
+    page.add_init_script(script=_WATCH_STATUS[len("() => {"):-1])
+    _join_by_keyboard(page, workshop.join_code)
+    tab_to(page, re.compile("^Vote now"))
+    page.keyboard.press("Enter")
+    page.get_by_text("0 answered").wait_for()
+    tab_to(page, "choice-left")
+    page.keyboard.press("Enter")
+    for answered in (1, 2):
+        # The next pair is the same address: with JavaScript the page reloads it, and focus still
+        # lands on the heading, not the top of the page.
+        page.get_by_text(f"{answered} answered").wait_for()
+        _arrived(page, "question", "Which matters more to you?", script=script)
+        assert _tabs_to(page, "choice-left") == 1
+        page.keyboard.press("Enter")
+    page.get_by_text("3 answered").wait_for()
+    _arrived(page, "question", "You have answered every pair", script=script)
+    assert _tabs_to(page, "I have finished") <= 3
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Thank you, your answers are saved").wait_for()
+    _arrived(page, "done", "Thank you, your answers are saved", script=script)
+    assert device.blocked == []

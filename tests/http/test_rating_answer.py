@@ -30,10 +30,10 @@ def test_one_tap_saves_once_and_moves_on(client: TestClient, session: Session, f
     asked = shown_outcome(session, client.get(f"{base}/q/1").text)  # question 1 in this person's own order
     assert asked in ids
     first = _tap(client, f"{base}/q/1", "8", "tap-key-0001")
-    assert first.status_code == 303 and first.headers["location"].endswith(f"{base}/q/2")  # type: ignore[attr-defined]
+    assert first.status_code == 303 and first.headers["location"].endswith(f"{base}/q/2#question")  # type: ignore[attr-defined]
     # A retry with the same key changes nothing and goes to the same place.
     again = _tap(client, f"{base}/q/1", "2", "tap-key-0001")
-    assert again.headers["location"].endswith(f"{base}/q/2")  # type: ignore[attr-defined]
+    assert again.headers["location"].endswith(f"{base}/q/2#question")  # type: ignore[attr-defined]
     answers = session.exec(select(BallotAnswer)).all()
     assert [(a.outcome_id, a.value) for a in answers] == [(asked, 8)]
     assert len(session.exec(select(BallotSubmission)).all()) == 1
@@ -42,9 +42,9 @@ def test_one_tap_saves_once_and_moves_on(client: TestClient, session: Session, f
     assert [(a.outcome_id, a.value) for a in session.exec(select(BallotAnswer))] == [(asked, None)]
     # Skipping question 2: answering 3 leads back... to the end, since nothing after 3 is left.
     third = _tap(client, f"{base}/q/3", "5", "tap-key-0003")
-    assert third.headers["location"].endswith(f"{base}/done")  # type: ignore[attr-defined]
+    assert third.headers["location"].endswith(f"{base}/done#done")  # type: ignore[attr-defined]
     second = _tap(client, f"{base}/q/2", "6", "tap-key-0004")
-    assert second.headers["location"].endswith(f"{base}/done")  # type: ignore[attr-defined]
+    assert second.headers["location"].endswith(f"{base}/done#done")  # type: ignore[attr-defined]
     assert len(session.exec(select(BallotAnswer)).all()) == 3
 
 

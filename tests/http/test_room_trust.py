@@ -84,7 +84,7 @@ def test_a_double_tap_never_answers_the_next_question(  # type: ignore[no-untype
     asked = shown_outcome(session, first)  # each person's own order: question 1 is one of the three
     assert asked in ids
     tap = {"csrf_token": field(TOKEN, first), "key": field(KEY, first), "value": "7"}
-    assert client.post(f"{base}/q/1", data=tap).headers["location"].endswith("/q/2")
+    assert client.post(f"{base}/q/1", data=tap).headers["location"].endswith("/q/2#question")
     assert client.post(f"{base}/q/1", data=tap).status_code == 303  # the retry of the same tap: saved once
     again = client.post(f"{base}/q/2", data=tap)  # the same key landing on the next question
     assert again.status_code == 422 and "page was out of date" in again.text
@@ -219,6 +219,8 @@ def test_a_round_2_from_an_unrevealed_round_says_what_it_will_show(  # type: ign
     assert "Why people answered as they did (7)" in console and "Not for me" in console
     document = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/results.json").json()
     assert len(document["reasons"]) == 7 and document["reasons"][0]["reason"] == "Not for me"
-    csv_text = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/reasons.csv").text
+    csv_bytes = client.get(f"/sessions/{workshop.id}/rounds/{first.id}/reasons.csv").content
+    assert csv_bytes.startswith("\ufeff".encode())  # UTF-8 with a byte order mark, as Excel wants
+    csv_text = csv_bytes.decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "outcome_id,outcome,group,before,after,changed,reason"
     assert csv_text.count("Not for me") == 7

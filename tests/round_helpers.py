@@ -46,7 +46,7 @@ def load_demo(engine: Engine) -> DemoInfo:
         return seed_demo(writer)
 
 
-QUESTION_HEADING = re.compile(r'<h1 class="nhsuk-fieldset__heading">(.*?)</h1>', re.S)
+QUESTION_HEADING = re.compile(r'<h1 class="nhsuk-fieldset__heading[^"]*"[^>]*>(.*?)</h1>', re.S)
 
 
 def shown_outcome(db: Session, page: str) -> int:

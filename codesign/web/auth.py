@@ -90,8 +90,9 @@ def requires(*roles: str) -> Callable[[Endpoint], Endpoint]:
         @functools.wraps(endpoint)
         async def wrapper(request: Request) -> Response:
             user = await load_user(request)
+            refreshing = is_htmx(request) and "fp" in request.query_params  # a polled fragment
             if user is None and request.method == "GET" and (
-                    is_htmx(request) or "text/event-stream" in request.headers.get("accept", "")):
+                    refreshing or "text/event-stream" in request.headers.get("accept", "")):
                 # A screen refreshing itself (the console, presenter or projector) after its user
                 # signed out elsewhere: refuse without replacing the screen by a sign-in form; it
                 # says so, and carries on by itself once someone signs in again in this browser.

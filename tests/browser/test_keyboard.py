@@ -166,7 +166,7 @@ def test_after_each_rating_focus_is_on_the_next_question_and_saved_is_said(
         script: bool) -> None:
     ids = accepted_ids(session, workshop, 3)
     statements = [session.exec(select(Outcome).where(Outcome.id == i)).one().statement for i in ids]
-    open_round(session, facilitator, workshop, ids)
+    open_round(session, facilitator, workshop, ids, order="facilitator")  # the next heading is the next id
     device = guarded(java_script_enabled=script, **KEYBOARD_TABLET)
     page = device.context.new_page()
     page.add_init_script(script=_WATCH_STATUS[len("() => {"):-1])

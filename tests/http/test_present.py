@@ -128,7 +128,7 @@ def test_a_screen_refreshing_itself_after_sign_out_is_refused_not_sent_to_sign_i
     """The projector polls while the facilitator signs out in another tab: it must not be replaced by
     a sign-in form on the big screen (nor keep a password form up after signing back in)."""
     url = f"/sessions/{workshop.id}/projector"
-    polled = client.get(url, headers={"HX-Request": "true"}, follow_redirects=False)
+    polled = client.get(f"{url}?fp=0123", headers={"HX-Request": "true"}, follow_redirects=False)
     assert polled.status_code == 401 and "HX-Redirect" not in polled.headers and "Sign in" not in polled.text
     streamed = client.get(f"/sessions/{workshop.id}/events", headers={"Accept": "text/event-stream"},
                           follow_redirects=False)

@@ -81,6 +81,6 @@ def test_pages_a_device_follows_from_carry_the_room_number(client, session: Sess
     join(client, workshop.join_code)
     page = client.get(f"/s/{workshop.join_code}").text
     assert f'data-live-events="/s/{workshop.join_code}/events"' in page
-    assert 'role="status" data-live-status' in page
+    assert re.search(r'<p class="app-live__message" role="status"[^>]*data-live-status', page)
     assert "data-live-busy" not in page  # the session page: nobody is mid-answer there
     assert "data-live-events" not in client.get("/join").text  # not joined yet: nothing to follow

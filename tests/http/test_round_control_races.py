@@ -94,7 +94,7 @@ def at_once(calls: list[Callable[[], int]]) -> list[int]:
 
 def _setup(session: Session, facilitator: User, workshop: WorkshopSession) -> tuple[int, list[int]]:
     ids = accepted_ids(session, workshop, 3)
-    found = open_round(session, facilitator, workshop, ids)
+    found = open_round(session, facilitator, workshop, ids, order="facilitator")  # question n is ids[n - 1]
     return found.id or 0, ids
 
 

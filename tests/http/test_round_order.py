@@ -144,12 +144,12 @@ def test_each_person_sees_their_own_order_everywhere_and_the_console_says_so(  #
         page = tablet.get(f"{base}/q/3").text
         tapped = tablet.post(f"{base}/q/3", data={"csrf_token": TOKEN.search(page).group(1),  # type: ignore[union-attr]
                                                  "key": KEY.search(page).group(1), "value": "7"})  # type: ignore[union-attr]
-        assert tapped.status_code == 303 and tapped.headers["location"].endswith("/q/4")
+        assert tapped.status_code == 303 and tapped.headers["location"].endswith("/q/4#question")
         assert shown_outcome(session, tablet.get(f"{base}/q/3").text) == expected[2]  # the same after a reload
         # "Vote now" goes to the first unanswered question, in their order.
         assert tablet.get(base).headers["location"].endswith("/q/1")
         done = tablet.get(f"{base}/done").text
-        listed = re.findall(r'<li><a href="[^"]*/q/(\d+)">([^<]*)</a>:\s*<strong>([^<]*)</strong>', done)
+        listed = re.findall(r'<li><a href="[^"]*/q/(\d+)(?:#question)?">([^<]*)</a>:\s*<strong>([^<]*)</strong>', done)
         statements = {i: html.unescape(str(session.get_one(Outcome, i).statement)) for i in ids}
         assert [(int(q), html.unescape(s)) for q, s, _ in listed] == [(q, statements[o]) for q, o in
                                                                       enumerate(expected, start=1)]

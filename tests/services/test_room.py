@@ -124,7 +124,22 @@ def test_an_unchanged_look_is_one_statement_and_a_move_reaches_every_listener(  
         assert watch.connected == 0 and watch.check() == []  # nobody listening: no look at all
         await watch.stop()
 
-    asyncio.run(scenario())
+    # In a thread of its own: an earlier test in this worker (Playwright's sync API) may have left
+    # an event loop running in the main thread, where asyncio.run() refuses to start another.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # handed back to the test below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the scenario did not finish"
+    if failure:
+        raise failure[0]
 
 
 def test_reopening_a_round_sends_the_room_back_to_the_vote(  # type: ignore[no-untyped-def]

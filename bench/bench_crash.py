@@ -42,7 +42,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import (
+from itsdangerous import TimestampSigner
+from load_setup import (
     COOKIE,
     GROUPS,
     LOOPBACK,
@@ -56,7 +57,6 @@ from bench_load import (
     migrate,
     server_env,
 )
-from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
 SECRET = "bench-crash-" + base64.urlsafe_b64encode(os.urandom(36)).decode()

@@ -32,7 +32,7 @@ from typing import cast
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_crash import Server, make_voters
-from bench_load import (
+from load_setup import (
     COOKIE,
     LOOPBACK,
     BenchError,

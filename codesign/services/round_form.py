@@ -24,6 +24,14 @@ def _pct(errors: dict[str, str], form: Mapping[str, str], field: str, label: str
     return (value if value is not None else default) / 100
 
 
+# The smallest group a new round shows outside the console. A workshop is 8 to 16 people in up to
+# four groups, so groups of 2 to 4 are the norm: a minimum of 5 would hide every group in most
+# rooms. 3 is the smallest size at which the shown figures do not give one member another's
+# answer (in a group of two, your own rating plus the distribution is the other person's). The
+# facilitator is warned before opening a round with smaller groups and can change it per round.
+# (ConsensusRule's own default of 5 stays: it is how a stored rule without the key is read.)
+NEW_ROUND_MIN_GROUP_SIZE = 3
+
 ORDER_CHOICES = {
     RANDOM: "A different random order for each person",
     FACILITATOR: "The same order for everyone: the order of the list below",
@@ -86,7 +94,7 @@ def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[d
         "out_min_pct_1_3": _pct(errors, form, "out_min", "the share rating 1 to 3 for OUT", 70),
         "out_max_pct_7_9": _pct(errors, form, "out_max_high", "the share rating 7 to 9 allowed for OUT", 15),
     }
-    min_size = check_int(errors, "min_group_size", form.get("min_group_size", "") or "5",
+    min_size = check_int(errors, "min_group_size", form.get("min_group_size", "") or str(NEW_ROUND_MIN_GROUP_SIZE),
                          label="the smallest group size", minimum=1, maximum=1000)
     chosen = set(_ids_in(form.get("outcomes", ""))) & accepted_ids
     ids = [i for i in arrange(sorted(accepted_ids), form.get("arrangement", "")) if i in chosen]
@@ -107,7 +115,7 @@ def parse_round_form(form: Mapping[str, str], accepted_ids: set[int]) -> tuple[d
     if not errors:
         try:
             rule = ConsensusRule.from_dict({
-                **rule_values, "min_group_size": min_size or 5,
+                **rule_values, "min_group_size": min_size or NEW_ROUND_MIN_GROUP_SIZE,
                 "important_to_one_group": True,
                 "patient_veto_in": form.get("patient_veto_in") == "yes",
             })

@@ -41,6 +41,7 @@ from codesign.services.ballot_sql import lock_round_exclusively
 # The form's parsing lives in round_form (pure); its names are re-exported here, where callers look.
 from codesign.services.round_form import COMBINES as COMBINES
 from codesign.services.round_form import METHODS as METHODS
+from codesign.services.round_form import NEW_ROUND_MIN_GROUP_SIZE as NEW_ROUND_MIN_GROUP_SIZE
 from codesign.services.round_form import ORDER_CHOICES as ORDER_CHOICES
 from codesign.services.round_form import arrange as arrange
 from codesign.services.round_form import move_outcome as move_outcome

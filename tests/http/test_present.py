@@ -97,6 +97,16 @@ def test_results_where_every_group_is_too_small_say_why_nothing_is_shown(  # typ
     assert "Every group has too few people to show how it answered" in screen
 
 
+def test_results_of_a_round_nobody_answered_say_so(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 2))
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    rounds.set_revealed(session, facilitator, workshop.id, found.id, True)  # type: ignore[arg-type]
+    sign_in(client, facilitator)
+    screen = client.get(f"/sessions/{workshop.id}/present").text
+    assert "No votes were counted in this round." in screen and "app-projector-table" not in screen
+
+
 def test_a_countdown_shows_on_the_presenter_screen_and_devices_and_closes_nothing(  # type: ignore[no-untyped-def]
         client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop) -> None:
     found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 2), title="Quick one")

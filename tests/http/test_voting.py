@@ -181,6 +181,21 @@ def test_round_form_keeps_what_was_typed_and_opens(client: TestClient, session: 
     assert "Close round" in client.get(f"/sessions/{workshop.id}/rounds/{round_id}").text
 
 
+def test_a_new_round_suits_a_workshop_of_8_to_16(client: TestClient, session: Session, facilitator: User,  # type: ignore[no-untyped-def]
+                                                 workshop) -> None:
+    """Groups of 3 or 4 are the norm in a room of 12: the form proposes showing them, and a
+    round created with the field left empty shows them too (groups of 2 stay hidden)."""
+    sign_in(client, facilitator)
+    url = f"/sessions/{workshop.id}/rounds/new"
+    page = client.get(url)
+    field = re.search(r'<input[^>]*name="min_group_size"[^>]*>', page.text)
+    assert field and 'value="3"' in field.group(0)
+    ids = accepted_ids(session, workshop, 3)
+    round_id = create_round_via_form(client, workshop, form_data(ids, title="Small room", min_group_size=""))
+    made = session.get(Round, round_id)
+    assert made is not None and json.loads(made.rule_json)["min_group_size"] == 3
+
+
 def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
         client: TestClient, tablets: list[TestClient], session: Session, facilitator: User, workshop,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database_url: str,

@@ -52,8 +52,8 @@ async def new_round(request: Request) -> Response:
     existing = await read(request, queries.list_rounds, session_id)
     feedback_id = request.query_params.get("feedback", "")
     context = {"view": view, "rounds": existing, "methods": rounds.METHODS, "combines": rounds.COMBINES,
-               "orders": rounds.ORDER_CHOICES, "values": {"feedback_round_id": feedback_id, "min_group_size": str(rounds.NEW_ROUND_MIN_GROUP_SIZE)},
-               "errors": {},
+               "orders": rounds.ORDER_CHOICES, "errors": {},
+               "values": {"feedback_round_id": feedback_id, "min_group_size": str(rounds.NEW_ROUND_MIN_GROUP_SIZE)},
                "feedback": await read(request, queries.get_feedback_source, session_id, feedback_id), "focus": None}
     if request.method == "GET":
         return new_round_page(request, context)

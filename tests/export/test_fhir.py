@@ -254,3 +254,20 @@ def test_fhir_resources_refuses_what_we_must_not_write() -> None:
 def test_bundle_function_matches_the_written_file() -> None:
     snapshot, doc, sha = make()
     assert bundle(snapshot, sha) == doc
+
+
+# The canonical base in the settings (CODESIGN_FHIR_BASE) -------------------------------------------
+
+def test_the_base_comes_from_the_settings() -> None:
+    from codesign.config import Settings, SettingsError
+
+    dev = {"CODESIGN_ENV": "development", "CODESIGN_SECRET_KEY": "x" * 40, "CODESIGN_DATABASE_URL": "sqlite://"}
+    assert Settings.from_env(dev).fhir_base_url == ""  # urn:uuid: names
+    public = {**dev, "CODESIGN_PUBLIC_URL": "https://codesign.example.nhs.uk/"}
+    assert Settings.from_env(public).fhir_base_url == "https://codesign.example.nhs.uk/fhir"
+    given = {**public, "CODESIGN_FHIR_BASE": " https://fhir.example.nhs.uk/r4/ "}
+    assert Settings.from_env(given).fhir_base_url == "https://fhir.example.nhs.uk/r4"
+    assert Settings(public_url="codesign.local").fhir_base_url == ""  # not an address a URL can hang off
+    for bad in ("fhir.example.nhs.uk", "https://fhir.example.nhs.uk/r4?x=1", "urn:uuid:"):
+        with pytest.raises(SettingsError, match="CODESIGN_FHIR_BASE must be an http"):
+            Settings.from_env({**dev, "CODESIGN_FHIR_BASE": bad})

@@ -17,7 +17,10 @@ Traceability: the snapshot's SHA-256 is the Bundle's id and identifier, and a me
 Measure, so a Measure lifted out of the bundle still names the frozen version it came from.
 
 Codes (HL7 terminology, http://terminology.hl7.org): measure-scoring, measure-improvement-notation,
-measure-population, composite-measure-scoring, measure-type.
+measure-population, composite-measure-scoring, measure-type. `composite` is in the measure-scoring
+code system as HL7 Terminology publishes it (4.0.0), though not in the copy bundled with R4 4.0.1;
+Measure.scoring's binding is extensible, so R4 allows it (it is how the quality-measure IGs mark
+a composite).
 """
 
 from __future__ import annotations

@@ -107,21 +107,28 @@ class _Names:
         self.base = base
         self.slug = L.slug(str(framework["population_group"]["name"]), limit=40)
         self.seed = f"{_commissioner(snapshot)}|{framework['population_group']['name']}"
+        self.taken: set[str] = set()
 
     def uri(self, path: str) -> str:
         if self.base:
             return f"{self.base}/{path}"
         return f"urn:uuid:{uuid.uuid5(URN_NAMESPACE, f'{self.seed}|{path}')}"
 
-    def measure_id(self, code: str) -> str:
-        return f"{self.slug}-{_ID_UNSAFE.sub('-', code).strip('-').lower() or 'measure'}"[:64]
+    def measure_id(self, code: str, rank: int) -> str:
+        """`<group slug>-<code>`, at most 64 characters (FHIR ids); should two codes come out the
+        same ("A_1", "a-1"), the later one gets its rank added, as fullUrls must differ in a Bundle."""
+        rid = f"{self.slug}-{_ID_UNSAFE.sub('-', code).strip('-').lower() or 'measure'}"[:64]
+        if rid in self.taken:
+            rid = f"{rid[:58]}-r{rank}"
+        self.taken.add(rid)
+        return rid
 
 
 def _measure(snapshot: Mapping[str, Any], sha256: str, names: _Names, outcome: Mapping[str, Any]) -> dict[str, Any]:
     d = outcome["definition"]
     code = indicator_code(outcome)
     scoring = SCORING.get(str(d.get("unit", "")), "proportion")
-    rid = names.measure_id(code)
+    rid = names.measure_id(code, int(outcome["rank"]))
     measure: dict[str, Any] = {
         "resourceType": "Measure",
         "id": rid,

@@ -125,6 +125,12 @@ def test_indicator_code_is_the_definitions_when_it_has_one() -> None:
     assert [rate["identifier"][0]["value"], share["identifier"][0]["value"]] == ["OUT-01", "DIAB-02"]
     assert share["identifier"][0]["use"] == "official" and share["name"] == "DIAB_02"
     assert share["id"].endswith("-diab-02")
+    # Codes that make the same FHIR id still give distinct ids and fullUrls.
+    snapshot["outcomes"][0]["definition"]["indicator_code"] = "diab_02"
+    _, doc, _ = make(snapshot)
+    ids = [m["id"] for m in measures(doc)]
+    assert ids[0].endswith("-diab-02") and ids[1].endswith("-diab-02-r2") and len(set(ids)) == len(ids)
+    assert len({e["fullUrl"] for e in doc["entry"]}) == len(ids)
 
 
 def test_the_composite_weights_each_component_by_its_payment_weight() -> None:

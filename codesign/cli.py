@@ -222,7 +222,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
             return json.loads(version.snapshot_json), version.sha256
 
     try:
-        return run_export(args, sys.stdout, sys.stderr, load)
+        return run_export(args, sys.stdout, sys.stderr, load, fhir_base=settings.fhir_base_url)
     finally:
         engine.dispose()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "
 ENVIRONMENTS = ("production", "development", "test")
 # Where the secret came from: the environment, the development file, or made for this process only.
 SECRET_GIVEN, SECRET_FILE, SECRET_PER_PROCESS = "given", "file", "per-process"
+_HTTP_BASE = re.compile(r"https?://[^\s?#]+")  # an address that can prefix "/Measure/<id>"
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,9 @@ class Settings:
     workers: int = 1
     # The origin people type or scan to join ("https://codesign.example.nhs.uk"); blank = the request's.
     public_url: str = ""
+    # Where the FHIR export's canonical URLs point ("https://fhir.example.nhs.uk/fhir"); blank = the
+    # public URL + "/fhir", or, with neither, urn:uuid: names (codesign/export/fhir.py says why).
+    fhir_base: str = ""
     # Cookies only over HTTPS; on by default in production.
     secure_cookies: bool = True
     # How often the lobby, console and projector ask for news, in milliseconds.
@@ -67,6 +72,13 @@ class Settings:
     @property
     def is_development(self) -> bool:
         return self.env in ("development", "test")
+
+    @property
+    def fhir_base_url(self) -> str:
+        """The base of the FHIR export's canonical URLs ("" for urn:uuid: names)."""
+        if self.fhir_base:
+            return self.fhir_base
+        return f"{self.public_url}/fhir" if _HTTP_BASE.fullmatch(self.public_url) else ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,6 +108,9 @@ class Settings:
                 "several workers would not accept each other's cookies. Set CODESIGN_SECRET_KEY "
                 f"({KEY_RECIPE}) or run one worker."
             )
+        if self.fhir_base and not _HTTP_BASE.fullmatch(self.fhir_base):
+            raise SettingsError("CODESIGN_FHIR_BASE must be an http(s) address with no query or fragment, "
+                                f"like https://fhir.example.nhs.uk/fhir, not {self.fhir_base!r}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"CODESIGN_PORT must be between 1 and 65535, not {self.port}")
         if self.workers < 1:
@@ -136,6 +151,7 @@ class Settings:
             port=_int(env, "CODESIGN_PORT", 8000),
             workers=_int(env, "CODESIGN_WORKERS", 1),
             public_url=env.get("CODESIGN_PUBLIC_URL", "").rstrip("/"),
+            fhir_base=env.get("CODESIGN_FHIR_BASE", "").strip().rstrip("/"),
             secure_cookies=_bool(env, "CODESIGN_SECURE_COOKIES", secure_default),
             poll_interval_ms=_int(env, "CODESIGN_POLL_INTERVAL_MS", 2000),
             room_check_ms=_int(env, "CODESIGN_ROOM_CHECK_MS", 1000),

@@ -1,6 +1,6 @@
 """``codesign export``: write a frozen framework version as Appendix A.
 
-    codesign export VERSION_ID [--format docx|pdf|xlsx|csv|json] [--out FILE]
+    codesign export VERSION_ID [--format docx|pdf|xlsx|csv|json|fhir] [--out FILE]
 
 The snapshot comes from a loader the caller supplies (the command wires in the database one),
 so this module needs no database. Exit status 0 on success; 2 with a one-line message on stderr
@@ -34,10 +34,12 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
                         help="file to write (default: appendix-a-<population group>-v<N>.<format> here)")
 
 
-def run_export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, load_snapshot: SnapshotLoader) -> int:
+def run_export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, load_snapshot: SnapshotLoader,
+               *, fhir_base: str = "") -> int:
     """Load version `args.version_id` with `load_snapshot`, write it in `args.format` to `args.out`.
 
     `load_snapshot` returns (snapshot, sha256) or raises LookupError with a message for the user.
+    `fhir_base` is the FHIR export's canonical base (Settings.fhir_base_url; "" for urn:uuid: names).
     The file is written to a temporary name beside it and renamed, so a failure leaves no half file.
     """
     try:
@@ -51,7 +53,7 @@ def run_export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, load_sn
     try:
         fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{out.name}.")
         with os.fdopen(fd, "wb") as tmp:
-            export(snapshot, sha256, args.format, tmp)
+            export(snapshot, sha256, args.format, tmp, fhir_base=fhir_base)
         mask = os.umask(0)  # mkstemp makes 0600 files; give the result the usual mode
         os.umask(mask)
         os.chmod(tmp_name, 0o666 & ~mask)

@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 
-def run(args: list[str], database_url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(args: list[str], database_url: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
-    env.update(CODESIGN_DATABASE_URL=database_url, CODESIGN_ENV="development")
+    env.update(CODESIGN_DATABASE_URL=database_url, CODESIGN_ENV="development", **settings)
     return subprocess.run([sys.executable, "-m", "codesign.cli", *args], env=env, input=stdin,
                           capture_output=True, text=True, timeout=120, check=False)
 
@@ -51,6 +51,16 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     exported = run(["export", str(versions[0].id), "--format", "json", "--out", str(out)], url)
     assert exported.returncode == 0 and versions[0].sha256 in exported.stdout
     assert json.loads(out.read_text())["sha256"] == versions[0].sha256
+    # The demo's frozen version as a FHIR bundle, its canonical URLs under CODESIGN_FHIR_BASE.
+    fhir = tmp_path / "appendix.fhir.json"
+    exported = run(["export", str(versions[0].id), "--format", "fhir", "--out", str(fhir)], url,
+                   CODESIGN_FHIR_BASE="https://fhir.example.nhs.uk/fhir/")
+    assert exported.returncode == 0, exported.stderr
+    bundle = json.loads(fhir.read_text(encoding="utf-8"))
+    assert bundle["id"] == versions[0].sha256 and len(bundle["entry"]) == items + 1
+    assert all(e["fullUrl"].startswith("https://fhir.example.nhs.uk/fhir/Measure/") for e in bundle["entry"])
+    from fhir.resources.R4B.bundle import Bundle
+    assert Bundle.model_validate(bundle).model_dump(mode="json") == bundle
     draft = run(["export", str(versions[1].id), "--format", "docx"], url)
     assert draft.returncode == 2 and "draft" in draft.stderr
     made = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,

@@ -2,7 +2,8 @@
 
 Each writer is a pure function of the snapshot (docs/framework-snapshot.md) and its SHA-256,
 writing to a stream: no database, no web code. `export()` picks one by name; `filename()` names
-the file, e.g. ``appendix-a-adults-with-diabetes-v1.docx``.
+the file, e.g. ``appendix-a-adults-with-diabetes-v1.docx``. A format may take options from the
+settings (FHIR: the canonical base); callers pass every option and each format keeps its own.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from typing import Any, BinaryIO, NamedTuple, TextIO, cast
 
 from codesign.export._labels import slug
 
-Writer = Callable[[Mapping[str, Any], str, Any], None]
+Writer = Callable[..., None]  # (snapshot, sha256, stream, **options)
 
 
 def _lazy(module: str, name: str) -> Writer:
     """A writer imported on first use: importing this package (for canonical.py, say) must not
     load WeasyPrint, python-docx and openpyxl, which take about a second."""
 
-    def write(snapshot: Mapping[str, Any], sha256: str, stream: Any) -> None:
-        getattr(importlib.import_module(module), name)(snapshot, sha256, stream)
+    def write(snapshot: Mapping[str, Any], sha256: str, stream: Any, **options: str) -> None:
+        getattr(importlib.import_module(module), name)(snapshot, sha256, stream, **options)
 
     write.__name__ = write.__qualname__ = name
     return write
@@ -33,6 +34,7 @@ class ExportFormat(NamedTuple):
     media_type: str
     extension: str
     binary: bool  # False: the writer takes a text stream (export() wraps a binary one for it)
+    options: tuple[str, ...] = ()  # keyword options the writer takes (others given to export() are not for it)
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -43,6 +45,8 @@ FORMATS: dict[str, ExportFormat] = {
     "xlsx": ExportFormat(_lazy("codesign.export.xlsx", "write_xlsx"), XLSX_TYPE, "xlsx", True),
     "csv": ExportFormat(_lazy("codesign.export.csv_", "write_csv"), "text/csv; charset=utf-8", "csv", False),
     "json": ExportFormat(_lazy("codesign.export.json_", "write_json"), "application/json", "json", True),
+    "fhir": ExportFormat(_lazy("codesign.export.fhir", "write_fhir"), "application/fhir+json", "fhir.json", True,
+                         ("fhir_base",)),
 }
 
 
@@ -53,24 +57,26 @@ def get_format(fmt: str) -> ExportFormat:
         raise ValueError(f"unknown export format {fmt!r} (choose from {', '.join(FORMATS)})") from None
 
 
-def export(snapshot: Mapping[str, Any], sha256: str, fmt: str, stream: BinaryIO | TextIO) -> None:
+def export(snapshot: Mapping[str, Any], sha256: str, fmt: str, stream: BinaryIO | TextIO, **options: str) -> None:
     """Write `snapshot` in format `fmt` to `stream`.
 
     Binary formats need a binary stream. CSV takes either: a binary stream gets UTF-8 text.
+    `options` (e.g. fhir_base) go to the formats that take them and are ignored by the others.
     Raises ValueError for an unknown format or a sha256 that is not the snapshot's.
     """
     spec = get_format(fmt)
+    mine = {k: v for k, v in options.items() if k in spec.options}
     is_text = isinstance(stream, io.TextIOBase)
     if spec.binary:
         if is_text:
             raise TypeError(f"{fmt} needs a binary stream")
-        spec.writer(snapshot, sha256, stream)
+        spec.writer(snapshot, sha256, stream, **mine)
     elif is_text:
-        spec.writer(snapshot, sha256, stream)
+        spec.writer(snapshot, sha256, stream, **mine)
     else:
         text = io.TextIOWrapper(cast(BinaryIO, stream), encoding="utf-8", newline="")
         try:
-            spec.writer(snapshot, sha256, text)
+            spec.writer(snapshot, sha256, text, **mine)
             text.flush()
         finally:
             text.detach()  # leave the caller's stream open

@@ -16,10 +16,14 @@ from codesign.services.exports import store_export
 from codesign.web.dbcall import read, write
 
 
-def render_export(snapshot: dict[str, Any], sha256: str, fmt: str) -> bytes:
+def render_export(snapshot: dict[str, Any], sha256: str, fmt: str, fhir_base: str = "") -> bytes:
     buffer = io.BytesIO()
-    export.export(snapshot, sha256, fmt, buffer)
+    export.export(snapshot, sha256, fmt, buffer, fhir_base=fhir_base)
     return buffer.getvalue()
+
+
+def _fhir_base(request: Request) -> str:
+    return str(request.app.state.settings.fhir_base_url)
 
 
 async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[bytes, str]:
@@ -29,7 +33,8 @@ async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[byt
     name = export.filename(snapshot, fmt)
     if download.stored is not None:
         return download.stored.content, name
-    content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt)
+    content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt,
+                                      _fhir_base(request))
     return content, name
 
 
@@ -40,5 +45,6 @@ async def prepare_all(request: Request, version_id: int) -> None:
         download = await read(request, integrity.checked_download, version_id, fmt)
         if download.stored is None:
             snapshot = json.loads(download.version.snapshot_json or "")
-            content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt)
+            content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt,
+                                              _fhir_base(request))
             await write(request, store_export, version_id, fmt, content)

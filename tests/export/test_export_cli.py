@@ -34,9 +34,9 @@ def loader(snapshot: dict[str, Any], sha: str, frozen_id: int = 1) -> Any:
     return load
 
 
-def run(args: argparse.Namespace, load: Any) -> tuple[int, str, str]:
+def run(args: argparse.Namespace, load: Any, **options: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = run_export(args, out, err, load)
+    code = run_export(args, out, err, load, **options)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -66,6 +66,19 @@ def test_default_name_and_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert code == 0
     assert (tmp_path / "appendix-a-adults-with-diabetes-haringey-islington-v1.docx").is_file()
     assert out.startswith("Wrote appendix-a-adults-with-diabetes-haringey-islington-v1.docx (")
+
+
+def test_fhir_bundle_with_its_default_name_and_the_base_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    snapshot, sha = with_hash(example())
+    code, out, err = run(parse("1", "--format", "fhir"), loader(snapshot, sha), fhir_base="https://fhir.example.org/r4")
+    assert (code, err) == (0, "")
+    written = tmp_path / "appendix-a-adults-with-diabetes-haringey-islington-v1.fhir.json"
+    assert out.startswith(f"Wrote {written.name} (") and sha in out
+    bundle = json.loads(written.read_bytes())
+    assert bundle["resourceType"] == "Bundle" and bundle["id"] == sha
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Measure"] * 4
+    assert all(e["fullUrl"].startswith("https://fhir.example.org/r4/Measure/") for e in bundle["entry"])
 
 
 def test_missing_or_unfrozen_version_exits_2(tmp_path: Path) -> None:

@@ -397,7 +397,7 @@ def test_a_snapshot_without_contract_parties_exports_without_them() -> None:
 
 def test_registry_filename_and_text_stream(snap: tuple[dict[str, Any], str]) -> None:
     snapshot, sha = snap
-    assert set(FORMATS) == {"docx", "pdf", "xlsx", "csv", "json"}
+    assert set(FORMATS) == {"docx", "pdf", "xlsx", "csv", "json", "fhir"}
     assert FORMATS["pdf"].media_type == "application/pdf" and FORMATS["csv"].binary is False
     assert filename(snapshot, "docx") == "appendix-a-adults-with-diabetes-haringey-islington-v1.docx"
     renamed = copy.deepcopy(snapshot)

@@ -155,10 +155,11 @@ def test_downloads_in_every_format_are_made_once_and_kept(client: TestClient, se
     # Freezing renders every export in the background (TestClient runs it before returning).
     assert post_form(client, f"/frameworks/{version.id}/freeze", {}, token_from=f"/frameworks/{version.id}").status_code == 303
     kept = session.exec(select(FrameworkExport).where(FrameworkExport.version_id == version.id)).all()
-    assert sorted(k.format for k in kept) == ["csv", "docx", "json", "pdf", "xlsx"]
+    assert sorted(k.format for k in kept) == ["csv", "docx", "fhir", "json", "pdf", "xlsx"]
     frozen = session.get(FrameworkVersion, version.id)
     assert frozen is not None
-    for fmt, magic in (("docx", b"PK"), ("xlsx", b"PK"), ("pdf", b"%PDF"), ("csv", b"rank"), ("json", b"{")):
+    for fmt, magic in (("docx", b"PK"), ("xlsx", b"PK"), ("pdf", b"%PDF"), ("csv", b"rank"), ("json", b"{"),
+                       ("fhir", b'{\n  "resourceType": "Bundle"')):
         first = client.get(f"/frameworks/{version.id}/export/{fmt}")
         assert first.status_code == 200 and first.content.startswith(magic), fmt
         assert "attachment; filename=\"appendix-a-" in first.headers["content-disposition"]

@@ -50,7 +50,7 @@ def test_a_download_never_writes_and_the_freeze_stores_and_audits_every_export( 
     audited = {json.loads(e.details)["format"]: json.loads(e.details)["sha256"] for e in session.exec(
         select(AuditEvent).where(AuditEvent.action == "framework.export_stored", AuditEvent.object_id == other.id))}
     assert audited == {x.format: hashlib.sha256(x.content).hexdigest() for x in stored}
-    assert sorted(audited) == ["csv", "docx", "json", "pdf", "xlsx"]
+    assert sorted(audited) == ["csv", "docx", "fhir", "json", "pdf", "xlsx"]
     assert frozen.sha256 and WARNING not in client.get(url).text
 
 

@@ -56,7 +56,8 @@ def _definition(indicator: dict[str, Any] | None, step: int) -> dict[str, object
         name = indicator["name"] if indicator else "Local survey measure (to be agreed)"
         return {**LOCAL, "indicator_name": name, "indicator_type": (indicator or {}).get("type", "PROM"),
                 "instrument": (indicator or {}).get("instrument", ""), "no_routine_data": "yes", "gap_plan": GAP_PLAN,
-                "unit": (indicator or {}).get("unit", "mean_score"), "direction": "higher"}
+                "unit": (indicator or {}).get("unit", "mean_score"),
+                "direction": (indicator or {}).get("direction", "higher")}  # distress: lower is better
     form: dict[str, object] = {**LOCAL}
     for key in ("numerator", "denominator", "unit", "direction", "case_mix_adjustment", "instrument",
                 "instrument_licence_note", "time_points", "data_source", "data_owner", "collection_frequency",

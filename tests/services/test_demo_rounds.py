@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from codesign import queries
-from codesign.models import AuditEvent, Ballot, BallotAnswer, Participant, Round
+from codesign.library import indicator_library
+from codesign.models import AuditEvent, Ballot, BallotAnswer, Participant, Round, ShortlistItem
 from codesign.services import demo_rounds
 from codesign.services.demo import seed_demo
 from tests.round_helpers import load_demo
@@ -69,3 +70,21 @@ def test_the_demo_rounds_show_in_out_and_disagreement(engine: Engine, session: S
     assert not seed_demo(session).created
     assert len(session.exec(select(Round)).all()) == 3 and len(session.exec(select(Ballot)).all()) == ballots_before
     assert demo_rounds.seed_demo_rounds(session, None, info.session_id, info.population_group_id, []) == []  # type: ignore[arg-type]
+
+
+def test_the_demo_frameworks_definitions_follow_the_indicator_library(engine: Engine, session: Session) -> None:
+    """A measure without routine data (the diabetes distress score) keeps its library direction:
+    a lower distress score is better, and the appendix and the FHIR export say so."""
+
+    load_demo(engine)
+    library = indicator_library()
+    checked = 0
+    for item in session.exec(select(ShortlistItem)).all():
+        definition = json.loads(item.definition_json)
+        known = library.get(str(definition.get("indicator_key", "")))
+        name = str(definition.get("indicator_name", ""))
+        known = known or next((i for i in library.values() if i["name"] == name), None)
+        if known and definition.get("direction"):
+            assert definition["direction"] == known["direction"], name
+            checked += 1
+    assert checked >= 3

@@ -124,8 +124,23 @@ document.addEventListener("htmx:afterSwap", () => {
     next = Array.from(area.querySelectorAll("button[data-list-row]"))
       .find((el) => el.getAttribute("data-list-row") === was.row && usable(el)) || null;
   }
-  if (next) next.focus();
+  if (next) {
+    next.focus({ preventScroll: true });
+    keepInView(next, area.querySelector(".app-send--unsent"));
+  }
 });
+
+// Scroll `el` into view if it is not, and out from under the sticky bars (the unsent list's send
+// bar at the bottom, the room's status bar at the top), which would otherwise hide it.
+function keepInView(el, bottomBar) {
+  el.scrollIntoView({ block: "nearest" });
+  const box = el.getBoundingClientRect();
+  const topBar = document.querySelector(".app-live");
+  const top = topBar ? Math.max(0, topBar.getBoundingClientRect().bottom) + 8 : 8;
+  const bottom = Math.min(window.innerHeight, bottomBar ? bottomBar.getBoundingClientRect().top : window.innerHeight) - 8;
+  if (box.bottom > bottom) window.scrollBy(0, box.bottom - bottom);
+  else if (box.top < top) window.scrollBy(0, box.top - top);
+}
 
 // Ballots survive poor venue Wi-Fi. A <form data-ballot> is sent with fetch; if the network
 // fails, the participant is told "Not saved yet, trying again" and the same request (same

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from sqlalchemy import event
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
@@ -159,3 +160,25 @@ def test_the_accepted_list_is_answered_204_while_unchanged(  # type: ignore[no-u
     reworded = other_client.get(f"{home}?part=accepted&fp={second}", headers=HTMX)
     assert reworded.status_code == 200 and "I can read my own records" in reworded.text
 
+
+
+def test_an_unchanged_poll_of_the_list_so_far_is_one_read_past_the_join_check(  # type: ignore[no-untyped-def]
+        app, other_client: TestClient, session: Session, workshop: WorkshopSession) -> None:
+    join(other_client, workshop.join_code, "patient")
+    home = f"/s/{workshop.join_code}"
+    fingerprint = _field(re.compile(r'\?part=accepted&amp;fp=([0-9a-f]+)"'), other_client.get(home).text)
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            seen.append(statement)
+
+    event.listen(app.state.engine, "before_cursor_execute", count)
+    try:
+        status = other_client.get(f"{home}?part=accepted&fp={fingerprint}", headers=HTMX).status_code
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", count)
+    assert status == 204
+    # The list itself is not read: one statement touches outcomes, the fingerprint's.
+    assert len([s for s in seen if "outcome" in s.lower()]) == 1, seen
+    assert len(seen) <= 3, seen  # the device's join check, then the fingerprint

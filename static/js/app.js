@@ -176,14 +176,19 @@ function showPending(form, submitter) {
   });
 }
 
+// Saved: the tapped answer is shown chosen, no longer pending; nothing on the form can be sent
+// again while the next question opens. Refused: everything back as it was, for the server's page.
 function showSettled(form, submitter, saved) {
+  form.querySelectorAll("button").forEach((b) => b.classList.remove("app-pending"));
+  if (saved) {
+    if (submitter && submitter.hasAttribute("aria-pressed")) submitter.classList.add("app-scale__button--chosen");
+    return;
+  }
   delete form.dataset.sending;
   form.querySelectorAll("button").forEach((b) => {
-    b.classList.remove("app-pending");
     b.removeAttribute("aria-disabled");
-    if (!saved) b.disabled = false;
+    b.disabled = false;
   });
-  if (saved && submitter) submitter.classList.add("app-saved-answer");
 }
 
 function newKey() {

@@ -96,6 +96,10 @@ def test_a_slow_save_shows_pending_and_retrying_in_view_then_saved_in_place(
     held_post.continue_()
     expect(status).to_have_text("Saved")  # said in place, before the next question opens
     assert status.evaluate(IN_VIEW)
+    expect(unable).to_have_class(re.compile(r"\bapp-scale__button--chosen\b"))
+    expect(unable).not_to_have_class(re.compile(r"\bapp-pending\b"))
+    expect(unable).to_be_disabled()  # saved: not sent again while the next question opens
+    unable.click(force=True)
     assert "/q/1" in page.url and page.evaluate("() => document.querySelector('h1').innerText") == asked.statement
     _wait_for(page, held, "next").continue_()
     page.get_by_text("Question 2 of 3").wait_for()
@@ -104,6 +108,39 @@ def test_a_slow_save_shows_pending_and_retrying_in_view_then_saved_in_place(
     answers = session.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id)).all()
     assert [(a.outcome_id, a.value) for a in answers] == [(asked.id, None)]  # stored once, as "cannot score"
     assert len(session.exec(select(BallotSubmission).where(BallotSubmission.round_id == found.id)).all()) == 1
+    assert len(posts) == 2  # the tap after "Saved" sent nothing either
+
+
+def test_a_slow_pair_shows_the_choice_pending_and_the_retry_in_view(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session) -> None:
+    found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 4), method="pairwise")
+    _device, page = _join(guarded, workshop, TABLET_PORTRAIT)
+    _larger_text(page)
+    held: dict[str, Any] = {}
+    tries: list[int] = []
+
+    def flaky(route: Any) -> None:
+        tries.append(1)
+        if len(tries) == 1:
+            route.abort("internetdisconnected")
+        else:
+            held["post"] = route
+
+    page.route(re.compile(r"/rounds/\d+/pair$"), flaky)
+    page.goto(f"/s/{workshop.join_code}/rounds/{found.id}")
+    page.get_by_text("0 answered").wait_for()
+    right = page.locator("#choice-right")
+    right.evaluate("(el) => el.scrollIntoView({block: 'end'})")
+    right.tap()
+    status = page.locator(".app-ballot-status")
+    expect(status).to_have_text(RETRYING)
+    assert status.evaluate(IN_VIEW) and right.evaluate(IN_VIEW)
+    expect(right).to_have_class(re.compile(r"\bapp-pending\b"))
+    expect(page.locator("#choice-left")).to_be_disabled()
+    expect(page.get_by_role("button", name="I can’t decide")).to_be_disabled()
+    _wait_for(page, held, "post").continue_()
+    page.get_by_text("1 answered").wait_for()
+    assert len(tries) == 2
 
 
 def _wait_for(page: Any, held: dict[str, Any], key: str) -> Any:

@@ -106,12 +106,34 @@ if (document.querySelector("[data-list-area]")) {
 // the new list) or, when it is gone or disabled (the outcome moved to the other list, the last dot
 // given), to the first usable button of the same outcome's row; focusing it keeps it in view.
 // The status region outside the list says what happened (hx-swap-oob from the server).
+// While the change is on its way the list is busy: its other buttons are disabled (a second tap
+// would carry the list as it was) and the tapped one is aria-disabled, so it keeps focus.
 let tappedInList = null;
 document.addEventListener("htmx:beforeRequest", (event) => {
   const elt = event.detail && event.detail.elt;
-  if (elt instanceof Element && elt.closest("[data-list-area]")) {
-    tappedInList = { id: elt.id, row: elt.getAttribute("data-list-row") };
-  }
+  const area = elt instanceof Element ? elt.closest("[data-list-area]") : null;
+  if (!area || event.defaultPrevented) return;
+  tappedInList = { id: elt.id, row: elt.getAttribute("data-list-row") };
+  area.setAttribute("aria-busy", "true");
+  area.querySelectorAll("button").forEach((b) => {
+    if (b === elt) b.setAttribute("aria-disabled", "true");
+    else if (!b.disabled) { b.disabled = true; b.dataset.busyDisabled = "yes"; }
+  });
+});
+// Not through (no network, a server error): the list as it was, usable again, and say so.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const elt = event.detail && event.detail.elt;
+  const area = elt instanceof Element ? elt.closest("[data-list-area]") : null;
+  if (!area || !document.body.contains(area) || (event.detail.successful && !event.detail.failed)) return;
+  if (event.detail.xhr && [409, 422].includes(event.detail.xhr.status)) return; // swapped in with the reason
+  tappedInList = null;
+  area.removeAttribute("aria-busy");
+  area.querySelectorAll("button").forEach((b) => {
+    b.removeAttribute("aria-disabled");
+    if (b.dataset.busyDisabled === "yes") { b.disabled = false; delete b.dataset.busyDisabled; }
+  });
+  const news = document.getElementById("list-news");
+  if (news) news.textContent = "That change was not saved. Check the connection and tap again.";
 });
 document.addEventListener("htmx:afterSwap", () => {
   const was = tappedInList;

@@ -166,6 +166,14 @@ def test_points_plus_on_the_last_outcome_keeps_it_in_view_and_focused(
     statement = session.get_one(Outcome, last_id).statement
     plus = page.locator(f"#more-{last_id}")
     plus.scroll_into_view_if_needed()
+    # The first try is lost on the way: nothing changes, the list is usable again, and it says so.
+    failed: list[str] = []
+    page.route(re.compile(r"/draft\?"), lambda route: (failed.append(route.request.url), route.abort("internetdisconnected")))
+    plus.tap()
+    expect(page.locator("#list-news")).to_have_text("That change was not saved. Check the connection and tap again.")
+    page.unroute(re.compile(r"/draft\?"))
+    assert len(failed) == 1 and page.get_by_text("10 dots left to give").is_visible()
+    expect(plus).to_be_enabled()
     plus.tap()
     page.get_by_text("9 dots left to give").wait_for()
     expect(page.locator("#list-news")).to_have_text(f"1 dot on {statement}, 9 left")

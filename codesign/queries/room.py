@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlmodel import Session, col
 
-from codesign.models import Ballot, LiveView, Outcome, Participant, Round, WorkshopSession
+from codesign.models import Ballot, LiveView, Outcome, OutcomeStatus, Participant, Round, WorkshopSession
 from codesign.naming import round_label
 from codesign.queries.basic import in_room
 
-__all__ = ["RoomState", "console_fingerprint", "get_room_state", "live_seqs", "round_poll_fingerprint"]
+__all__ = ["RoomState", "accepted_fingerprint", "console_fingerprint", "get_room_state", "live_seqs",
+           "round_poll_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -99,4 +100,16 @@ def round_poll_fingerprint(db: Session, session_id: int, round_id: int) -> str |
         select(Round.status, Round.revealed, *ballots.c, *people.c)  # type: ignore[call-overload]
         .select_from(Round).join(ballots, literal(True)).join(people, literal(True))
         .where(col(Round.id) == round_id, col(Round.session_id) == session_id)).first()
+    return None if row is None else _hash(row)
+
+
+def accepted_fingerprint(db: Session, session_id: int) -> str | None:
+    """Changes whenever the participants' "on the list so far" section would: an outcome accepted,
+    reworded, merged or withdrawn in the session's population group. One statement, so a device's
+    unchanged poll costs one read and gets 204 (its list is left as it is, under the reader's eyes)."""
+    accepted = (select(func.count(), func.coalesce(func.sum(col(Outcome.id)), 0), func.max(Outcome.updated_at))
+                .select_from(WorkshopSession)
+                .join(Outcome, col(Outcome.population_group_id) == col(WorkshopSession.population_group_id))
+                .where(col(WorkshopSession.id) == session_id, col(Outcome.status) == OutcomeStatus.accepted))
+    row = db.execute(accepted).first()
     return None if row is None else _hash(row)

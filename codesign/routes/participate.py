@@ -24,11 +24,12 @@ from codesign.services import joining, proposals, sessions
 from codesign.validation import first_value
 from codesign.web import auth, client
 from codesign.web.dbcall import read, write
-from codesign.web.htmx import redirect
+from codesign.web.htmx import is_htmx, redirect
 from codesign.web.room_events import room_events
 from codesign.web.templating import render
 
 FLASH = "flash"
+ACCEPTED = "accepted"  # ?part=accepted: the polled "on the list so far" section (participate/_accepted.html)
 
 
 def _code_form(request: Request, code: str = "", *, errors: dict[str, str] | None = None, autosubmit: bool = False,
@@ -105,18 +106,29 @@ async def home(request: Request) -> Response:
     found = await auth.joined(request)
     if found is None:
         return redirect(request, auth.code_form_url(request))
+    if request.query_params.get("part") == ACCEPTED and is_htmx(request):
+        # The "on the list so far" poll: 204 when the list it shows (?fp=) is still the list, so htmx
+        # leaves it alone and nothing moves under a reader's eyes; one read either way.
+        fingerprint = await read(request, queries.accepted_fingerprint, found[0].id or 0)
+        if fingerprint is not None and request.query_params.get("fp") == fingerprint:
+            return Response(status_code=204, headers={"Vary": "HX-Request"})
+        return await _home_page(request, *found, fingerprint=fingerprint)
     return await _home_page(request, *found)
 
 
 async def _home_page(request: Request, session: WorkshopSession, participant: Participant, *,
                      values: dict[str, object] | None = None, errors: dict[str, str] | None = None,
-                     status_code: int = 200) -> Response:
+                     status_code: int = 200, fingerprint: str | None = None) -> Response:
     assert session.id is not None and participant.id is not None
+    # The fingerprint first: a change landing between the two reads makes the next poll fetch again.
+    if fingerprint is None:
+        fingerprint = await read(request, queries.accepted_fingerprint, session.id)
     view = await read(request, queries.get_participant_home, session.id, participant.id)
     flash = request.session.pop(FLASH, None)
     return render(request, "participate/home.html",
-                  {"view": view, "values": values or {}, "errors": errors or {}, "flash": flash},
-                  fragment="participate/_accepted.html" if request.query_params.get("part") == "accepted" else None,
+                  {"view": view, "values": values or {}, "errors": errors or {}, "flash": flash,
+                   "accepted_fp": fingerprint or ""},
+                  fragment="participate/_accepted.html" if request.query_params.get("part") == ACCEPTED else None,
                   status_code=status_code)
 
 

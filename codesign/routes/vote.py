@@ -18,7 +18,8 @@ from codesign.services import ballots, sessions
 from codesign.validation import first_value
 from codesign.web import auth
 from codesign.web.dbcall import read, write
-from codesign.web.htmx import redirect
+from codesign.web.htmx import is_htmx, redirect
+from codesign.web.list_news import ACTIONS, list_news
 from codesign.web.results_view import results_context
 from codesign.web.templating import render
 
@@ -33,6 +34,13 @@ SAVED = "saved"
 # navigation with or without our script; app.js also focuses it where a browser only scrolls (or
 # when the next pair is the same URL, which it reloads).
 NEXT_QUESTION, THANKS = "#question", "#done"
+# A tap on a ranking or points list (Add, Move up, +...) changes the list in place: with htmx the
+# POST redirects to the list's fragment (?part=list), which replaces only the list, so the page does
+# not jump to the top; without JavaScript it redirects to the page at the tapped outcome's row.
+# What the tap did rides to that next GET in the signed session cookie (as SAVED does) and is said
+# in the page's status region there ("Moved X to position 3").
+NEWS = "list_news"
+LIST_PART = {"ranking": "vote/_ranking_area.html", "points": "vote/_points_area.html"}
 
 
 async def _context(request: Request) -> tuple[WorkshopSession, Participant, Round] | Response:
@@ -51,13 +59,22 @@ def _url(request: Request, name: str, session: WorkshopSession, found: Round, **
 
 
 def _page(request: Request, template: str, view: ParticipantRound, session: WorkshopSession,
-          status_code: int = 200, **extra: object) -> Response:
+          status_code: int = 200, fragment: str | None = None, **extra: object) -> Response:
     context = {"view": view, "session": session, "key": uuid.uuid4().hex, "errors": {}, "values": {},
                "version": view.draft_version, "flash": request.session.pop("flash", None),
-               "saved": bool(request.session.pop(SAVED, False)), **extra}
+               "saved": bool(request.session.pop(SAVED, False)), "news": _news(request, view),
+               "part": fragment is not None and is_htmx(request), **extra}
     if view.results is not None:
         context.update(results_context(view.results, public=True))
-    return render(request, template, context, status_code=status_code)
+    return render(request, template, context, fragment=fragment, status_code=status_code)
+
+
+def _news(request: Request, view: ParticipantRound) -> str:
+    """What the last tap on this list did, said once (see NEWS)."""
+    tapped = request.session.pop(NEWS, None)
+    if not isinstance(tapped, list) or len(tapped) != 2 or not isinstance(tapped[1], int):
+        return ""
+    return list_news(view.round.method, str(tapped[0]), tapped[1], list(view.outcomes), view.draft, view.dots_left)
 
 
 async def round_home(request: Request) -> Response:
@@ -75,7 +92,8 @@ async def round_home(request: Request) -> Response:
             return redirect(request, _url(request, "vote_done", session, found))
         return redirect(request, _url(request, "vote_question", session, found, n=position))
     template = {"ranking": "vote/ranking.html", "points": "vote/points.html", "pairwise": "vote/pairwise.html"}
-    return _page(request, template[found.method], view, session)
+    part = LIST_PART.get(found.method) if request.query_params.get("part") == "list" else None
+    return _page(request, template[found.method], view, session, fragment=part)
 
 
 async def question(request: Request) -> Response:
@@ -172,14 +190,20 @@ def _parse_draft(form: dict[str, str], method: str) -> dict[int, int]:
 
 
 async def _refusal(request: Request, exc: ValidationFailed | Conflict, template: str, session: WorkshopSession,
-                   participant: Participant, found: Round) -> Response:
+                   participant: Participant, found: Round, fragment: str | None = None) -> Response:
     """An answer not taken: the page again with the reason and what was typed (422), or, when it
-    cannot be taken at all (the round closed, a device already at a table), a page that says so (409)."""
+    cannot be taken at all (the round closed, a device already at a table), a page that says so (409).
+    `fragment`: a list tapped with htmx gets its list back (the list as it is now, with the reason),
+    or, when there is no list to show, goes to the round's page, which says why."""
     view = await read(request, queries.get_participant_round, found, participant)
     if isinstance(exc, ValidationFailed):
-        return _page(request, template, view, session, status_code=422, errors=exc.errors, values=exc.values)
+        return _page(request, template, view, session, status_code=422, errors=exc.errors, values=exc.values,
+                     fragment=fragment)
     if isinstance(exc, ballots.StaleDraft):  # the list as it is now, with what happened
-        return _page(request, template, view, session, status_code=409, errors={"ballot": str(exc)})
+        return _page(request, template, view, session, status_code=409, errors={"ballot": str(exc)},
+                     fragment=fragment)
+    if fragment is not None and is_htmx(request):
+        return redirect(request, _url(request, "vote_round", session, found))
     return _page(request, "vote/closed.html", view, session, status_code=409, message=str(exc))
 
 
@@ -190,13 +214,20 @@ async def draft(request: Request) -> Response:
     session, participant, found = got
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     template = "vote/ranking.html" if found.method == "ranking" else "vote/points.html"
+    part = LIST_PART.get(found.method)
     try:
-        await write(request, ballots.set_draft, found.id or 0, participant.id or 0, _parse_draft(form, found.method),
-                    form.get("version"))
+        saved = await write(request, ballots.set_draft, found.id or 0, participant.id or 0,
+                            _parse_draft(form, found.method), form.get("version"))
     except (ValidationFailed, Conflict) as exc:
-        return await _refusal(request, exc, template, session, participant, found)
+        return await _refusal(request, exc, template, session, participant, found, fragment=part)
     url = _url(request, "vote_round", session, found)
-    return redirect(request, url + f"#{form.get('focus', 'ballot')}")
+    # The tapped button's action says what it did and to which outcome (?did=up&o=12).
+    did, tapped = request.query_params.get("did", ""), _whole(request.query_params.get("o", ""))
+    anchor = "ballot"
+    if did in ACTIONS and tapped is not None:
+        request.session[NEWS] = [did, tapped]
+        anchor = f"o-{tapped}" if found.method == "points" else f"{'ranked' if tapped in saved else 'other'}-{tapped}"
+    return redirect(request, f"{url}#{anchor}", fragment_url=f"{url}?part=list")
 
 
 async def submit(request: Request) -> Response:

@@ -36,6 +36,22 @@ document.addEventListener("htmx:afterSettle", () => {
   next.focus();
 });
 
+// A section someone may be reading (data-hold-while-reading: the participants' "on the list so far")
+// is not refreshed while focus, a text selection or the pointer is inside it: its poll is skipped
+// (the next one catches up), and an answer that arrives meanwhile is not swapped in.
+const beingRead = (el) => {
+  if (!(el instanceof Element) || !el.hasAttribute("data-hold-while-reading")) return false;
+  const selection = window.getSelection ? window.getSelection() : null;
+  const selected = selection && !selection.isCollapsed && selection.anchorNode && el.contains(selection.anchorNode);
+  return el.contains(document.activeElement) || Boolean(selected) || el.matches(":hover");
+};
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (beingRead(event.detail && event.detail.elt)) event.preventDefault();
+});
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (beingRead(event.detail && event.detail.target)) event.detail.shouldSwap = false;
+});
+
 // Destructive actions ask first: <button data-confirm="Withdraw this outcome?">.
 document.addEventListener("submit", (event) => {
   const button = event.submitter || event.target.querySelector("[data-confirm]");
@@ -73,21 +89,90 @@ document.querySelectorAll("[data-tick-all]").forEach((row) => {
 });
 
 // A ranking or points list that is changed but not sent does not count: leaving the page asks
-// first. Sending it, or any change to it (a form on this page), is not leaving.
-if (document.querySelector("[data-unsent-list]")) {
+// first. Sending it, or any change to it (a form on this page), is not leaving. Asked when leaving,
+// not when the page loads: a tap swaps in a new list, which can make it unsent.
+if (document.querySelector("[data-list-area]")) {
   let submitting = false;
-  document.addEventListener("submit", () => { submitting = true; });
+  document.addEventListener("submit", (event) => { if (!event.defaultPrevented) submitting = true; });
   window.addEventListener("beforeunload", (event) => {
-    if (submitting) return;
+    if (submitting || !document.querySelector("[data-unsent-list]")) return;
     event.preventDefault();
     event.returnValue = "";
   });
 }
 
+// A tap on a ranking or points list (Add, Move up, +: templates/macros/lists.html) swaps in only
+// the new list, so the page does not move. Focus goes back to the tapped button (found by its id in
+// the new list) or, when it is gone or disabled (the outcome moved to the other list, the last dot
+// given), to the first usable button of the same outcome's row; focusing it keeps it in view.
+// The status region outside the list says what happened (hx-swap-oob from the server).
+// While the change is on its way the list is busy: its other buttons are disabled (a second tap
+// would carry the list as it was) and the tapped one is aria-disabled, so it keeps focus.
+let tappedInList = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail && event.detail.elt;
+  const area = elt instanceof Element ? elt.closest("[data-list-area]") : null;
+  if (!area || event.defaultPrevented) return;
+  tappedInList = { id: elt.id, row: elt.getAttribute("data-list-row") };
+  area.setAttribute("aria-busy", "true");
+  area.querySelectorAll("button").forEach((b) => {
+    if (b === elt) b.setAttribute("aria-disabled", "true");
+    else if (!b.disabled) { b.disabled = true; b.dataset.busyDisabled = "yes"; }
+  });
+});
+// Not through (no network, a server error): the list as it was, usable again, and say so.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const elt = event.detail && event.detail.elt;
+  const area = elt instanceof Element ? elt.closest("[data-list-area]") : null;
+  if (!area || !document.body.contains(area) || (event.detail.successful && !event.detail.failed)) return;
+  if (event.detail.xhr && [409, 422].includes(event.detail.xhr.status)) return; // swapped in with the reason
+  tappedInList = null;
+  area.removeAttribute("aria-busy");
+  area.querySelectorAll("button").forEach((b) => {
+    b.removeAttribute("aria-disabled");
+    if (b.dataset.busyDisabled === "yes") { b.disabled = false; delete b.dataset.busyDisabled; }
+  });
+  const news = document.getElementById("list-news");
+  if (news) news.textContent = "That change was not saved. Check the connection and tap again.";
+});
+document.addEventListener("htmx:afterSwap", () => {
+  const was = tappedInList;
+  tappedInList = null;
+  const area = document.querySelector("[data-list-area]");
+  if (!was || !area || area.querySelector(".nhsuk-error-summary")) return; // an error summary takes focus
+  const usable = (el) => el instanceof HTMLButtonElement && !el.disabled && area.contains(el);
+  let next = document.getElementById(was.id);
+  if (!usable(next)) {
+    next = Array.from(area.querySelectorAll("button[data-list-row]"))
+      .find((el) => el.getAttribute("data-list-row") === was.row && usable(el)) || null;
+  }
+  if (next) {
+    next.focus({ preventScroll: true });
+    keepInView(next, area.querySelector(".app-send--unsent"));
+  }
+});
+
+// Scroll `el` into view if it is not, and out from under the sticky bars (the unsent list's send
+// bar at the bottom, the room's status bar at the top), which would otherwise hide it.
+function keepInView(el, bottomBar) {
+  el.scrollIntoView({ block: "nearest" });
+  const box = el.getBoundingClientRect();
+  const topBar = document.querySelector(".app-live");
+  const top = topBar ? Math.max(0, topBar.getBoundingClientRect().bottom) + 8 : 8;
+  const bottom = Math.min(window.innerHeight, bottomBar ? bottomBar.getBoundingClientRect().top : window.innerHeight) - 8;
+  if (box.bottom > bottom) window.scrollBy(0, box.bottom - bottom);
+  else if (box.top < top) window.scrollBy(0, box.top - top);
+}
+
 // Ballots survive poor venue Wi-Fi. A <form data-ballot> is sent with fetch; if the network
 // fails, the participant is told "Not saved yet, trying again" and the same request (same
 // device-made key, so it can never count twice) is retried until the server acknowledges it.
+// Meanwhile the tapped answer shows as chosen and pending, the other answers are disabled (a tap
+// on them does nothing), and the form's status line, a live region next to the buttons and in the
+// page from the start, is scrolled into view if it is not. Once saved it says "Saved" in place, on
+// the tapped answer and in the status line, for a moment before the next question opens.
 const RETRY_MS = [1000, 2000, 4000, 8000, 10000];
+const SAVED_PAUSE_MS = 600;
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function say(form, text, state) {
@@ -95,6 +180,37 @@ function say(form, text, state) {
   if (!status) return;
   status.textContent = text;
   status.dataset.state = state;
+  const box = status.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) status.scrollIntoView({ block: "nearest" });
+}
+
+// The tapped answer: chosen (aria-pressed where the buttons have it) and marked pending; it stays
+// focusable (aria-disabled, not disabled) so a keyboard user's focus does not fall to the page.
+function showPending(form, submitter) {
+  form.dataset.sending = "yes";
+  form.querySelectorAll("button").forEach((b) => {
+    const tapped = b === submitter;
+    if (b.hasAttribute("aria-pressed")) b.setAttribute("aria-pressed", tapped ? "true" : "false");
+    if (!tapped) b.classList.remove("app-scale__button--chosen");
+    b.classList.toggle("app-pending", tapped);
+    if (tapped) b.setAttribute("aria-disabled", "true");
+    else b.disabled = true;
+  });
+}
+
+// Saved: the tapped answer is shown chosen, no longer pending; nothing on the form can be sent
+// again while the next question opens. Refused: everything back as it was, for the server's page.
+function showSettled(form, submitter, saved) {
+  form.querySelectorAll("button").forEach((b) => b.classList.remove("app-pending"));
+  if (saved) {
+    if (submitter && submitter.hasAttribute("aria-pressed")) submitter.classList.add("app-scale__button--chosen");
+    return;
+  }
+  delete form.dataset.sending;
+  form.querySelectorAll("button").forEach((b) => {
+    b.removeAttribute("aria-disabled");
+    b.disabled = false;
+  });
 }
 
 function newKey() {
@@ -124,8 +240,7 @@ async function sendBallot(form, submitter) {
   // FormData(form, submitter) is too new for older iPads: add the pressed button by hand.
   const body = new FormData(form);
   if (submitter && submitter.name && !body.has(submitter.name)) body.append(submitter.name, submitter.value);
-  const buttons = form.querySelectorAll("button");
-  buttons.forEach((b) => { b.disabled = true; });
+  showPending(form, submitter);
   say(form, "Saving…", "saving");
   for (let attempt = 0; ; attempt += 1) {
     let response = null;
@@ -140,13 +255,15 @@ async function sendBallot(form, submitter) {
       response = null; // the network failed: retry below
     }
     if (response && response.ok) {
+      showSettled(form, submitter, true);
       say(form, "Saved", "saved");
+      await wait(SAVED_PAUSE_MS); // seen (and heard) here, where the person tapped, before the page moves on
       goNext(response.headers.get("HX-Redirect") || response.url);
       return;
     }
     if (response && response.status < 500) {
       // The server answered (a closed round, a form error): show its page the ordinary way.
-      buttons.forEach((b) => { b.disabled = false; });
+      showSettled(form, submitter, false);
       form.dataset.native = "yes";
       if (submitter && submitter.name) {
         const pressed = document.createElement("input");
@@ -175,6 +292,10 @@ if (arrival && arrival.hasAttribute("data-arrival") && document.activeElement !=
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-ballot")) return;
+  if (form.dataset.sending === "yes") { // a tap while one is being saved: nothing more is sent
+    event.preventDefault();
+    return;
+  }
   if (event.defaultPrevented || form.dataset.native === "yes" || !window.fetch) return;
   event.preventDefault();
   sendBallot(form, event.submitter || null);

@@ -126,11 +126,14 @@ def guarded(browser: Any, live_server: LiveServer) -> Iterator[Any]:
         g.close()
 
 
-_HOLD_STILL = """() => {
-  if (window.__heldStill) return;
-  window.__heldStill = true;
-  document.addEventListener("htmx:beforeRequest", (event) => event.preventDefault(), true);
-  document.addEventListener("htmx:beforeSwap", (event) => { event.detail.shouldSwap = false; }, true);
+# While axe reads the page (hold = true), and only then: a tap after the check (Add on a ranking
+# list, which swaps the list in place) must still work on the same page.
+_HOLD_STILL = """(hold) => {
+  window.__heldStill = hold;
+  if (window.__holdListeners) return;
+  window.__holdListeners = true;
+  document.addEventListener("htmx:beforeRequest", (event) => { if (window.__heldStill) event.preventDefault(); }, true);
+  document.addEventListener("htmx:beforeSwap", (event) => { if (window.__heldStill) event.detail.shouldSwap = false; }, true);
 }"""
 
 
@@ -148,9 +151,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         page.evaluate(_axe_source())
     # Hold the page still while axe reads it: the console and projector poll (htmx) and would
     # otherwise swap a region out from under a running check. The page is checked as it stands.
-    page.evaluate(_HOLD_STILL)
-    # resultTypes only trims the passes and incomplete lists axe reports; every rule still runs.
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    page.evaluate(_HOLD_STILL, True)
+    try:
+        # resultTypes only trims the passes and incomplete lists axe reports; every rule still runs.
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        page.evaluate(_HOLD_STILL, False)
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
          "nodes": [n["target"] for n in v["nodes"]][:5]}

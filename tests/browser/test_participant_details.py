@@ -143,7 +143,7 @@ def test_larger_text_keeps_what_was_typed(guarded: Callable[..., Any], workshop:
     page.reload()
     assert _large(page)  # remembered on this device
     page.get_by_label("Enter the code on the screen").fill(code)
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Enter the code on the screen").press("Enter")  # Enter still sends the code
 
     page.get_by_role("heading", name="Which group are you in?").wait_for()
     page.get_by_label("Your first name (optional)").fill("Ann")
@@ -263,6 +263,7 @@ def test_focus_is_nhs_yellow_with_a_dark_bar_on_every_custom_control(
     page.keyboard.press("Tab")
     assert_nhs_focus(page, "rating button 2")
     page.get_by_role("button", name="Important but not critical: 5").click()  # chosen, then focused again
+    page.get_by_text("Question 2 of 4").wait_for()
     page.goto(f"/s/{code}/rounds/{made['rating']}/q/1")
     page.locator("#value-5").focus()
     assert_nhs_focus(page, "the chosen rating button")

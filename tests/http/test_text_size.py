@@ -23,14 +23,25 @@ def _switch_button(page: str) -> str:
     return found.group(0)
 
 
+def _form_switch(page: str, form_id: str, main_button: str) -> None:
+    """Without JavaScript the switch is a second submit button of the page's own form, after its
+    main button (Enter sends the form's first button), and the header switch is marked to hide."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', page, re.S)
+    assert form, f"no form {form_id}"
+    inside = form.group(0)
+    assert 'name="text_size" value="large"' in inside
+    assert inside.index(main_button) < inside.index('name="text_size"')
+    assert "app-text-size--needs-script" in page
+
+
 def test_join_page_keeps_the_code_typed(client: TestClient, workshop) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/join").text
-    assert 'form="join-form"' in _switch_button(page) and 'id="join-form"' in page
+    _form_switch(client.get("/join").text, "join-form", "Continue")
     response = post_form(client, "/join", {"code": "ABCD 23", "text_size": "large"})
     assert response.status_code == 200 and LARGE_HTML.search(response.text)
     assert 'value="ABCD 23"' in response.text and "did not match" not in response.text  # not checked
     assert response.cookies.get("codesign_text") == "large"
     assert ">Standard text size</button>" in _switch_button(response.text)
+    assert 'name="text_size" value="normal"' in response.text
     back = post_form(client, "/join", {"code": "ABCD 23", "text_size": "normal"})
     assert back.status_code == 200 and not LARGE_HTML.search(back.text) and 'value="ABCD 23"' in back.text
     assert client.cookies.get("codesign_text") == "normal"
@@ -40,7 +51,7 @@ def test_group_page_keeps_name_and_table_and_joins_nobody(  # type: ignore[no-un
         client: TestClient, workshop, session: Session) -> None:
     proved = post_form(client, "/join", {"code": workshop.join_code})
     url = proved.headers["location"]
-    assert 'form="group-form"' in _switch_button(client.get(url).text)
+    _form_switch(client.get(url).text, "group-form", 'name="group"')
     response = post_form(client, url, {"first_name": "Ann <b>", "table_number": "4", "text_size": "large"})
     assert response.status_code == 200 and LARGE_HTML.search(response.text)
     assert 'value="Ann &lt;b&gt;"' in response.text and 'value="4"' in response.text
@@ -51,7 +62,7 @@ def test_proposal_page_keeps_the_idea_and_sends_nothing(  # type: ignore[no-unty
         client: TestClient, workshop, session: Session) -> None:
     join(client, workshop.join_code)
     home = f"/s/{workshop.join_code}"
-    assert 'form="propose-form"' in _switch_button(client.get(home).text)
+    _form_switch(client.get(home).text, "propose-form", "Send my idea")
     before = len(session.exec(select(Outcome)).all())
     response = post_form(client, f"{home}/proposals",
                          {"statement": "I can see the same nurse", "description": "Half written", "text_size": "large"},

@@ -7,9 +7,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from codesign import queries
+from codesign.web import text_size as text_size_switch
 from codesign.web.auth import load_user
 from codesign.web.dbcall import read
-from codesign.web.htmx import local_path, redirect
+from codesign.web.htmx import is_htmx, local_path, redirect
 from codesign.web.templating import render
 
 
@@ -23,14 +24,15 @@ async def home(request: Request) -> Response:
 
 
 async def text_size(request: Request) -> Response:
-    """The 'Larger text' switch: remembered on this device for a year (no account needed)."""
+    """The 'Larger text' switch: remembered on this device for a year (no account needed). Sent by
+    static/js/text_size.js (htmx header) it answers 204, and the page changes size in place."""
     form = await request.form()
-    size = "large" if form.get("size") == "large" else "normal"
+    size = text_size_switch.chosen(form) or ("large" if form.get("size") == "large" else "normal")
+    if is_htmx(request):
+        return text_size_switch.remember(request, Response(status_code=204), size)
     target = form.get("next")
     response = redirect(request, local_path(target) if isinstance(target, str) else "/")
-    response.set_cookie("codesign_text", size, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                        secure=request.app.state.settings.secure_cookies)
-    return response
+    return text_size_switch.remember(request, response, size)
 
 
 async def healthz(request: Request) -> Response:

@@ -22,7 +22,7 @@ from codesign.errors import Conflict, RateLimited, ValidationFailed
 from codesign.models import Participant, SessionStatus, WorkshopSession
 from codesign.services import joining, proposals, sessions
 from codesign.validation import first_value
-from codesign.web import auth, client
+from codesign.web import auth, client, text_size
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import is_htmx, redirect
 from codesign.web.room_events import room_events
@@ -58,6 +58,9 @@ async def join(request: Request) -> Response:
     if request.method == "GET":
         return _code_form(request, request.query_params.get("code", "")[:40])
     form = await request.form()
+    if (size := text_size.chosen(form)) is not None:  # "Larger text" (no JavaScript): keep the code typed
+        text_size.choose(request, size)
+        return text_size.remember(request, _code_form(request, first_value(form, "code")[:40]), size)
     return await _prove(request, first_value(form, "code"))
 
 
@@ -92,6 +95,11 @@ async def choose_group(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "participate/choose_group.html", context)
     form = await request.form()
+    if (size := text_size.chosen(form)) is not None:  # "Larger text" (no JavaScript): keep what was typed
+        text_size.choose(request, size)
+        context.update(values={"first_name": first_value(form, "first_name"),
+                               "table_number": first_value(form, "table_number")})
+        return text_size.remember(request, render(request, "participate/choose_group.html", context), size)
     try:
         participant = await write(request, sessions.join_session, session.id, first_value(form, "group"),
                                   first_value(form, "first_name"), first_value(form, "table_number"))
@@ -140,6 +148,11 @@ async def propose(request: Request) -> Response:
     form = await request.form()
     statement, description = first_value(form, "statement"), first_value(form, "description")
     assert session.id is not None and participant.id is not None
+    if (size := text_size.chosen(form)) is not None:  # "Larger text" (no JavaScript): keep the idea, send nothing
+        text_size.choose(request, size)
+        page = await _home_page(request, session, participant,
+                                values={"statement": statement, "description": description})
+        return text_size.remember(request, page, size)
     try:
         await write(request, proposals.propose_outcome, session.id, participant.id, statement, description)
     except ValidationFailed as exc:

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from codesign import paths, permissions
 from codesign.contract.money import format_pence
 from codesign.naming import round_label
+from codesign.web import text_size
 from codesign.web.csrf import csrf_token
 from codesign.web.htmx import is_htmx
 
@@ -42,6 +43,7 @@ def _context(request: Request) -> dict[str, Any]:
         "is_htmx": is_htmx(request),
         "cspNonce": request.scope.get("codesign.csp_nonce", ""),
         "static_url": lambda path: static_url(request, path),
+        "large_text": text_size.is_large(request),
     }
 
 

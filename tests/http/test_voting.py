@@ -260,17 +260,21 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
 
     facilitator_post(client, workshop, round_id, "reveal")
     shown = client.get(projector).text
-    assert shown.index(statement_a) < shown.index("Consensus in")
-    for badge in ("Consensus in", "Consensus out"):
+    # The room reads plain words (issue 11): agreed or not, counts of people; no statistics.
+    assert shown.index(statement_a) < shown.index("Agreed: keep in")
+    for badge in ("Agreed: keep in", "Agreed: leave out"):
         assert badge in shown
     # Outcomes 3 and 4 each rest on one answer in a group ("I cannot score this"): their consensus
     # ("No consensus" on the console) would say how that one person answered, so it is not shown.
-    assert "No consensus" not in shown and "Not shown" in shown
+    assert "Not agreed" not in shown and "Not shown" in shown
     assert "No consensus" in client.get(console).text
-    assert "Patients" in shown and "n=2" in shown
+    assert "Patients" in shown and "2 people" in shown and "n=2" not in shown
     mine = tablets[5].get(f"/s/{code}/rounds/{round_id}")
     assert mine.status_code == 200 and "<h1>Results</h1>" in mine.text
-    assert "Consensus in" in mine.text and "Consensus out" in mine.text and statement_a in mine.text
+    assert "Agreed: keep in" in mine.text and "Agreed: leave out" in mine.text and statement_a in mine.text
+    for page in (shown, mine.text):
+        assert "Consensus in" not in page and "Kendall" not in page and "Combined score" not in page
+    assert "Kendall" in client.get(console).text
     assert "see the results" in tablets[5].get(f"/s/{code}").text
 
     # JSON: the tally schema, with the wording as "outcome" and the id beside it.
@@ -701,6 +705,6 @@ def test_the_demo_round_screens_render(client: TestClient, session: Session, eng
         assert projector.status_code == 200 and str(escape(demo_rounds.HYPOS)) in projector.text
         assert "small group" not in projector.text
         if found.method == "rating":
-            assert "Consensus in" in projector.text and "Consensus out" in projector.text
+            assert "Agreed: keep in" in projector.text and "Agreed: leave out" in projector.text
     audit = client.get(f"/sessions/{info.session_id}/audit").text
     assert "Imported 32 ballots into round 1 from online-survey.csv" in audit

@@ -145,6 +145,7 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
                 [view.group_names.get(g, g) for g in critical_to]),
         ))
     if rules is not None:  # Kendall's W and its p-values are for the facilitator's console and downloads
+        context["plain"]["bars"] = any(cell.plain and cell.plain.bands for row in context["rows"] for cell in row.cells)
         context["disagreements"] = _disagreements(view, shown_disagreements(results, rules), shown_keys)
         return context
     agreement = results.agreement

@@ -486,8 +486,12 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     question = re.sub(r"\s+", " ", other_client.get(url).text)
     assert "Last round" in question and "You said: <strong>8</strong>" in question
     assert "have not been shared yet" not in question
-    patients = "<strong>Patients</strong> (2 scored): 0% said 1–3, 0% said 4–6, 100% said 7–9"
-    carers = "<strong>Carers</strong> (3 scored): 67% said 1–3, 0% said 4–6, 33% said 7–9"
+    # In plain words, out of each group's people (issue 11), not percentages of those who scored.
+    patients = ("<strong>Patients</strong> (2 people): 2 of 2 patients said critical (7 to 9); "
+                "0 of 2 said important but not critical (4 to 6); 0 of 2 said not important (1 to 3).")
+    carers = ("<strong>Carers</strong> (3 people): 1 of 3 carers said critical (7 to 9); "
+              "0 of 3 said important but not critical (4 to 6); 2 of 3 said not important (1 to 3).")
+    assert "% said" not in question
     assert question.index(patients) < question.index(carers)  # in the population group's order
     assert "you can say why (optional)" in question
     answered = other_client.post(url, data={"csrf_token": token(question), "key": KEY.search(question).group(1),  # type: ignore[union-attr]

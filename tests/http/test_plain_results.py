@@ -80,3 +80,27 @@ def test_a_thin_cell_and_the_consensus_it_feeds_are_hidden_with_the_reason(  # t
     assert len(re.findall(r'class="nhsuk-tag[^"]*">Agreed: keep in<', html)) == 1  # B only: A's would give carers away
     assert "Agreed or not: not shown" in page and "a group too small to show went into whether people agreed" in page
     assert "2 of 3 said “I cannot score this”" not in page
+
+
+def test_a_ranking_round_says_where_each_group_put_it_and_nothing_about_agreement(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    """Ranking has no consensus: no "Agreed" or "not shown" badge, even where a hidden group (one
+    carer, under the minimum of 2) went into the order; each shown group's place in words."""
+    a, b = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, [a, b], method="ranking", min_group_size="2", top_k="2")
+    for n, (group, first) in enumerate((("patient", a), ("patient", a), ("carer", b))):
+        voter = sessions.join_session(session, workshop.id, group)
+        second = b if first == a else a
+        ballots.set_draft(session, found.id, voter.id, {first: 1, second: 2})  # type: ignore[arg-type]
+        ballots.submit_draft(session, found.id, voter.id, f"rank-{n:04d}")  # type: ignore[arg-type]
+    rounds.close_round(session, facilitator, workshop.id, found.id)  # type: ignore[arg-type]
+    rounds.set_revealed(session, facilitator, workshop.id, found.id, True)  # type: ignore[arg-type]
+    join(other_client, workshop.join_code, "clinician")
+    sign_in(client, facilitator)
+    for page in (_text(other_client.get(f"/s/{workshop.join_code}/rounds/{found.id}").text),
+                 _text(client.get(f"/sessions/{workshop.id}/rounds/{found.id}/projector").text)):
+        assert "Patients put it 1st." in page and "2 of 2 patients put it on their list, and 2 of 2 put it first." in page
+        assert "We do not show how carers answered." in page
+        assert "Agreed" not in page and "agreed" not in page
+        for word in ("Kendall", "p =", "n=", "Combined score"):
+            assert word not in page, word

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from codesign.errors import Conflict
 from codesign.models import Ballot, BallotAnswer, Outcome, PairwiseAnswer, Participant, Round, RoundStatus
 from codesign.queries.rounds import RoundResults, read_draft, round_outcomes, round_results, voter_key
-from codesign.voting import MethodOptions, next_pair
+from codesign.voting import MethodOptions, next_pair, plain
 from codesign.voting.disclosure import disclosure
 from codesign.voting.order import parse_options, presented
 
@@ -32,6 +32,8 @@ class Feedback:
     mine: int | None  # None = unable to score / not answered
     answered: bool
     groups: dict[str, tuple[int, ...]]  # group name -> counts of 1..9 then unable
+    # group name -> (its people in that round, what they said in plain words: voting.plain)
+    words: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,18 @@ def _feedback(db: Session, found: Round, participant: Participant) -> tuple[dict
     for outcome_id in (o.id for o in round_outcomes(db, earlier.id or 0) if o.id is not None):
         key = str(outcome_id)
         groups: dict[str, tuple[int, ...]] = {}
+        words: dict[str, tuple[str, tuple[str, ...]]] = {}
         if previous is not None and res is not None and rules is not None:
             by_group = res.outcome(key).groups
             # In the population group's order (patients first), then any group no longer listed.
             for group_key in [*previous.group_names, *sorted(set(by_group) - set(previous.group_names))]:
                 go = by_group.get(group_key)
                 if go is not None and go.distribution is not None and rules.cell_shown(key, group_key):
-                    groups[previous.group_names.get(group_key, group_key)] = go.distribution
-        feedback[outcome_id] = Feedback(mine.get(outcome_id), outcome_id in mine, groups)
+                    name = previous.group_names.get(group_key, group_key)
+                    groups[name] = go.distribution
+                    said = plain.plain_cell("rating", name, res.groups[group_key].n, go)
+                    words[name] = (said.people_words, said.lines)
+        feedback[outcome_id] = Feedback(mine.get(outcome_id), outcome_id in mine, groups, words)
     return feedback, shown
 
 

@@ -3,12 +3,13 @@ the template. Used by the facilitator console, the projector and the participant
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from codesign.queries.rounds import RoundResults
-from codesign.voting import OutcomeResult
-from codesign.voting.disclosure import disclosure, shown_disagreements
+from codesign.voting import OutcomeResult, plain
+from codesign.voting.disclosure import Disclosure, disclosure, shown_disagreements
+from codesign.voting.results import Disagreement
 
 CONSENSUS = {
     "in": ("Consensus in", "nhsuk-tag--green"),
@@ -39,6 +40,7 @@ class GroupCell:
     bands: list[Band] = field(default_factory=list)
     unable: int = 0
     hidden: bool = False  # too few answers to show outside the console (voting.disclosure)
+    plain: plain.PlainCell | None = None  # the same cell in words, for participants and the room
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Row:
     schulze_rank: int | None
     cells: list[GroupCell]
     score_hidden: bool = False  # a hidden group or cell went into the combined score
+    agreed: str | None = None  # "Agreed: keep in", "Not agreed"... (public pages; None: no consensus shown)
+    agreed_by: str = ""  # "Patients agreed to keep it in, but not every group did." (public pages)
 
 
 def _pct(value: float | None) -> str:
@@ -88,9 +92,10 @@ def _cell(name: str, n: int, small: bool, result: OutcomeResult, key: str, metho
 
 def results_context(view: RoundResults, *, public: bool = False) -> dict[str, Any]:
     """Template context for a round's results. `public` (participants, the projector) applies the
-    disclosure rules of voting.disclosure: small groups, thin cells and scores they feed are hidden."""
+    disclosure rules of voting.disclosure: small groups, thin cells and scores they feed are hidden;
+    and it words the results for a patient (voting.plain): no Kendall's W, p-values or scores."""
     context: dict[str, Any] = {"results": view, "rows": [], "groups": [], "agreement": None, "disagreements": [],
-                               "table_rows": [], "suppressed": [], "score_hidden": False}
+                               "table_rows": [], "suppressed": [], "score_hidden": False, "plain": None}
     labels = view.labels
     if view.tables is not None:
         context["table_rows"] = [{"rank": t.rank, "statement": labels[t.outcome], "total": t.total_rank,
@@ -110,8 +115,17 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
                      if shown(key)), key=lambda g: (order.get(g[0], len(order)), g[0]))
     shown_keys = {g[0] for g in groups}
     context["groups"] = [{"key": k, "name": name, "n": info.n, "weight": f"{info.weight * 100:.0f}%",
-                          "small": info.small} for k, name, info in groups]
+                          "small": info.small, "people": plain.people(info.n)} for k, name, info in groups]
     context["suppressed"] = [view.group_names.get(k, k) for k in sorted(results.groups) if not shown(k)]
+    if rules is not None:
+        rule = results.rule
+        context["plain"] = {
+            "hidden_groups": plain.hidden_groups_words(context["suppressed"], rule.min_group_size)
+            if context["suppressed"] else "",
+            "rule": plain.rule_words(rule, view.group_names.get(rule.veto_group, rule.veto_group))
+            if results.method == "rating" else (),
+            "agreement_hidden": plain.AGREEMENT_HIDDEN_WHY,
+        }
     for item in results.outcomes:
         score_hidden = rules is not None and not rules.combined_shown(item)
         critical_to = rules.important_to(item) if rules else item.important_to
@@ -122,11 +136,18 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
             consensus=CONSENSUS.get(item.consensus) if item.consensus and not score_hidden else None,
             important_to=[view.group_names.get(g, g) for g in critical_to],
             schulze_rank=item.schulze_rank,
-            cells=[_cell(name, info.n, info.small, item, key, results.method,
-                         hidden=rules is not None and not rules.cell_shown(item.outcome, key))
+            cells=[_public_cell(name, info.n, info.small, item, key, results.method, rules)
+                   if rules is not None else _cell(name, info.n, info.small, item, key, results.method)
                    for key, name, info in groups],
             score_hidden=score_hidden,
+            agreed=None if score_hidden or rules is None else plain.agreement_words(item.consensus),
+            agreed_by="" if rules is None or score_hidden or item.consensus == "in" else plain.agreed_by_words(
+                [view.group_names.get(g, g) for g in critical_to]),
         ))
+    if rules is not None:  # Kendall's W and its p-values are for the facilitator's console and downloads
+        context["plain"]["bars"] = any(cell.plain and cell.plain.bands for row in context["rows"] for cell in row.cells)
+        context["disagreements"] = _disagreements(view, shown_disagreements(results, rules), shown_keys)
+        return context
     agreement = results.agreement
     context["agreement"] = {
         "within": [{"name": view.group_names.get(k, k), "w": f"{r.w:.2f}", "p": _p(r.p_value), "raters": r.raters}
@@ -134,14 +155,28 @@ def results_context(view: RoundResults, *, public: bool = False) -> dict[str, An
         "between": None if agreement.between_groups is None else {
             "w": f"{agreement.between_groups.w:.2f}", "p": _p(agreement.between_groups.p_value)},
     }
-    spread = shown_disagreements(results, rules) if rules is not None else [
-        d for d in agreement.disagreements if d.spread > 0]
-    context["disagreements"] = [
-        {"statement": labels.get(d.outcome, d.outcome), "spread": d.spread,
-         "ranks": [(view.group_names.get(k, k), r) for k, r in d.ranks.items() if k in shown_keys]}
-        for d in spread
-    ]
+    context["disagreements"] = _disagreements(view, [d for d in agreement.disagreements if d.spread > 0], shown_keys)
     return context
+
+
+def _public_cell(name: str, n: int, small: bool, item: OutcomeResult, key: str, method: str,
+                 rules: Disclosure) -> GroupCell:
+    """A cell for participants and the room: the console's cell (hidden as disclosure says) and its words.
+    Every sentence counts out of `n`, the group's people in the round, as the group's heading does."""
+    hidden = not rules.cell_shown(item.outcome, key)
+    cell = _cell(name, n, small, item, key, method, hidden=hidden)
+    words = plain.plain_cell(method, name, n, item.groups.get(key), hidden=hidden, min_size=rules.min_size)
+    return replace(cell, plain=words)
+
+
+def _disagreements(view: RoundResults, spread: list[Disagreement], shown_keys: set[str]) -> list[dict[str, Any]]:
+    labels = view.labels
+    found = []
+    for d in spread:
+        ranks = [(view.group_names.get(k, k), r) for k, r in d.ranks.items() if k in shown_keys]
+        found.append({"statement": labels.get(d.outcome, d.outcome), "spread": d.spread, "ranks": ranks,
+                      "plain": plain.places_words(ranks)})
+    return found
 
 
 def _p(value: float) -> str:

@@ -275,17 +275,21 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
 
     facilitator_post(client, workshop, round_id, "reveal")
     shown = client.get(projector).text
-    assert shown.index(statement_a) < shown.index("Consensus in")
-    for badge in ("Consensus in", "Consensus out"):
+    # The room reads plain words (issue 11): agreed or not, counts of people; no statistics.
+    assert shown.index(statement_a) < shown.index("Agreed: keep in")
+    for badge in ("Agreed: keep in", "Agreed: leave out"):
         assert badge in shown
     # Outcomes 3 and 4 each rest on one answer in a group ("I cannot score this"): their consensus
     # ("No consensus" on the console) would say how that one person answered, so it is not shown.
-    assert "No consensus" not in shown and "Not shown" in shown
+    assert "Not agreed" not in shown and "Not shown" in shown
     assert "No consensus" in client.get(console).text
-    assert "Patients" in shown and "n=2" in shown
+    assert "Patients" in shown and "2 people" in shown and "n=2" not in shown
     mine = tablets[5].get(f"/s/{code}/rounds/{round_id}")
     assert mine.status_code == 200 and "<h1>Results</h1>" in mine.text
-    assert "Consensus in" in mine.text and "Consensus out" in mine.text and statement_a in mine.text
+    assert "Agreed: keep in" in mine.text and "Agreed: leave out" in mine.text and statement_a in mine.text
+    for page in (shown, mine.text):
+        assert "Consensus in" not in page and "Kendall" not in page and "Combined score" not in page
+    assert "Kendall" in client.get(console).text
     assert "see the results" in tablets[5].get(f"/s/{code}").text
 
     # JSON: the tally schema, with the wording as "outcome" and the id beside it.
@@ -497,8 +501,12 @@ def test_delphi_round_two_shows_my_answer_and_the_groups(  # type: ignore[no-unt
     question = re.sub(r"\s+", " ", other_client.get(url).text)
     assert "Last round" in question and "You said: <strong>8</strong>" in question
     assert "have not been shared yet" not in question
-    patients = "<strong>Patients</strong> (2 scored): 0% said 1–3, 0% said 4–6, 100% said 7–9"
-    carers = "<strong>Carers</strong> (3 scored): 67% said 1–3, 0% said 4–6, 33% said 7–9"
+    # In plain words, out of each group's people (issue 11), not percentages of those who scored.
+    patients = ("<strong>Patients</strong> (2 people): 2 of 2 patients said critical (7 to 9); "
+                "0 of 2 said important but not critical (4 to 6); 0 of 2 said not important (1 to 3).")
+    carers = ("<strong>Carers</strong> (3 people): 1 of 3 carers said critical (7 to 9); "
+              "0 of 3 said important but not critical (4 to 6); 2 of 3 said not important (1 to 3).")
+    assert "% said" not in question
     assert question.index(patients) < question.index(carers)  # in the population group's order
     assert "you can say why (optional)" in question
     answered = other_client.post(url, data={"csrf_token": token(question), "key": KEY.search(question).group(1),  # type: ignore[union-attr]
@@ -716,6 +724,6 @@ def test_the_demo_round_screens_render(client: TestClient, session: Session, eng
         assert projector.status_code == 200 and str(escape(demo_rounds.HYPOS)) in projector.text
         assert "small group" not in projector.text
         if found.method == "rating":
-            assert "Consensus in" in projector.text and "Consensus out" in projector.text
+            assert "Agreed: keep in" in projector.text and "Agreed: leave out" in projector.text
     audit = client.get(f"/sessions/{info.session_id}/audit").text
     assert "Imported 32 ballots into round 1 from online-survey.csv" in audit

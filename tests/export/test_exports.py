@@ -233,6 +233,9 @@ def test_pdf_is_tagged_pdf_ua_with_title_and_language(files: dict[str, bytes],
     assert reader.metadata["/CreationDate"] == "D:20261122101500Z"  # the freeze, not the time of rendering
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
     assert "Methods annex" in outline  # headings are bookmarks
+    fonts = {font["/BaseFont"].split("+")[-1] for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts == {"LiberationSans", "LiberationSans-Bold", "LiberationSans-Italic"}  # no fallback face
 
 
 def test_pdf_is_the_same_bytes_for_the_same_snapshot(files: dict[str, bytes],

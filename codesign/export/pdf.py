@@ -33,6 +33,9 @@ TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
 FONT_PATHS = ["/usr/share/fonts"]  # Liberation Sans (fonts-liberation), metric-compatible with the DOCX's Arial
 PDF_STANDARDS: list[typst.PDFStandard] = ["ua-1"]  # tagged, with title and language: PDF/UA-1
 KEEP_TOGETHER_ROWS = 12
+TEXT_WIDTH_PT = 170 / 25.4 * 72  # A4 less 2 cm margins
+KEEP_TOGETHER_HEIGHT = 300.0  # points: under half the text height, so a kept table never overflows
+WHOLE_ROW_HEIGHT = 200.0
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Block = dict[str, Any]
@@ -71,11 +74,30 @@ def pairs(groups: Sequence[tuple[str, Pairs]]) -> Block:
 
 
 def grid(g: Grid, size: float = 9) -> Block:
-    """A table with a repeated header row, right-aligned numeric columns and spanning short rows."""
+    """A table with a repeated header row, right-aligned numeric columns and spanning short rows.
+
+    A row is kept on one page, and a short table too, unless that could not fit on a page (an
+    unbreakable block taller than the page would run off its foot): see `_row_heights`."""
+    heights = _row_heights(g, size)
     return {"kind": "grid", "header": [_text(h) for h in g.header],
             "rows": [[_text(c) for c in row] for row in g.rows],
             "widths": g.percents(), "numeric": sorted(g.numeric), "size": size,
-            "keep": len(g.rows) <= KEEP_TOGETHER_ROWS}
+            "keep": len(g.rows) <= KEEP_TOGETHER_ROWS and sum(heights) < KEEP_TOGETHER_HEIGHT,
+            "whole_rows": max(heights, default=0) < WHOLE_ROW_HEIGHT}
+
+
+def _row_heights(g: Grid, size: float) -> list[float]:
+    """A generous estimate of each row's height in points: lines of text at an average advance
+    of half an em a character (Liberation Sans's is less), in each column's width."""
+    heights = []
+    for row in g.rows:
+        lines = 1
+        for c, cell in enumerate(row):
+            share = sum(g.percents()[c:]) if c == len(row) - 1 else g.percents()[c]
+            per_line = max(1, int(TEXT_WIDTH_PT * share / 100 / (size * 0.5)))
+            lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in cell.split("\n")))
+        heights.append(lines * size * 1.3 + 4)
+    return heights
 
 
 def page_break() -> Block:

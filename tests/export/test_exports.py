@@ -265,6 +265,22 @@ def test_pdf_tables_span_short_rows_and_right_align_numbers(files: dict[str, byt
         assert starts[column] + widths[column] / 2 < x[figure] < starts[column] + widths[column] - inset, figure
 
 
+def test_pdf_splits_a_row_taller_than_a_page_instead_of_losing_it() -> None:
+    """Rows and short tables are kept on one page, unless they could not fit on one."""
+    snapshot = example()
+    reason = " ".join(f"reason{i}" for i in range(3000)) + " the last word"
+    snapshot["methods"]["departures"][0]["reason"] = reason
+    snapshot, sha = with_hash(snapshot)
+    buf = io.BytesIO()
+    write_pdf(snapshot, sha, buf)
+    reader = PdfReader(io.BytesIO(buf.getvalue()))
+    ys: list[float] = []
+    for page in reader.pages:
+        page.extract_text(visitor_text=lambda text, cm, tm, *_: ys.append(tm[5] * cm[3] + cm[5]) if text.strip() else None)
+    assert len(reader.pages) > 7 and min(ys) > 20  # nothing drawn below the page's foot (the footer is lowest, 2 cm up)
+    assert "the last word" in squash(pdf_text_of(buf.getvalue()))
+
+
 def test_pdf_template_needs_no_file_package_or_network() -> None:
     """Typst fetches a package from the network only when a source imports one (`@preview/...`);
     the template imports nothing, reads nothing, and user text never becomes source."""

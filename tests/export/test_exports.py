@@ -7,8 +7,12 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -289,6 +293,36 @@ def test_pdf_template_needs_no_file_package_or_network() -> None:
     assert not re.search(r"\b(import|include)\b|@preview|\b(read|image|plugin|csv|yaml|toml|xml|cbor|eval)\(", code)
     assert re.findall(r"\bjson\([^)]*\)", code) == ["json(bytes(sys.inputs.appendix)"]
     assert sorted(p.name for p in TEMPLATE.parent.iterdir()) == ["appendix.typ"]  # the compiler's root
+
+
+OFFLINE_RENDER = """
+import io, sys, tempfile, typst
+from codesign.export.pdf import write_pdf
+from tests.export.snapshots import example, with_hash
+snapshot = example()
+snapshot["outcomes"][0]["statement"] = '#import "@preview/cetz:0.3.0": *'
+buf = io.BytesIO()
+write_pdf(*with_hash(snapshot), buf)
+assert buf.getvalue().startswith(b"%PDF")
+with tempfile.TemporaryDirectory() as empty:  # the control: a real package import needs the network
+    try:
+        typst.compile(b'#import "@preview/cetz:0.3.0": *', package_path=empty, package_cache_path=empty)
+    except RuntimeError as error:
+        print("control refused:", str(error).splitlines()[0])
+    else:
+        sys.exit("a package was imported without a network")
+"""
+
+
+def test_pdf_renders_with_no_network_at_all() -> None:
+    """In a network namespace of its own (no interface, not even loopback up), a PDF still renders
+    (with a package import in user text), while a source that does import a package fails there."""
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], check=False).returncode:
+        pytest.skip("needs unshare -n (root or user namespaces)")
+    result = subprocess.run(["unshare", "-n", sys.executable, "-c", OFFLINE_RENDER], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2], timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "control refused:" in result.stdout
 
 
 # XLSX ----------------------------------------------------------------------------------------

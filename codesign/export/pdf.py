@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ WHOLE_ROW_HEIGHT = 200.0
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Block = dict[str, Any]
+_LONG_WORD = re.compile(r"\S{13,}")
 log = logging.getLogger(__name__)
 
 
@@ -80,24 +82,42 @@ def grid(g: Grid, size: float = 9) -> Block:
     unbreakable block taller than the page would run off its foot): see `_row_heights`."""
     heights = _row_heights(g, size)
     return {"kind": "grid", "header": [_text(h) for h in g.header],
-            "rows": [[_text(c) for c in row] for row in g.rows],
+            "rows": [[_wrappable(_text(cell), _per_line(g, size, c, len(row))) for c, cell in enumerate(row)]
+                     for row in g.rows],
             "widths": g.percents(), "numeric": sorted(g.numeric), "size": size,
             "keep": len(g.rows) <= KEEP_TOGETHER_ROWS and sum(heights) < KEEP_TOGETHER_HEIGHT,
             "whole_rows": max(heights, default=0) < WHOLE_ROW_HEIGHT}
 
 
+def _per_line(g: Grid, size: float, column: int, row_length: int) -> int:
+    """About how many characters fit on a line of a cell, at an average advance of half an em
+    (Liberation Sans's is less): a generous estimate of the lines a cell takes."""
+    percents = g.percents()
+    share = sum(percents[column:]) if column == row_length - 1 else percents[column]  # a short row's last cell spans
+    return max(1, int(TEXT_WIDTH_PT * share / 100 / (size * 0.5)))
+
+
 def _row_heights(g: Grid, size: float) -> list[float]:
-    """A generous estimate of each row's height in points: lines of text at an average advance
-    of half an em a character (Liberation Sans's is less), in each column's width."""
+    """A generous estimate of each row's height in points."""
     heights = []
     for row in g.rows:
-        lines = 1
-        for c, cell in enumerate(row):
-            share = sum(g.percents()[c:]) if c == len(row) - 1 else g.percents()[c]
-            per_line = max(1, int(TEXT_WIDTH_PT * share / 100 / (size * 0.5)))
-            lines = max(lines, sum(-(-max(len(part), 1) // per_line) for part in cell.split("\n")))
+        lines = max([1, *(sum(-(-max(len(part), 1) // _per_line(g, size, c, len(row))) for part in cell.split("\n"))
+                          for c, cell in enumerate(row))])
         heights.append(lines * size * 1.3 + 4)
     return heights
+
+
+def _wrappable(text: str, per_line: int) -> str:
+    """Typst breaks lines only between words: a word too long for its column (a URL, say) would
+    run into the next column and off the page. Give such a word a break opportunity (a zero-width
+    space) every few characters; a word that fits is left alone."""
+    limit = max(int(per_line * 0.9), 12)
+    return _LONG_WORD.sub(lambda m: "\u200b".join(_chunks(m.group(0), 6)) if len(m.group(0)) > limit else m.group(0),
+                          text)
+
+
+def _chunks(word: str, size: int) -> list[str]:
+    return [word[i:i + size] for i in range(0, len(word), size)]
 
 
 def page_break() -> Block:

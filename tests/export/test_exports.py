@@ -285,6 +285,25 @@ def test_pdf_splits_a_row_taller_than_a_page_instead_of_losing_it() -> None:
     assert "the last word" in squash(pdf_text_of(buf.getvalue()))
 
 
+def test_pdf_wraps_a_word_too_long_for_its_column() -> None:
+    """Typst breaks lines only between words: a long URL in a narrow column is given break
+    opportunities (zero-width spaces) instead of running across the next columns and off the page."""
+    snapshot = example()
+    url = "https://example.invalid/" + "a" * 150
+    snapshot["outcomes"][0]["provenance"]["sources"][0]["session"] = url
+    snapshot, sha = with_hash(snapshot)
+    buf = io.BytesIO()
+    write_pdf(snapshot, sha, buf)
+    reader = PdfReader(io.BytesIO(buf.getvalue()))
+    lines: set[float] = set()
+    for page in reader.pages:
+        page.extract_text(visitor_text=lambda text, cm, tm, *_: lines.add(round(tm[5] * cm[3] + cm[5]))
+                          if "aaa" in text else None)
+    assert len(lines) >= 5  # about 40 characters a line in that column
+    assert url in pdf_text_of(buf.getvalue()).replace("\u200b", "").replace("\n", "")
+    assert "Adults with diabetes" in pdf_text_of(buf.getvalue())  # short words untouched
+
+
 def test_pdf_template_needs_no_file_package_or_network() -> None:
     """Typst fetches a package from the network only when a source imports one (`@preview/...`);
     the template imports nothing, reads nothing, and user text never becomes source."""

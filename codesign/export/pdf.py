@@ -54,9 +54,10 @@ def title(text: str, subtitle: str) -> Block:
     return {"kind": "title", "text": _text(text), "subtitle": _text(subtitle)}
 
 
-def heading(text: str, level: int, *, new_page: bool = False, rule: bool = False) -> Block:
-    """Levels as the DOCX's: 1 for a part, 2 for an outcome or a sub-part, 3 inside those."""
-    return {"kind": "heading", "text": _text(text), "level": level, "new_page": new_page, "rule": rule}
+def heading(text: str, level: int, *, rule: bool = False) -> Block:
+    """Levels as the DOCX's: 1 for a part, 2 for an outcome or a sub-part, 3 inside those; `rule`
+    draws a line above (each outcome starts under one)."""
+    return {"kind": "heading", "text": _text(text), "level": level, "rule": rule}
 
 
 def para(text: str, style: str = "body") -> Block:
@@ -121,6 +122,7 @@ def _chunks(word: str, size: int) -> list[str]:
 
 
 def page_break() -> Block:
+    """A new page, unless the page is still empty."""
     return {"kind": "page-break"}
 
 
@@ -159,7 +161,7 @@ def _outcome(o: OutcomeSection) -> list[Block]:
 
 
 def _outcomes(a: Appendix) -> list[Block]:
-    out = [heading("Outcomes", 1, new_page=True)]
+    out = [page_break(), heading("Outcomes", 1)]
     for o in a.outcomes:
         out += _outcome(o)
     return out
@@ -172,7 +174,7 @@ def _excluded(a: Appendix) -> list[Block]:
 
 def _annex(a: Appendix) -> list[Block]:
     annex = a.annex
-    out = [heading("Methods annex", 1, new_page=True),
+    out = [page_break(), heading("Methods annex", 1),
            heading("Who took part", 2), grid(annex.participants), para(NOTES["participants"], "note"),
            heading("Consensus rule, declared before voting", 2), para(annex.consensus_text)]
     for rnd in annex.rounds:

@@ -242,6 +242,15 @@ def test_pdf_is_tagged_pdf_ua_with_title_and_language(files: dict[str, bytes],
     assert fonts == {"LiberationSans", "LiberationSans-Bold", "LiberationSans-Italic"}  # no fallback face
 
 
+def test_pdf_without_a_freeze_time_or_author_invents_none() -> None:
+    snapshot = example()
+    del snapshot["framework"]["frozen_by"]
+    snapshot["framework"]["frozen_at"] = None
+    metadata = PdfReader(io.BytesIO(render_pdf(*with_hash(snapshot)))).metadata
+    assert "/CreationDate" not in metadata and "/Author" not in metadata
+    assert metadata.title == snapshot["framework"]["title"]
+
+
 def test_pdf_is_the_same_bytes_for_the_same_snapshot(files: dict[str, bytes],
                                                      snap: tuple[dict[str, Any], str]) -> None:
     assert render_pdf(*snap) == files["pdf"]

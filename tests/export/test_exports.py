@@ -251,6 +251,21 @@ def test_pdf_without_a_freeze_time_or_author_invents_none() -> None:
     assert metadata.title == snapshot["framework"]["title"]
 
 
+def test_pdf_without_its_font_still_renders_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture,
+                                                        snap: tuple[dict[str, Any], str]) -> None:
+    from codesign.export import pdf
+
+    monkeypatch.setattr(pdf, "FONT_PATHS", [str(tmp_path)])  # no fonts-liberation
+    pdf._compiler.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="codesign.export.pdf"):
+            assert render_pdf(*snap).startswith(b"%PDF")
+    finally:
+        pdf._compiler.cache_clear()
+    assert "unknown font family: liberation sans" in caplog.text
+
+
 def test_pdf_is_the_same_bytes_for_the_same_snapshot(files: dict[str, bytes],
                                                      snap: tuple[dict[str, Any], str]) -> None:
     assert render_pdf(*snap) == files["pdf"]

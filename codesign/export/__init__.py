@@ -20,7 +20,7 @@ Writer = Callable[..., None]  # (snapshot, sha256, stream, **options)
 
 def _lazy(module: str, name: str) -> Writer:
     """A writer imported on first use: importing this package (for canonical.py, say) must not
-    load WeasyPrint, python-docx and openpyxl, which take about a second."""
+    load Typst, python-docx and openpyxl, which take about a second."""
 
     def write(snapshot: Mapping[str, Any], sha256: str, stream: Any, **options: str) -> None:
         getattr(importlib.import_module(module), name)(snapshot, sha256, stream, **options)

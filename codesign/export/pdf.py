@@ -1,53 +1,243 @@
-"""Appendix A as PDF: templates/export/appendix.html rendered by Jinja2, laid out by WeasyPrint.
+"""Appendix A as PDF, typeset by Typst (the `typst` package) with templates/export/appendix.typ.
 
-The content is the DOCX's (`_content.build`). The page footer ("Appendix A · version N ·
-SHA-256 <hash>" and "Page X of Y") comes from CSS @page margin boxes. Nothing is fetched from the
-network: the URL fetcher only allows file: URLs, and the template refers to none.
+The content is the DOCX's (`_content.build`), walked once into a flat list of blocks (title,
+heading, paragraph, flag, label/value pairs, table, page break): one small function per kind
+here and one per kind in the template. A new part of the appendix is a function that returns its
+blocks, added to SECTIONS.
+
+Every user string reaches Typst as JSON data in `sys.inputs`, never spliced into markup: the
+template shows it as text, so `#`, `$`, `*`, `[`, `\\`, `@`, `<` or `//` print as typed. The
+template imports no package and reads no file, and the compiler's root is its own folder, so
+nothing is fetched from the network. The result is a tagged PDF/UA-1 with title and language
+(en-GB) set; the same snapshot gives the same bytes (the creation date is the freeze time).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, BinaryIO
 
-import jinja2
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+import typst
 
 from codesign import paths
 from codesign.export import _labels as L
-from codesign.export._content import NOTES, build
+from codesign.export._content import NOTES, Appendix, OutcomeSection, build
+from codesign.export._model import Grid, Pairs
 
-TEMPLATE = "export/appendix.html"
+TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
+FONT_PATHS = ["/usr/share/fonts"]  # Liberation Sans (fonts-liberation), metric-compatible with the DOCX's Arial
+PDF_STANDARDS: list[typst.PDFStandard] = ["ua-1"]  # tagged, with title and language: PDF/UA-1
 KEEP_TOGETHER_ROWS = 12
-# The footer goes into a CSS string in the template; allow only what it is made of.
-_SAFE_FOOTER = re.compile(r"Appendix A · version \d+ · SHA-256 [0-9a-f]{64}")
+TEXT_WIDTH_PT = 170 / 25.4 * 72  # A4 less 2 cm margins
+KEEP_TOGETHER_HEIGHT = 300.0  # points: under half the text height, so a kept table never overflows
+WHOLE_ROW_HEIGHT = 200.0
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Block = dict[str, Any]
+_LONG_WORD = re.compile(r"\S{13,}")
+log = logging.getLogger(__name__)
+
+
+# One function per kind of block (the template has one for each kind) --------------------------
+
+def _text(value: str) -> str:
+    return L.printable(value)
+
+
+def title(text: str, subtitle: str) -> Block:
+    return {"kind": "title", "text": _text(text), "subtitle": _text(subtitle)}
+
+
+def heading(text: str, level: int, *, rule: bool = False) -> Block:
+    """Levels as the DOCX's: 1 for a part, 2 for an outcome or a sub-part, 3 inside those; `rule`
+    draws a line above (each outcome starts under one)."""
+    return {"kind": "heading", "text": _text(text), "level": level, "rule": rule}
+
+
+def para(text: str, style: str = "body") -> Block:
+    """style: body; intro (kept on the page of what follows); note (small italics)."""
+    return {"kind": "para", "text": _text(text), "style": style}
+
+
+def flag(strong: str, text: str = "") -> Block:
+    """A shaded paragraph that must not be missed (a measurability gap)."""
+    return {"kind": "flag", "strong": _text(strong), "text": _text(text)}
+
+
+def pairs(groups: Sequence[tuple[str, Pairs]]) -> Block:
+    """Label/value lines ("Provider: ..."), under a group title where one is given."""
+    return {"kind": "pairs", "groups": [{"title": _text(t), "items": [[_text(k), _text(v)] for k, v in items]}
+                                        for t, items in groups]}
+
+
+def grid(g: Grid, size: float = 9) -> Block:
+    """A table with a repeated header row, right-aligned numeric columns and spanning short rows.
+
+    A row is kept on one page, and a short table too, unless that could not fit on a page (an
+    unbreakable block taller than the page would run off its foot): see `_row_heights`."""
+    heights = _row_heights(g, size)
+    return {"kind": "grid", "header": [_text(h) for h in g.header],
+            "rows": [[_wrappable(_text(cell), _per_line(g, size, c, len(row))) for c, cell in enumerate(row)]
+                     for row in g.rows],
+            "widths": g.percents(), "numeric": sorted(g.numeric), "size": size,
+            "keep": len(g.rows) <= KEEP_TOGETHER_ROWS and sum(heights) < KEEP_TOGETHER_HEIGHT,
+            "whole_rows": max(heights, default=0) < WHOLE_ROW_HEIGHT}
+
+
+def _per_line(g: Grid, size: float, column: int, row_length: int) -> int:
+    """About how many characters fit on a line of a cell, at an average advance of half an em
+    (Liberation Sans's is less): a generous estimate of the lines a cell takes."""
+    percents = g.percents()
+    share = sum(percents[column:]) if column == row_length - 1 else percents[column]  # a short row's last cell spans
+    return max(1, int(TEXT_WIDTH_PT * share / 100 / (size * 0.5)))
+
+
+def _row_heights(g: Grid, size: float) -> list[float]:
+    """A generous estimate of each row's height in points."""
+    heights = []
+    for row in g.rows:
+        lines = max([1, *(sum(-(-max(len(part), 1) // _per_line(g, size, c, len(row))) for part in cell.split("\n"))
+                          for c, cell in enumerate(row))])
+        heights.append(lines * size * 1.3 + 4)
+    return heights
+
+
+def _wrappable(text: str, per_line: int) -> str:
+    """Typst breaks lines only between words: a word too long for its column (a URL, say) would
+    run into the next column and off the page. Give such a word a break opportunity (a zero-width
+    space) every few characters; a word that fits is left alone."""
+    limit = max(int(per_line * 0.9), 12)
+    return _LONG_WORD.sub(lambda m: "\u200b".join(_chunks(m.group(0), 6)) if len(m.group(0)) > limit else m.group(0),
+                          text)
+
+
+def _chunks(word: str, size: int) -> list[str]:
+    return [word[i:i + size] for i in range(0, len(word), size)]
+
+
+def page_break() -> Block:
+    """A new page, unless the page is still empty."""
+    return {"kind": "page-break"}
+
+
+# The walk over the appendix's parts, in the DOCX's order ----------------------------------------
+
+def _front(a: Appendix) -> list[Block]:
+    out = [title(a.title, a.subtitle)]
+    if a.contract:
+        out.append(pairs([("", a.contract)]))
+    out += [heading("About this appendix", 1), *[para(t) for t in a.about]]
+    out += [heading("Summary of outcomes", 1), grid(a.summary, size=8), para(NOTES["summary"], "note")]
+    return out
+
+
+def _payment(a: Appendix) -> list[Block]:
+    return [heading("Payment terms", 1), pairs([("", a.payment_terms)]),
+            heading("Money at stake by contract year", 2), grid(a.payment_years),
+            para(f"Rounding: {a.rounding}", "note"),
+            heading("Money at stake by outcome", 2), grid(a.payment_outcomes)]
+
+
+def _outcome(o: OutcomeSection) -> list[Block]:
+    out = [heading(o.heading, 2, rule=True)]
+    if o.gap:
+        out.append(flag(o.gap, f" Plan: {o.gap_plan}" if o.gap_plan else ""))
+    out += [heading("Measurement definition", 3), pairs(o.definition),
+            heading("Money", 3), para(o.money_intro, "intro"), grid(o.money),
+            heading("How each group voted", 3), para(o.votes_intro, "intro"), grid(o.votes),
+            heading("Decision", 3), para(o.decision),
+            heading("Where this outcome came from", 3), grid(o.sources)]
+    if o.history:
+        out += [para(NOTES["history"], "intro"), grid(o.history)]
+    else:
+        out.append(para(NOTES["no_history"]))
+    return out
+
+
+def _outcomes(a: Appendix) -> list[Block]:
+    out = [page_break(), heading("Outcomes", 1)]
+    for o in a.outcomes:
+        out += _outcome(o)
+    return out
+
+
+def _excluded(a: Appendix) -> list[Block]:
+    out = [heading("Outcomes left out", 1), para(a.excluded_intro, "intro")]
+    return out + ([grid(a.excluded)] if a.excluded else [])
+
+
+def _annex(a: Appendix) -> list[Block]:
+    annex = a.annex
+    out = [page_break(), heading("Methods annex", 1),
+           heading("Who took part", 2), grid(annex.participants), para(NOTES["participants"], "note"),
+           heading("Consensus rule, declared before voting", 2), para(annex.consensus_text)]
+    for rnd in annex.rounds:
+        out += [heading(rnd.heading, 3), pairs([("", rnd.fields)])]
+    out += [heading("Agreement", 2), para(annex.agreement_note, "intro"), grid(annex.agreement),
+            heading("Tie-break rule", 2), para(annex.tie_break),
+            heading("Departures from the computed result", 2)]
+    out.append(grid(annex.departures) if annex.departures else para(NOTES["no_departures"]))
+    return out
+
+
+SECTIONS: tuple[Callable[[Appendix], list[Block]], ...] = (_front, _payment, _outcomes, _excluded, _annex)
+
+
+def blocks(a: Appendix, sections: Iterable[Callable[[Appendix], list[Block]]] = SECTIONS) -> list[Block]:
+    return [block for section in sections for block in section(a)]
+
+
+# Typesetting -----------------------------------------------------------------------------------
+
+def _frozen_at(a: Appendix) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(a.frozen_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def payload(snapshot: Mapping[str, Any], sha256: str) -> dict[str, Any]:
+    """Everything the template shows, as JSON-ready data (refuses a sha256 that is not the snapshot's)."""
+    L.check_sha256(snapshot, sha256)
+    return _payload(build(snapshot, sha256))
+
+
+def _payload(a: Appendix) -> dict[str, Any]:
+    return {"title": _text(a.document_title), "author": _text(a.author), "footer": _text(a.footer),
+            "dated": _frozen_at(a) is not None, "blocks": blocks(a)}
+
+
+_lock = threading.Lock()
 
 
 @cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(paths.TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+def _compiler() -> typst.Compiler:
+    """One compiler for the process: loading the fonts is most of a small document's time."""
+    return typst.Compiler(str(TEMPLATE), root=str(TEMPLATE.parent), font_paths=FONT_PATHS, ignore_system_fonts=True)
 
 
-def local_only_fetcher() -> URLFetcher:
-    """A WeasyPrint URL fetcher that refuses every scheme but file: (no network, ever)."""
-    return URLFetcher(allowed_protocols=("file",), allow_redirects=False, timeout=1)
-
-
-def render_html(snapshot: Mapping[str, Any], sha256: str) -> str:
-    """The print HTML for the appendix (also handy to look at in a browser)."""
+def render_pdf(snapshot: Mapping[str, Any], sha256: str) -> bytes:
+    """Appendix A for `snapshot` (whose hash is `sha256`) as PDF bytes."""
     L.check_sha256(snapshot, sha256)
     appendix = build(snapshot, sha256)
-    if not _SAFE_FOOTER.fullmatch(appendix.footer):
-        raise ValueError("unexpected footer text")
-    return _environment().get_template(TEMPLATE).render(a=appendix, notes=NOTES, keep_rows=KEEP_TOGETHER_ROWS)
+    inputs = {"appendix": json.dumps(_payload(appendix), ensure_ascii=False)}
+    with _lock:  # a Compiler is one mutable world: one compilation at a time
+        pdf, warnings = _compiler().compile_with_warnings(
+            sys_inputs=inputs, pdf_standards=PDF_STANDARDS, timestamp=_frozen_at(appendix) or EPOCH)
+    for warning in warnings:  # a missing font, say: the PDF is still right, only its face differs
+        log.warning("Typst: %s", warning.message)
+    if not isinstance(pdf, bytes):
+        raise RuntimeError("Typst returned no PDF")
+    return pdf
 
 
 def write_pdf(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> None:
     """Write Appendix A for `snapshot` (whose hash is `sha256`) to `stream` as PDF."""
-    html = render_html(snapshot, sha256)
-    document = HTML(string=html, base_url=paths.TEMPLATES.as_uri() + "/", url_fetcher=local_only_fetcher())
-    document.write_pdf(stream, pdf_identifier=sha256[:32].encode("ascii"))
+    stream.write(render_pdf(snapshot, sha256))

@@ -114,6 +114,6 @@ def test_rejects_unknown_format() -> None:
 
 def test_importing_the_package_does_not_load_the_heavy_writers() -> None:
     code = ("import sys, codesign.export, codesign.export_cli; "
-            "print(sorted(m for m in ('weasyprint', 'docx', 'openpyxl') if m in sys.modules))")
+            "print(sorted(m for m in ('typst', 'weasyprint', 'docx', 'openpyxl') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

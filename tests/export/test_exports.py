@@ -22,7 +22,7 @@ from codesign.export.canonical import snapshot_sha256
 from codesign.export.csv_ import write_csv
 from codesign.export.docx import write_docx
 from codesign.export.json_ import write_json
-from codesign.export.pdf import local_only_fetcher, render_html, write_pdf
+from codesign.export.pdf import write_pdf
 from codesign.export.xlsx import write_xlsx
 from tests.export.snapshots import example, large, with_hash
 
@@ -212,15 +212,6 @@ def test_pdf_has_title_statements_hash_and_page_numbers(pdf_text: str, files: di
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
 
 
-def test_pdf_html_is_escaped_and_self_contained(snap: tuple[dict[str, Any], str]) -> None:
-    html = render_html(*snap)
-    assert "each time &lt;and&gt; not repeat my story" in html
-    assert not re.search(r"""(src|href)\s*=|@import|url\(""", html)
-    assert "<td>Commissioners</td><td colspan=\"5\">fewer than 5 people: not reported</td>" in html
-    with pytest.raises(ValueError, match="disallowed protocol"):
-        local_only_fetcher()("https://example.com/font.woff")
-
-
 # XLSX ----------------------------------------------------------------------------------------
 
 def test_xlsx_sheets_rows_and_money(workbook: Any, snap: tuple[dict[str, Any], str]) -> None:
@@ -357,8 +348,6 @@ def test_hostile_text_is_kept_as_text_everywhere() -> None:
     outcome["definition"]["baseline_value"] = "-0.5"
     snapshot["framework"]["contract"]["provider"] = '=HYPERLINK("http://x.invalid","<b>Provider</b>")'
     snapshot, sha = with_hash(snapshot)
-    html = render_html(snapshot, sha)
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; " in html
     out = {}
     for fmt in FORMATS:
         buf = io.BytesIO()
@@ -373,7 +362,9 @@ def test_hostile_text_is_kept_as_text_everywhere() -> None:
     assert first["Numerator"] == "'@SUM(A1:A9)" and first["Baseline value"] == -0.5
     about = {r["Item"]: r["Detail"] for r in sheet_rows(openpyxl.load_workbook(io.BytesIO(out["xlsx"]))["About"])}
     assert about["Provider"] == "'=HYPERLINK(\"http://x.invalid\",\"<b>Provider</b>\")"
-    assert "&lt;b&gt;Provider&lt;/b&gt;" in html and "<b>Provider" not in html
+    pdf = squash("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(out["pdf"])).pages))
+    assert "1. <script>alert(1)</script> & bell" in pdf
+    assert 'Provider: =HYPERLINK("http://x.invalid","<b>Provider</b>")' in pdf
 
 
 def test_a_snapshot_without_contract_parties_exports_without_them() -> None:
@@ -388,7 +379,10 @@ def test_a_snapshot_without_contract_parties_exports_without_them() -> None:
         export(snapshot, sha, "docx", buf)
         document = docx.Document(io.BytesIO(buf.getvalue()))
         assert document.tables[0].rows[0].cells[0].text == "Rank"  # the summary comes first
-        assert "Provider:</span>" not in render_html(snapshot, sha)
+        buf = io.BytesIO()
+        export(snapshot, sha, "pdf", buf)
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(buf.getvalue())).pages)
+        assert "Provider:" not in text and "Contract reference:" not in text
         buf = io.BytesIO()
         export(snapshot, sha, "xlsx", buf)
         about = {r["Item"] for r in sheet_rows(openpyxl.load_workbook(io.BytesIO(buf.getvalue()))["About"])}

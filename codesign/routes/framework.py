@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import integrity, queries
-from codesign.contract.diff import compare
+from codesign.contract.diff import compare, target_table
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.services import framework_versions as versions
 from codesign.services import shortlist
@@ -149,7 +149,7 @@ async def compare_page(request: Request) -> Response:
     if left.population_group_id != right.population_group_id:
         raise NotFound("Those versions belong to different population groups")
     return render(request, "framework/compare.html",
-                  {"left": left, "right": right, "changes": compare(old, new)})
+                  {"left": left, "right": right, "changes": compare(old, new), "targets": target_table(old, new)})
 
 
 VERSION = "/frameworks/{version_id:id}"

@@ -5,15 +5,19 @@ page. Run on PostgreSQL too (tests/with_postgres.sh)."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 from starlette.testclient import TestClient
 
 from codesign import queries
 from codesign.app import create_app
 from codesign.config import Settings
+from codesign.db import write_session
+from codesign.errors import ValidationFailed
 from codesign.models import AuditEvent, Outcome, OutcomeStatus, ShortlistItem, User
 from codesign.services import framework_versions, shortlist
 from tests.conftest import post_form, sign_in
@@ -172,3 +176,37 @@ def test_an_outcome_below_the_money_floor_is_warned_about(client: TestClient, se
                     follow_redirects=False) as lower:
         sign_in(lower, facilitator)
         assert "below the floor" not in lower.get(f"/frameworks/{version.id}").text
+
+
+def test_two_people_adding_the_same_outcome_at_once_make_one_row(session: Session, engine: Engine,  # type: ignore[no-untyped-def]
+                                                                 facilitator: User, workshop) -> None:
+    """Run on PostgreSQL, where both transactions really overlap: the second insert meets the
+    unique (version, outcome) index, rolls back to its savepoint and includes the row the first made."""
+    version, _ = ready_draft(session, facilitator, workshop)
+    outcome = _candidate(session, workshop, version.id)
+    barrier = threading.Barrier(3)
+    results: list[object] = []
+
+    def add(reason: str) -> None:
+        barrier.wait()
+        with write_session(engine) as db:  # as the app runs a service (on SQLite, writers queue)
+            actor = db.get(User, facilitator.id)
+            assert actor is not None
+            try:
+                item = shortlist.add_outcome(db, actor, version.id, outcome.id or 0, reason)
+                results.append(item.id)
+            except ValidationFailed as exc:
+                db.rollback()
+                results.append(exc.errors)
+
+    threads = [threading.Thread(target=add, args=(reason,)) for reason in ("Board minute 1", "Board minute 2", "")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    rows = session.exec(select(ShortlistItem).where(ShortlistItem.version_id == version.id,
+                                                    ShortlistItem.outcome_id == outcome.id)).all()
+    assert len(rows) == 1 and rows[0].included and rows[0].reason in ("Board minute 1", "Board minute 2")
+    ids = [r for r in results if isinstance(r, int)]
+    refusals = [r for r in results if isinstance(r, dict)]
+    assert ids == [rows[0].id, rows[0].id] and len(refusals) == 1 and "reason" in refusals[0]

@@ -136,6 +136,11 @@ class VersionView:
             if view.missing:
                 problems.append(f"“{view.outcome.statement}” measurement definition is missing: "
                                 + ", ".join(view.missing))
+            # Saved before a rule existed, or made wrong later (a shadow year turned into a paid one).
+            wrong = defs.consistency_errors(view.definition, paid_years=self.paid_years)
+            if wrong:
+                problems.append(f"“{view.outcome.statement}” measurement definition has numbers to correct: "
+                                + "; ".join(wrong.values()))
         return problems
 
     def warnings(self, floor_pence: int) -> list[str]:

@@ -210,3 +210,16 @@ def test_two_people_adding_the_same_outcome_at_once_make_one_row(session: Sessio
     ids = [r for r in results if isinstance(r, int)]
     refusals = [r for r in results if isinstance(r, dict)]
     assert ids == [rows[0].id, rows[0].id] and len(refusals) == 1 and "reason" in refusals[0]
+
+
+def test_numbers_made_wrong_after_saving_keep_the_version_from_freezing(session: Session, facilitator: User,  # type: ignore[no-untyped-def]
+                                                                         workshop) -> None:
+    # 2026/27 was a shadow year when the definitions were saved (its target equals the baseline);
+    # paying on it afterwards makes linear payment on it meaningless, so the checklist says so.
+    version, _ = ready_draft(session, facilitator, workshop)
+    assert queries.get_version_view(session, version.id).checklist() == []
+    framework_versions.save_terms(session, facilitator, version.id, {**TERMS, "year-0-share": "5", "year-0-shadow": ""})
+    checklist = queries.get_version_view(session, version.id).checklist()
+    assert len(checklist) == 2 and all("numbers to correct" in p and "nothing to pay on" in p for p in checklist)
+    with pytest.raises(ValidationFailed):
+        framework_versions.freeze(session, facilitator, version.id)

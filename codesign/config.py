@@ -65,6 +65,9 @@ class Settings:
     # Trust X-Forwarded-For from this proxy address (blank: use the socket peer).
     trusted_proxy: str = ""
     log_level: str = "info"
+    # The least money an outcome should have at stake in a paid contract year, in pence; below it the
+    # framework page warns (never blocks). 0 turns the warning off. CODESIGN_MIN_OUTCOME_STAKE, in pounds.
+    min_outcome_stake_pence: int = 10_000 * 100
     # How the secret key was found (SECRET_GIVEN, SECRET_FILE or SECRET_PER_PROCESS).
     secret_origin: str = SECRET_GIVEN
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -87,9 +90,16 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
-    def validate(self) -> Settings:
+    def validate(self, *, needs_secret: bool = True) -> Settings:
+        """Refuse bad settings. `needs_secret=False` for commands that sign nothing (codesign export
+        reads a frozen snapshot and writes a file): they run without CODESIGN_SECRET_KEY."""
         if self.env not in ENVIRONMENTS:
             raise SettingsError(f"CODESIGN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if needs_secret:
+            self._check_secret()
+        return self._check_numbers()
+
+    def _check_secret(self) -> None:
         if not self.is_development and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
             raise SettingsError(
                 "CODESIGN_SECRET_KEY is missing or a placeholder. Set it to a long random string "
@@ -108,6 +118,8 @@ class Settings:
                 "several workers would not accept each other's cookies. Set CODESIGN_SECRET_KEY "
                 f"({KEY_RECIPE}) or run one worker."
             )
+
+    def _check_numbers(self) -> Settings:
         if self.fhir_base and not _HTTP_BASE.fullmatch(self.fhir_base):
             raise SettingsError("CODESIGN_FHIR_BASE must be an http(s) address with no query or fragment, "
                                 f"like https://fhir.example.nhs.uk/fhir, not {self.fhir_base!r}")
@@ -120,6 +132,8 @@ class Settings:
                             ("JOIN_ADDRESS_MAX_FAILURES", self.join_address_max_failures)):
             if value < 0:
                 raise SettingsError(f"CODESIGN_{name} must be 0 or more")
+        if not 0 <= self.min_outcome_stake_pence < 10**14:
+            raise SettingsError("CODESIGN_MIN_OUTCOME_STAKE must be a whole number of pounds, 0 or more")
         for name, value in (("LOGIN_WINDOW_SECONDS", self.login_window_seconds),
                             ("JOIN_WINDOW_SECONDS", self.join_window_seconds),
                             ("POLL_INTERVAL_MS", self.poll_interval_ms),
@@ -129,8 +143,9 @@ class Settings:
         return self
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read CODESIGN_* variables (or the mapping given) and validate them."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, needs_secret: bool = True) -> Settings:
+        """Read CODESIGN_* variables (or the mapping given) and validate them (the secret key only
+        when `needs_secret`)."""
         env = os.environ if environ is None else environ
         mode = env.get("CODESIGN_ENV", "production").strip().lower()
         database_url = _database_url(env.get("CODESIGN_DATABASE_URL", ""))
@@ -162,8 +177,9 @@ class Settings:
             join_address_max_failures=_int(env, "CODESIGN_JOIN_ADDRESS_MAX_FAILURES", 300),
             trusted_proxy=env.get("CODESIGN_TRUSTED_PROXY", ""),
             log_level=env.get("CODESIGN_LOG_LEVEL", "info").lower(),
+            min_outcome_stake_pence=_int(env, "CODESIGN_MIN_OUTCOME_STAKE", 10_000) * 100,
         )
-        return settings.validate()
+        return settings.validate(needs_secret=needs_secret)
 
 
 # A production secret must be hard to guess. We cannot know how it was made, so we estimate:

@@ -108,3 +108,23 @@ def suggest_indicators(statement: str, library_key: str | None, template_slug: s
             scored.append((score, key, indicator))
     scored.sort(key=lambda t: (-t[0], t[1]))
     return [indicator for _, _, indicator in scored[:limit]]
+
+
+ICHOM_WORDING = "from the codesign library, after the ICHOM standard set"
+
+
+def library_wording(template_slug: str | None) -> dict[str, str]:
+    """How the public page says where a library outcome came from, by its library wording: only
+    what the library records ("after the ICHOM standard set" for outcomes taken from an ICHOM set,
+    never more; the library's own note for the others)."""
+    template = population_templates().get(template_slug or "")
+    if template is None:
+        return {}
+    wording: dict[str, str] = {}
+    for outcome in template.outcomes:
+        if outcome.source.startswith("ICHOM"):
+            wording[outcome.statement] = ICHOM_WORDING
+        else:
+            note = outcome.source.removeprefix("codesign library:").strip()
+            wording[outcome.statement] = f"from the codesign library ({note})" if note else "from the codesign library"
+    return wording

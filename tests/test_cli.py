@@ -61,6 +61,17 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     assert all(e["fullUrl"].startswith("https://fhir.example.nhs.uk/fhir/Measure/") for e in bundle["entry"])
     from fhir.resources.R4B.bundle import Bundle
     assert Bundle.model_validate(bundle).model_dump(mode="json") == bundle
+    # Exporting signs nothing: it works in production with no CODESIGN_SECRET_KEY at all.
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
+    bare.update(CODESIGN_DATABASE_URL=url)
+    keyless = subprocess.run([sys.executable, "-m", "codesign.cli", "export", str(versions[0].id), "--format", "csv",
+                              "--out", str(tmp_path / "appendix.csv")], env=bare, capture_output=True, text=True,
+                             timeout=120, check=False)
+    assert keyless.returncode == 0, keyless.stderr
+    assert (tmp_path / "appendix.csv").stat().st_size > 0
+    served = subprocess.run([sys.executable, "-m", "codesign.cli", "results", "1"], env=bare, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert served.returncode == 2 and "CODESIGN_SECRET_KEY" in served.stderr  # other commands still need it
     draft = run(["export", str(versions[1].id), "--format", "docx"], url)
     assert draft.returncode == 2 and "draft" in draft.stderr
     made = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,

@@ -149,3 +149,20 @@ def test_reads_the_attempt_limits() -> None:
 def test_attempt_limits_that_make_no_sense_are_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET, name: value})
+
+
+def test_reads_the_money_floor_in_pounds() -> None:
+    assert Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET}).min_outcome_stake_pence == 1_000_000
+    settings = Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET, "CODESIGN_MIN_OUTCOME_STAKE": "25000"})
+    assert settings.min_outcome_stake_pence == 2_500_000
+    assert Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET,
+                              "CODESIGN_MIN_OUTCOME_STAKE": "0"}).min_outcome_stake_pence == 0
+    for bad in ("-1", "ten thousand", "2500.50"):
+        with pytest.raises(SettingsError, match="CODESIGN_MIN_OUTCOME_STAKE"):
+            Settings.from_env({"CODESIGN_SECRET_KEY": GOOD_SECRET, "CODESIGN_MIN_OUTCOME_STAKE": bad})
+
+
+def test_export_needs_no_secret_key_but_serving_does() -> None:
+    assert Settings.from_env({}, needs_secret=False).secret_key == ""
+    with pytest.raises(SettingsError, match="CODESIGN_SECRET_KEY"):
+        Settings.from_env({})

@@ -21,6 +21,8 @@ INDICATOR_TYPES = {"outcome": "Outcome", "process": "Process", "PROM": "Patient-
 UNITS = {"percent": "%", "rate_per_1000": "rate per 1,000", "rate_per_100000": "rate per 100,000",
          "count": "count", "mean_score": "mean score", "days": "days"}
 RATE_UNITS = ("percent", "rate_per_1000", "rate_per_100000")
+# Units that cannot go below zero. A mean score can (EQ-5D index values run below 0), so it is not here.
+NON_NEGATIVE_UNITS = ("percent", "rate_per_1000", "rate_per_100000", "count", "days")
 DIRECTIONS = {"higher": "Higher is better", "lower": "Lower is better"}
 DATA_SOURCES = ("GP record", "QOF", "HES/SUS", "National Diabetes Audit", "local survey", "provider system",
                 "ONS mortality", "other")
@@ -84,6 +86,12 @@ GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan", "a
 MAX_TEXT = 2000
 # ASCII digits (\d would take "٣"), bounded so no value is thousands of digits long.
 _NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+# Number rules (README, "Numbers a contract can rely on"): the decimal mark is a point. A comma is
+# read only as a thousands separator in whole groups of three ("1,000", "12,500.5"); any other comma
+# ("3,5", "1,00") is refused, so a decimal comma is never silently read as 35.
+_GROUPED = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,6})?")
+# The values a target or threshold is compared on: every one of them is checked the same way.
+VALUE_FIELDS = ("baseline_value", "rag_green", "rag_amber")
 
 
 def choices_for(f: Field, template_slug: str | None, current: object = "") -> tuple[str, ...]:
@@ -118,9 +126,25 @@ def _decimal(value: str) -> Decimal | None:
         return None
 
 
-def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+def plain_number(text: str) -> str | None:
+    """A typed number with its thousands separators taken out ("1,000" -> "1000"), or None when a
+    comma is not one ("3,5": a decimal comma is refused, never read as 35)."""
+    if "," not in text:
+        return text
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else None
+
+
+def _number_error(label: str, text: str) -> str:
+    if "," in text and plain_number(text) is None:
+        return f"{label} must use a point for decimals, like 3.5 (a comma only separates thousands, like 1,000)"
+    return f"{label} must be a number, like 58 or 12.5"
+
+
+def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date,
+               paid_years: Sequence[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """A definition from a submitted form, and the errors that refuse it (a part-done form is fine;
-    an inconsistent one is not). Field errors are keyed by field name (targets: target-<i>)."""
+    an inconsistent one is not). Field errors are keyed by field name (targets: target-<i>).
+    `paid_years` (default: every year) are the years whose targets drive payment."""
     errors: dict[str, str] = {}
     out = empty_definition(years)
     for f in FIELDS:
@@ -139,9 +163,11 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) ->
         if f.kind == "choice" and text and text not in f.choices:
             errors[f.name] = f"Choose one of the options for {f.label.lower()}"
         if f.kind == "number" and text:
-            text = text.replace(",", "")
-            if _decimal(text) is None:
-                errors[f.name] = f"{f.label} must be a number, like 58 or 12.5"
+            plain = plain_number(text)
+            if plain is None or _decimal(plain) is None:
+                errors[f.name] = _number_error(f.label, text)
+            else:
+                text = plain
         if f.kind == "date" and text:
             try:
                 day = date.fromisoformat(text)
@@ -154,21 +180,28 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date) ->
                     errors[f.name] = f"{f.label} must be within the next 10 years"
         out[f.name] = text
     for i, year in enumerate(years):
-        value = normalise_text(form.get(f"target-{i}", "")).replace(",", "")
-        if value and _decimal(value) is None:
-            errors[f"target-{i}"] = f"The {year} target must be a number, like 58 or 12.5"
+        value = normalise_text(form.get(f"target-{i}", ""))
+        plain = plain_number(value)
+        if value and (plain is None or _decimal(plain) is None):
+            errors[f"target-{i}"] = _number_error(f"The {year} target", value)
+        else:
+            value = plain or ""
         out["targets"][i]["value"] = value
     if "reporting_lag_months" not in errors and out["reporting_lag_months"]:
         lag = _decimal(out["reporting_lag_months"])
         if lag is not None and not 0 <= lag <= 36:
             errors["reporting_lag_months"] = "The reporting lag must be between 0 and 36 months"
-    errors.update(consistency_errors(out))
+    errors.update({k: v for k, v in consistency_errors(out, paid_years=paid_years).items() if k not in errors})
     return out, errors
 
 
-def consistency_errors(definition: Mapping[str, Any]) -> dict[str, str]:
-    """Values that contradict each other: targets against the direction, RAG band order."""
+def consistency_errors(definition: Mapping[str, Any], *, paid_years: Sequence[str] | None = None) -> dict[str, str]:
+    """Values that contradict each other or the unit: targets against the direction, RAG band order,
+    a green band looser than the final target, a percentage over 100, a negative count or rate, and a
+    linear payment with nothing to pay on (a paid year's target equal to the baseline)."""
     errors: dict[str, str] = {}
+    unit = definition.get("unit", "")
+    targets = [t for t in definition.get("targets", []) if isinstance(t, dict)]
     direction = definition.get("direction", "")
     baseline = _decimal(str(definition.get("baseline_value", "")))
 
@@ -187,11 +220,33 @@ def consistency_errors(definition: Mapping[str, Any]) -> dict[str, str]:
     if direction in DIRECTIONS and green is not None and amber is not None and not better(green, amber):
         word = "higher" if direction == "higher" else "lower"
         errors["rag_green"] = f"{DIRECTIONS[direction]}, so the green threshold must be {word} than the amber one"
-    if definition.get("unit") == "percent":
-        for name in ("baseline_value", "rag_green", "rag_amber"):
-            value = _decimal(str(definition.get(name, "")))
-            if value is not None and not 0 <= value <= 100:
-                errors[name] = f"{BY_NAME[name].label} is a percentage, so it must be between 0 and 100"
+    if direction in DIRECTIONS and definition.get("achievement") == "linear" and baseline is not None:
+        # Linear pays the share of the way from baseline to target: with no way to go it is 0/0.
+        paid = set(paid_years) if paid_years is not None else None
+        for i, target in enumerate(targets):
+            value = _decimal(str(target.get("value", "")))
+            if value == baseline and (paid is None or target.get("year") in paid):
+                errors[f"target-{i}"] = (f"Payment is linear between baseline and target, so the {target['year']} "
+                                         f"target must differ from the baseline ({baseline}): there would be "
+                                         "nothing to pay on")
+    finals = [(i, v) for i, t in enumerate(targets) if (v := _decimal(str(t.get("value", "")))) is not None]
+    if direction in DIRECTIONS and green is not None and finals and "rag_green" not in errors:
+        final_i, final = finals[-1]
+        if better(final, green):
+            word = "at or above" if direction == "higher" else "at or below"
+            errors["rag_green"] = (f"{DIRECTIONS[direction]}, so the green threshold must be {word} the final "
+                                   f"target ({targets[final_i]['year']}: {final}); green cannot be easier to reach "
+                                   "than the target")
+    checked = [(name, BY_NAME[name].label, definition.get(name, "")) for name in VALUE_FIELDS]
+    checked += [(f"target-{i}", f"The {t.get('year', '')} target", t.get("value", "")) for i, t in enumerate(targets)]
+    for key, label, raw in checked:
+        value = _decimal(str(raw))
+        if value is None:
+            continue
+        if unit == "percent" and not 0 <= value <= 100:
+            errors[key] = f"{label} is a percentage, so it must be between 0 and 100"
+        elif unit in NON_NEGATIVE_UNITS and value < 0:
+            errors[key] = f"{label} cannot be negative: the unit is {UNITS[unit]}"
     return errors
 
 

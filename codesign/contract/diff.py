@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.contract.definition import BY_NAME
+from codesign.contract.definition import BY_NAME, UNITS
 from codesign.contract.money import format_bp, format_pence
 
 
@@ -65,7 +65,70 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
                                   format_bp(b.get("payment_weight_bp") or 0)))
         da, db = a.get("definition", {}), b.get("definition", {})
         for key in sorted(set(da) | set(db)):
+            if key == "targets":
+                continue  # shown as a table by year (target_table), not as a run-on list
             if da.get(key) != db.get(key):
                 label = BY_NAME[key].label if key in BY_NAME else key.replace("_", " ").capitalize()
                 changes.append(Change(area, label, _text(da.get(key)), _text(db.get(key))))
     return changes
+
+
+@dataclass(frozen=True)
+class TargetCell:
+    before: str  # "" when the outcome or year is not in that version
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    statement: str
+    unit: str
+    cells: list[TargetCell]  # one per year of TargetTable.years
+
+    @property
+    def changed(self) -> bool:
+        return any(c.changed for c in self.cells)
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    years: list[str]
+    rows: list[TargetRow]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.changed for r in self.rows)
+
+
+def _targets(outcome: Mapping[str, Any] | None) -> dict[str, str]:
+    if outcome is None:
+        return {}
+    return {str(t.get("year")): _text(t.get("value")) for t in (outcome.get("definition") or {}).get("targets", [])
+            if isinstance(t, dict)}
+
+
+def target_table(old: Mapping[str, Any], new: Mapping[str, Any]) -> TargetTable:
+    """Every outcome's target in each contract year, in both versions: rows in the newer version's
+    order (then outcomes only the older one had), years in contract order (the newer version's
+    years, then any only the older one had)."""
+    years = [str(y["label"]) for y in new.get("payment", {}).get("years", [])]
+    years += [label for y in old.get("payment", {}).get("years", []) if (label := str(y["label"])) not in years]
+    olds = {o["outcome_id"]: o for o in old.get("outcomes", [])}
+    news = {o["outcome_id"]: o for o in new.get("outcomes", [])}
+    order = [o["outcome_id"] for o in new.get("outcomes", [])]
+    order += [o["outcome_id"] for o in old.get("outcomes", []) if o["outcome_id"] not in news]
+    rows = []
+    for oid in order:
+        a, b = olds.get(oid), news.get(oid)
+        shown = b or a
+        assert shown is not None
+        before, after = _targets(a), _targets(b)
+        unit = str((shown.get("definition") or {}).get("unit") or "")
+        unit = UNITS.get(unit, unit)
+        rows.append(TargetRow(shown["statement"], unit,
+                              [TargetCell(before.get(y, ""), after.get(y, "")) for y in years]))
+    return TargetTable(years, rows)

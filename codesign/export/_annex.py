@@ -105,10 +105,12 @@ def _options(rnd: Mapping[str, Any]) -> str:
         return f"Each person ranks their top {opts.get('top_k') or 'all'} outcomes"
     if method == "points":
         cap = opts.get("max_per_outcome")
-        return f"{opts.get('budget')} points each" + (f", at most {cap} on one outcome" if cap else "")
+        budget = opts.get("budget")
+        return (f"{budget} points each" if budget else "Points spread by each person") + (
+            f", at most {cap} on one outcome" if cap else "")
     if method == "pairwise":
         return "Pairs of outcomes: which matters more, or can't decide"
-    return "None"
+    return "Not recorded"
 
 
 def _weights(rnd: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -141,7 +143,7 @@ def _round_fields(rnd: Mapping[str, Any], names: Mapping[str, str]) -> Pairs:
          if rule.get("important_to_one_group") else "Not used"),
         ("Veto-in", f"{veto} can vote an outcome in" if rule.get("patient_veto_in") else "Not used"),
         ("Minimum group size", f"{size}: smaller groups are not reported"),
-        ("Groups not reported", ", ".join(f"{g} (fewer than {size} people)" for g in suppressed) or "None"),
+        ("Groups not reported", ", ".join(f"{g} (fewer than {size} people)" for g in suppressed) or "All reported"),
     ]
 
 

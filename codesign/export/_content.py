@@ -24,7 +24,7 @@ NOTES = {
     "history": "Changes made in moderation, with the reasons:",
     "no_history": "No rewording or merging.",
     "participants": "Participants are not named or numbered. Groups smaller than the minimum size are not reported.",
-    "no_departures": "None: the framework follows the computed result.",
+    "no_departures": "No departures: the framework follows the computed result.",
 }
 
 
@@ -249,7 +249,8 @@ def _outcome(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]
 
 def _sources(sources: Sequence[Mapping[str, Any]]) -> Grid:
     rows = [(L.label(L.SOURCE_KINDS, s.get("kind")) + (" (merged in)" if s.get("via_merge") else ""),
-             s.get("group") or "None", s.get("statement") or L.NOT_STATED, s.get("session") or "None")
+             s.get("group") or ("Not recorded" if s.get("kind") == "participant" else "Not applicable"),
+             s.get("statement") or L.NOT_STATED, s.get("session") or "Not recorded")
             for s in sources]
     return Grid(header=("Source", "Stakeholder group", "Words first proposed", "Session"), rows=rows,
                 widths=(22, 18, 36, 24))

@@ -57,13 +57,13 @@ def value(key: str, definition: Mapping[str, Any]) -> str:
     if key == "breakdowns":
         return L.breakdowns(list(raw or []))
     if key == "no_routine_data":
-        return "None: measurability gap" if raw else "Yes"
+        return "No: measurability gap" if raw else "Yes"
     if key == "gap_plan" and not str(raw).strip() and not definition.get("no_routine_data"):
         return "Not needed: routine data exist"
     if key == "indicator_key" and not str(raw).strip():
-        return "None: defined locally"
+        return "Not from the library: defined locally"
     if key == "case_mix_adjustment" and not str(raw).strip():
-        return "None"
+        return "No adjustment"
     if key in {"instrument", "instrument_licence_note", "time_points"} and not str(raw).strip() \
             and definition.get("indicator_type") not in _PATIENT_REPORTED:
         return "Not applicable"

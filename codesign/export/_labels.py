@@ -162,7 +162,7 @@ def words_list(items: Sequence[str]) -> str:
 
 
 def breakdowns(items: Sequence[str]) -> str:
-    return sentence(", ".join(items)) if items else "None"
+    return sentence(", ".join(items)) if items else "No breakdowns"
 
 
 def slug(value: str, limit: int = 60) -> str:

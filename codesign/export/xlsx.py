@@ -1,8 +1,8 @@
 """Appendix A as an Excel workbook (openpyxl): Outcomes, Vote summary, Methods, Payment, About.
 
 Numbers are numbers (weights and shares as percentages, money in pounds with a £ format,
-measured values as entered); every text cell is neutralised (a leading =, +, -, @, tab or CR
-gets an apostrophe) and stored as a string, so no cell is ever a formula.
+measured values as entered); every text cell is written as a string-typed cell (cells.text_cell),
+so no cell is ever a formula, and text such as "- fewer falls" reads as typed, with no apostrophe.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._content import TITLE, contract_parties, footer_text
-from codesign.export.cells import neutralise
+from codesign.export.cells import text_cell
 from codesign.naming import round_label
 
 MONEY = '"£"#,##0.00'
@@ -73,8 +73,7 @@ def _put(ws: Any, row: int, col: int, value: Any, fmt: str | None) -> None:
         value, fmt = value.value, value.fmt
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = neutralise(L.printable(value))
-        cell.data_type = "s"  # never "f": text is text, whatever it starts with
+        text_cell(cell, L.printable(value))
         cell.alignment = WRAP
     elif isinstance(value, Decimal):
         cell.value = int(value) if value == value.to_integral_value() else float(value)
@@ -89,8 +88,7 @@ def _sheet(wb: Any, title: str, columns: Sequence[Column], rows: Iterable[Sequen
     ws = wb.create_sheet(title)
     for c, column in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=c)
-        cell.value = neutralise(column.header)
-        cell.data_type = "s"
+        text_cell(cell, column.header)
         cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, WRAP
         ws.column_dimensions[get_column_letter(c)].width = column.width
     for r, values in enumerate(rows, start=2):
@@ -237,7 +235,8 @@ def _about(snapshot: Mapping[str, Any], sha256: str) -> list[list[Any]]:
         ["Description", fw["population_group"].get("description", "")],
         ["Attribution", fw["population_group"].get("attribution", "")],
         ["Version", fw["version"]],
-        ["Previous version", fw.get("previous_version") if fw.get("previous_version") is not None else "None"],
+        ["Previous version", fw.get("previous_version") if fw.get("previous_version") is not None
+         else "This is the first version"],
         ["Frozen at", L.when(fw.get("frozen_at"))],
         ["Frozen by", who.get("name", "") + (f" ({who['role']})" if who.get("role") else "")],
         ["SHA-256", sha256],

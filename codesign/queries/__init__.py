@@ -7,6 +7,7 @@ from codesign.queries.framework import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403
 from codesign.queries.people import *  # noqa: F403
 from codesign.queries.progress import *  # noqa: F403
+from codesign.queries.public import *  # noqa: F403
 from codesign.queries.reasons import *  # noqa: F403
 from codesign.queries.room import *  # noqa: F403
 from codesign.queries.round_console import *  # noqa: F403

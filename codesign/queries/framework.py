@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from codesign.contract import definition as defs
+from codesign.contract.advice import PaidOutcome, PaidYear, framework_warnings
 from codesign.errors import NotFound
 from codesign.models import (
     Domain,
@@ -128,10 +129,26 @@ class VersionView:
             if view.gap and view.item.payment_weight_bp:
                 problems.append(f"“{view.outcome.statement}” has no routine data source, so its payment weight "
                                 "must be 0% (reported only)")
+            if not view.gap and view.item.computed_score is None and not view.item.payment_weight_bp:
+                # No votes gave it a score, so suggested weights leave it at 0%: never silently.
+                problems.append(f"“{view.outcome.statement}” has no votes, so it has 0% of the payment: give it "
+                                "a weight, or leave it out of the shortlist")
             if view.missing:
                 problems.append(f"“{view.outcome.statement}” measurement definition is missing: "
                                 + ", ".join(view.missing))
+            # Saved before a rule existed, or made wrong later (a shadow year turned into a paid one).
+            wrong = defs.consistency_errors(view.definition, paid_years=self.paid_years)
+            if wrong:
+                problems.append(f"“{view.outcome.statement}” measurement definition has numbers to correct: "
+                                + "; ".join(wrong.values()))
         return problems
+
+    def warnings(self, floor_pence: int) -> list[str]:
+        """Advice that does not block freezing (contract.advice): too many paid outcomes, or an
+        outcome with less than `floor_pence` at stake in a paid year."""
+        years = [PaidYear(str(y["label"]), 0 if y.get("shadow") else int(y.get("share_bp", 0))) for y in self.years]
+        outcomes = [PaidOutcome(v.outcome.statement, v.item.payment_weight_bp) for v in self.items]
+        return framework_warnings(outcomes, self.version.contract_value_pence or 0, years, floor_pence)
 
 
 def _item_view(item: ShortlistItem, outcome: Outcome, domains: dict[str, Domain], years: list[str],

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import integrity, queries
-from codesign.contract.diff import compare
+from codesign.contract.diff import compare, target_table
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.services import framework_versions as versions
 from codesign.services import shortlist
@@ -51,6 +51,7 @@ async def _version_page(request: Request, *, errors: dict[str, str] | None = Non
     view = await read(request, queries.get_version_view, _vid(request))
     context = {"view": view, "errors": errors or {}, "values": values or {},
                "checklist": view.checklist() if view.version.status == "draft" else [],
+               "warnings": view.warnings(request.app.state.settings.min_outcome_stake_pence),
                "accepted": await read(request, queries.list_outcomes, view.group.id or 0),
                "integrity": await read(request, integrity.verify_version, _vid(request)),
                "flash": request.session.pop("flash", None)}
@@ -148,7 +149,7 @@ async def compare_page(request: Request) -> Response:
     if left.population_group_id != right.population_group_id:
         raise NotFound("Those versions belong to different population groups")
     return render(request, "framework/compare.html",
-                  {"left": left, "right": right, "changes": compare(old, new)})
+                  {"left": left, "right": right, "changes": compare(old, new), "targets": target_table(old, new)})
 
 
 VERSION = "/frameworks/{version_id:id}"

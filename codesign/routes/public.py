@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,10 +26,9 @@ async def download(request: Request) -> Response:
 
 async def public_page(request: Request) -> Response:
     """Reachable by the unguessable link alone: no sign-in, no participant identities, small groups hidden."""
-    version = await read(request, queries.get_version_by_token, str(request.path_params["token"]))
-    snapshot = json.loads(version.snapshot_json or "{}")
-    return render(request, "public/framework.html", {"snapshot": snapshot, "sha256": version.sha256,
-                                                     "version": version},
+    view = await read(request, queries.get_public_view, str(request.path_params["token"]))
+    return render(request, "public/framework.html", {"snapshot": view.snapshot, "sha256": view.version.sha256,
+                                                     "version": view.version, "library": view.library_wording},
                   headers={"X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"})
 
 

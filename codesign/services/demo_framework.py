@@ -31,15 +31,16 @@ LOCAL = {
 
 
 def _figures(unit: str, direction: str, step: int) -> dict[str, str]:
-    """Plausible local baselines and targets that respect the direction (demo figures, not real data)."""
+    """Plausible local baselines and targets that respect the direction (demo figures, not real data);
+    green is the final target, so the band is never easier to reach than what the contract pays on."""
     if direction == "lower":
         base = 4.2 + step * 0.3 if unit.startswith("rate") else 18.0 + step
         targets = [base, base * 0.93, base * 0.87]
-        green, amber = targets[1], base
+        green, amber = targets[2], base
     else:
         base = 58.0 + step * 3 if unit == "percent" else 60.0 + step
         targets = [base, base + 4, base + 8]
-        green, amber = targets[1], base
+        green, amber = targets[2], base
     text = [f"{v:.1f}" for v in targets]
     return {"baseline_value": f"{base:.1f}", "rag_green": f"{green:.1f}", "rag_amber": f"{amber:.1f}",
             "target-0": text[0], "target-1": text[1], "target-2": text[2]}

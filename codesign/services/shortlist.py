@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from codesign.contract import definition as defs
@@ -150,21 +151,31 @@ def set_included(db: Session, actor: User, version_id: int, item_id: int, includ
 
 
 def add_outcome(db: Session, actor: User, version_id: int, outcome_id: int, reason: str) -> ShortlistItem:
-    """Add an accepted outcome that no round put on the shortlist (a departure: reason required)."""
+    """Add an accepted outcome that no round put on the shortlist (a departure: reason required).
+
+    A refused add writes nothing: the new row is only flushed, and set_included commits it together
+    with the decision or raises before any commit (the caller's session then rolls it back)."""
     version = _version(db, actor, version_id, "changing the shortlist")
     outcome = db.get(Outcome, outcome_id)
     if outcome is None or outcome.population_group_id != version.population_group_id:
         raise NotFound("No such outcome in this population group")
+    if outcome.status != OutcomeStatus.accepted:
+        raise ValidationFailed({"outcome": "Choose one of the options: only an accepted outcome can be added"},
+                               {"outcome": str(outcome_id), "reason": reason})
     existing = db.exec(select(ShortlistItem).where(ShortlistItem.version_id == version_id,
                                                    ShortlistItem.outcome_id == outcome_id)).first()
-    if existing is not None:
-        db.rollback()
+    if existing is None:
+        existing = ShortlistItem(version_id=version_id, outcome_id=outcome_id, position=10**6, included=False)
+        try:
+            with db.begin_nested():  # a savepoint: another request adding the same outcome may win the race
+                db.add(existing)
+        except IntegrityError:
+            existing = db.exec(select(ShortlistItem).where(ShortlistItem.version_id == version_id,
+                                                           ShortlistItem.outcome_id == outcome_id)).one()
+    try:
         return set_included(db, actor, version_id, existing.id or 0, True, reason)
-    item = ShortlistItem(version_id=version_id, outcome_id=outcome_id, position=10**6, included=False)
-    db.add(item)
-    db.flush()
-    db.commit()
-    return set_included(db, actor, version_id, item.id or 0, True, reason)
+    except ValidationFailed as exc:  # shown on the "add" form, where it was typed, not on a listed row
+        raise ValidationFailed(exc.errors, {"outcome": str(outcome_id), "reason": reason}) from None
 
 
 def move(db: Session, actor: User, version_id: int, item_id: int, direction: str) -> None:
@@ -237,14 +248,14 @@ def save_definition(db: Session, actor: User, version_id: int, item_id: int, for
     item = _item(db, version, item_id)
     years = version_years(version)
     labels = [y["label"] for y in years]
-    definition, errors = defs.parse_form(form, labels, today=today or date.today())
+    paid = [y["label"] for y in years if not y.get("shadow") and y.get("share_bp", 0) > 0]
+    definition, errors = defs.parse_form(form, labels, today=today or date.today(), paid_years=paid)
     if errors:
         raise ValidationFailed(errors, dict(form))
     item.definition_json = json.dumps(definition, sort_keys=True)
     item.updated_at = utcnow()
     db.add(item)
     outcome = db.get(Outcome, item.outcome_id)
-    paid = [y["label"] for y in years if not y.get("shadow") and y.get("share_bp", 0) > 0]
     still = defs.missing(definition, paid_years=paid)
     _log(db, actor, version, "definition.saved",
          f"Measurement definition saved for “{outcome.statement if outcome else item.outcome_id}”"

@@ -15,9 +15,16 @@ p-value is the chi-square upper tail. W is undefined,
 and reported as None (never NaN), when m < 2, n < 2 or every rater ties every item.
 
 Raters and items per method (within a group):
-- rating: raters = participants who scored every outcome on the ballot ("complete raters",
-  as the Friedman test needs complete blocks); a participant with any "unable" or missing
-  answer is left out of W (but not out of any score). ``raters`` says how many were used;
+- rating: W over a complete block of participants x outcomes (``complete_block``): what is
+  left once participants and outcomes with "I cannot score this" (or missing) answers are set
+  aside, choosing what to set aside so that as many answers as possible are kept. Why a
+  complete block rather than a missing-data correction (a mid rank imputed for a missing
+  answer, or W over incomplete rankings): the Friedman chi-square and its p-value hold only for
+  complete blocks, and an imputed middle rank would count as agreement nobody expressed. Why
+  not complete raters only (what this did before): when everyone could not score the same
+  outcome, or each a different one, there is no complete rater and W would be missing; setting
+  aside the outcome many could not score keeps everyone else. The answers set aside still count
+  in every score. ``raters`` and ``items`` say how many were used;
 - ranking: every participant, unranked outcomes tied last;
 - points: every participant, outcomes ranked by allocation, zeros tied last;
 - pairwise: None (there are no complete rankings to compare).
@@ -71,6 +78,53 @@ def kendall_w(levels: np.ndarray) -> KendallResult | None:
         raters=m,
         items=n,
     )
+
+
+def complete_block(answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The raters (rows) and items (columns) of a raters x items array of "has an answer" flags
+    whose sub-array is complete, as large as this finds (the exact largest is a maximum biclique,
+    NP-hard in general). Candidates, best kept:
+    - for each t, the items at most t raters left unanswered, with the raters who answered all of
+      them (t = the most gaps: "complete raters only"; t = 0: only fully answered items);
+    - greedy: while a gap remains, set aside the line (row or column) with the most gaps; ties go
+      to the line whose removal loses fewer answers, then to a rater, then to the lower index.
+    Best = at least two raters and two items if any candidate has them, then most answers, then
+    most raters, then the earlier candidate. Deterministic: the same ballots give the same W."""
+    answered = np.asarray(answered, dtype=bool)
+    candidates = []
+    col_gaps = (~answered).sum(axis=0)
+    for t in sorted(set(col_gaps.tolist())):
+        cols = np.flatnonzero(col_gaps <= t)
+        rows = np.flatnonzero(answered[:, cols].all(axis=1))
+        candidates.append((rows, cols))
+    candidates.append(_greedy_block(answered))
+
+    def key(block: tuple[np.ndarray, np.ndarray]) -> tuple[bool, int, int]:
+        rows, cols = block
+        return rows.size >= 2 and cols.size >= 2, rows.size * cols.size, rows.size
+
+    if not candidates:
+        return np.arange(answered.shape[0]), np.arange(0)
+    return max(candidates, key=key)  # max keeps the first of equals
+
+
+def _greedy_block(answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.arange(answered.shape[0])
+    cols = np.arange(answered.shape[1])
+    while rows.size and cols.size:
+        block = answered[np.ix_(rows, cols)]
+        row_gaps = (~block).sum(axis=1)
+        col_gaps = (~block).sum(axis=0)
+        if not row_gaps.any():
+            break
+        # (gaps, -answers lost, rater first, -index): the largest key is set aside.
+        r = max(range(rows.size), key=lambda i: (row_gaps[i], -(cols.size - row_gaps[i]), 1, -i))
+        c = max(range(cols.size), key=lambda j: (col_gaps[j], -(rows.size - col_gaps[j]), 0, -j))
+        if (row_gaps[r], -(cols.size - row_gaps[r]), 1) >= (col_gaps[c], -(rows.size - col_gaps[c]), 0):
+            rows = np.delete(rows, r)
+        else:
+            cols = np.delete(cols, c)
+    return rows, cols
 
 
 def kendall_w_between(scores: Mapping[str, Sequence[Fraction | None]]) -> KendallResult | None:

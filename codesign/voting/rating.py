@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.voting.agreement import kendall_w
+from codesign.voting.agreement import complete_block, kendall_w
 from codesign.voting.ballots import GroupTally
 from codesign.voting.consensus import GroupCounts
 from codesign.voting.schulze import preference_counts
@@ -74,8 +74,9 @@ def tally_rating_group(codes: np.ndarray) -> GroupTally:
                 "distribution": (*(int(c) for c in by_score[i]), int(unable[i])),
             }
         )
-    # Kendall's W on complete raters only (see agreement.py for why).
-    complete = codes[(codes >= 1).all(axis=1)] if n_outcomes else codes
+    # Kendall's W over the largest complete block of scored answers (see agreement.py for why).
+    raters, items = complete_block(codes >= 1)
+    complete = codes[np.ix_(raters, items)]
     return GroupTally(
         scores=scores,
         secondary=secondary,

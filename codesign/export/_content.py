@@ -10,10 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.export import _fields
+from codesign.export import _fields, _schedule
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._model import Grid, Pairs
+from codesign.export._schedule import IndicatorSpec
+from codesign.export._signoff import SignOff, build_sign_off
 from codesign.naming import round_label
 
 TITLE = "Appendix A: Outcomes framework"
@@ -25,6 +27,14 @@ NOTES = {
     "no_history": "No rewording or merging.",
     "participants": "Participants are not named or numbered. Groups smaller than the minimum size are not reported.",
     "no_departures": "None: the framework follows the computed result.",
+    "parts": ("This appendix has three parts. Part 1, the schedule, is what the contract pays on: a summary and "
+              "one specification per indicator. Part 2, the co-design annex, records how the outcomes were chosen "
+              "(the 18 COS-STAR reporting items). Part 3 is the sign-off."),
+    "schedule_summary": ("Weights are shares of each year's outcome-linked money. Targets are in the indicator's "
+                         "unit; outcomes marked (gap) have no routine data source yet and are reported only."),
+    "cos_star": "The co-design annex answers each item of the COS-STAR reporting standard, as listed here.",
+    "votes": "Each group's score (0 to 1) and number of people in the round each outcome came from.",
+    "signatures": "Signed for and on behalf of each party, to confirm this schedule as part of the contract.",
 }
 
 
@@ -62,6 +72,11 @@ class Appendix:
     excluded_intro: str
     excluded: Grid | None
     annex: Annex
+    # The three parts: the schedule (summary and one specification per indicator), the co-design
+    # annex (`annex`) and the sign-off.
+    schedule_summary: Grid
+    specs: list[IndicatorSpec]
+    sign_off: SignOff
 
 
 CONTRACT_LABELS = (("commissioner", "Commissioner"), ("provider", "Provider"), ("reference", "Contract reference"))
@@ -95,6 +110,9 @@ def build(snapshot: Mapping[str, Any], sha256: str) -> Appendix:
         excluded_intro=_excluded_intro(snapshot),
         excluded=_excluded(snapshot),
         annex=build_annex(snapshot),
+        schedule_summary=_schedule.summary(snapshot, years),
+        specs=[_schedule.spec(snapshot, o, years) for o in snapshot["outcomes"]],
+        sign_off=build_sign_off(snapshot),
     )
 
 

@@ -99,7 +99,7 @@ FIELDS: tuple[Field, ...] = (
 )
 BY_NAME = {f.name: f for f in FIELDS}
 # Needed even for a measurability gap: what it is and how the gap will be closed.
-GAP_REQUIRED = ("population", "indicator_code", "indicator_name", "indicator_type", "gap_plan",
+GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan",
                 "accountable_providers", "review_date")
 MAX_TEXT = 2000
 # ASCII digits (\d would take "٣"), bounded so no value is thousands of digits long.

@@ -22,10 +22,10 @@ ROLES = {"admin": "Administrator", "commissioner": "Commissioner", "facilitator"
          "observer": "Observer"}
 
 
-def with_sign_off(snapshot: Mapping[str, Any], approvals: Sequence[Mapping[str, Any]], made_at: str) -> dict[str, Any]:
-    """The snapshot with its sign-off beside it: `approvals` are {name, role, at, note} (at: ISO time),
-    `made_at` when this edition of the export was made."""
-    return {**without_sign_off(snapshot), SIGN_OFF: {"approvals": [dict(a) for a in approvals], "made_at": made_at}}
+def with_sign_off(snapshot: Mapping[str, Any], approvals: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The snapshot with its sign-off beside it: `approvals` are {name, role, at, note} (at: ISO time).
+    Nothing else (no time of making), so the same approvals always give the same bytes."""
+    return {**without_sign_off(snapshot), SIGN_OFF: {"approvals": [dict(a) for a in approvals]}}
 
 
 def without_sign_off(snapshot: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,6 +36,18 @@ def without_sign_off(snapshot: Mapping[str, Any]) -> dict[str, Any]:
 def edition(fmt: str, approvals: int) -> str:
     """The stored name of an export edition: `docx` before any approval, `docx.2` with two."""
     return fmt if approvals == 0 else f"{fmt}.{approvals}"
+
+
+def approval_line(snapshot: Mapping[str, Any]) -> str:
+    """One line for the spreadsheets: who approved it and when, or that no one had yet."""
+    given = snapshot.get(SIGN_OFF)
+    if given is None:
+        return "Not part of the frozen data: see the version's page"
+    approvals = given.get("approvals") or []
+    if not approvals:
+        return "Not yet approved when this copy was made"
+    return "; ".join(f"{L.text(a.get('name'))} ({L.label(ROLES, a.get('role'))}) on {L.when(a.get('at'))}"
+                     for a in approvals)
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,8 @@ def build_sign_off(snapshot: Mapping[str, Any]) -> SignOff:
     elif given is None:
         note = "Approval is not part of the frozen data: see the version's page for who approved it."
     else:
-        note = (f"Not yet approved when this copy was made ({L.when(given.get('made_at'))}). A copy made after "
-                "approval names the approvers; download it again from the version's page.")
+        note = ("Not yet approved when this copy was made. A copy made after approval names the approvers: "
+                "download it again from the version's page.")
     contract = fw.get("contract") or {}
     parties = (("Commissioner", contract.get("commissioner")), ("Provider", contract.get("provider")))
     signatures = Grid(header=("Party", "Organisation", "Signature", "Name", "Role", "Date"),

@@ -26,8 +26,8 @@ from codesign.models import (
     WorkshopSession,
 )
 from codesign.queries.framework import ItemView, VersionView, get_version_view
-from codesign.queries.snapshot_fates import considered, proposal_stages
 from codesign.queries.rounds import RoundResults, round_results
+from codesign.queries.snapshot_fates import considered, proposal_stages
 from codesign.voting.disclosure import disclosure
 from codesign.voting.order import split_options
 from codesign.voting.results import Results

@@ -122,16 +122,15 @@ def code_prefix(group_name: str, template_slug: str | None) -> str:
 
 
 def default_codes(prefix: str, codes: Sequence[str]) -> list[str]:
-    """Each definition's code: its own when given, else PREFIX-NN from its position, skipping any
-    number another definition already uses."""
+    """Each definition's code: its own when given, else PREFIX-NN from its position (1-based), or the
+    next number up when another definition already uses that one."""
     taken = {c for c in codes if c}
     out: list[str] = []
-    n = 0
-    for code in codes:
+    for position, code in enumerate(codes, start=1):
         if code:
             out.append(code)
             continue
-        n += 1
+        n = position
         while f"{prefix}-{n:02d}" in taken:
             n += 1
         out.append(f"{prefix}-{n:02d}")

@@ -4,6 +4,7 @@ annex that answers all 18 COS-STAR items, and a sign-off that says who froze and
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from typing import Any
@@ -96,7 +97,7 @@ def test_the_schedule_has_one_page_per_indicator() -> None:
     # vote tables are in the annex), and their lines fit a page.
     elements = list(body.iterchildren())
     starts = [elements.index(h._p) for h in headings]
-    for start, end in zip(starts, starts[1:], strict=False):
+    for start, end in itertools.pairwise(starts):
         assert [e.tag for e in elements[start + 1:end]].count(qn("w:tbl")) == 2
     by_year = [t for t in document.tables if t.rows[0].cells[0].text == "Contract year"
                and t.rows[0].cells[1].text == "Target"]

@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 
 from codesign.export import _cosstar, _schedule, export
 from codesign.export._signoff import SIGN_OFF, approval_line, edition, with_sign_off
+from codesign.export.pdf import render_html
 from tests.export.snapshots import example, large, with_hash
 
 APPROVAL = {"name": "Dr Ada Approver", "role": "commissioner", "at": "2026-11-23T09:30:00Z", "note": "Board agreed"}
@@ -127,6 +128,9 @@ def test_sign_off_before_and_after_approval() -> None:
     assert document[SIGN_OFF]["approvals"] == [APPROVAL]
     assert "Dr Ada Approver (Commissioner) on 23 November 2026" in approval_line(with_sign_off(snapshot, [APPROVAL]))
     assert edition("docx", 0) == "docx" and edition("docx", 2) == "docx.2"
+    # The PDF (its print HTML) has the sign-off and the COS-STAR items too.
+    html = render_html(with_sign_off(snapshot, [APPROVAL]), sha)
+    assert "Dr Ada Approver" in html and "18. Conflicts of interest" in html
     # A sign-off cannot smuggle a change into the snapshot: the hash is still checked.
     changed = with_sign_off(snapshot, [])
     changed["outcomes"] = []

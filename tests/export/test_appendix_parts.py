@@ -89,7 +89,7 @@ def test_the_schedule_has_one_page_per_indicator() -> None:
     body = document.element.body
     breaks = [p for p in body.iter(qn("w:p")) if p.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None]
     headings = [p for p in document.paragraphs if p.style.name == "Heading 2"
-                and re.match(r"DIAB-0[1-3]: ", p.text)]
+                and re.match(r"DIAB-\d\d: ", p.text)]
     # Each of the 40 specifications starts a page, and so do the annex and the sign-off: nothing else does.
     assert len(headings) == 40 and len(breaks) == 42
     specs = [t for t in document.tables if t.rows[0].cells[0].text == "Specification"]

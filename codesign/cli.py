@@ -208,7 +208,9 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from codesign import db
+    from codesign.export._signoff import with_sign_off
     from codesign.export_cli import run_export
+    from codesign.integrity import approvals_of
     from codesign.models import FrameworkVersion
 
     engine = db.make_engine(settings)
@@ -220,7 +222,8 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
                 raise LookupError(f"there is no framework version {version_id}")
             if version.status != "frozen" or not version.snapshot_json or not version.sha256:
                 raise LookupError(f"version {version.number} (id {version_id}) is a draft; freeze it before exporting")
-            return json.loads(version.snapshot_json), version.sha256
+            # The sign-off as it stands now travels beside the snapshot (export/_signoff.py).
+            return with_sign_off(json.loads(version.snapshot_json), approvals_of(session, version_id)), version.sha256
 
     try:
         return run_export(args, sys.stdout, sys.stderr, load, fhir_base=settings.fhir_base_url)

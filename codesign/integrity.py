@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from codesign.audit_chain import GENESIS, event_hash, fields_of
 from codesign.errors import Conflict, NotFound, TamperingDetected
+from codesign.export._signoff import edition as _signoff_edition
 from codesign.export.canonical import snapshot_sha256
 from codesign.models import (
     AuditChainHead,
@@ -32,6 +33,7 @@ from codesign.models import (
     FrameworkVersion,
     Round,
     RoundStatus,
+    User,
     VersionStatus,
 )
 
@@ -252,6 +254,13 @@ def export_problems(db: Session, v: FrameworkVersion, *, fmt: str | None = None)
     rows = list(db.exec(stmt if fmt is None else stmt.where(FrameworkExport.format == fmt)))
     events = _audited(db, v.id or 0, EXPORT_STORED)
     problems = [p for x in rows for p in export_row_problems(x, v, events)]
+    approved = db.exec(select(func.count()).select_from(FrameworkApproval)
+                       .where(FrameworkApproval.version_id == v.id)).one()
+    for x in rows:  # an edition names its approvers: never more than there are
+        claimed = x.format.partition(".")[2]
+        if claimed.isdigit() and int(claimed) > approved:
+            problems.append(Problem(_export(x), f"is the edition with {claimed} approvals, but the version has "
+                                                f"{approved}"))
     stored = {x.format for x in rows}
     for e in events:
         kind = _details(e).get("format")
@@ -352,18 +361,31 @@ def verify_version(db: Session, version_id: int) -> list[Problem]:
 class Download:
     version: FrameworkVersion
     stored: FrameworkExport | None  # None: not stored yet, so render it from the snapshot
+    edition: str = ""  # the stored name: the format, then ".N" once N people have approved (export/_signoff)
+    approvals: tuple[dict[str, Any], ...] = ()  # {name, role, at, note} for the sign-off part
+
+
+def approvals_of(db: Session, version_id: int) -> tuple[dict[str, Any], ...]:
+    rows = db.exec(select(FrameworkApproval, User).join(User, col(FrameworkApproval.user_id) == col(User.id))
+                   .where(FrameworkApproval.version_id == version_id).order_by(col(FrameworkApproval.id)))
+    return tuple({"name": u.name or u.email, "role": u.role, "note": a.note,
+                  "at": a.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")} for a, u in rows)
 
 
 def checked_download(db: Session, version_id: int, fmt: str) -> Download:
-    """What to serve for a download, once the snapshot and the stored file pass their checks."""
+    """What to serve for a download, once the snapshot, its approvals and the stored file pass their
+    checks. Each stored file is an edition for the approvals there were when it was made, so a copy
+    made before approval is never served as the approved one."""
     v = db.get(FrameworkVersion, version_id)
     if v is None:
         raise NotFound("No such framework version")
     if v.status != VersionStatus.frozen or not v.snapshot_json or not v.sha256:
         raise Conflict("Only a frozen version can be exported. Freeze it first.")
-    problems = [*snapshot_problems(db, v), *export_problems(db, v, fmt=fmt)]
+    approvals = approvals_of(db, version_id)
+    edition = _signoff_edition(fmt, len(approvals))
+    problems = [*snapshot_problems(db, v), *approval_problems(db, v), *export_problems(db, v, fmt=edition)]
     if problems:
         raise TamperingDetected(problems)
     stored = db.exec(select(FrameworkExport).where(FrameworkExport.version_id == version_id,
-                                                   FrameworkExport.format == fmt)).first()
-    return Download(v, stored)
+                                                   FrameworkExport.format == edition)).first()
+    return Download(v, stored, edition, approvals)

@@ -19,7 +19,8 @@ class Action(StrEnum):
     read = "read"  # consoles, presenter and projector, results, people, audit logs, frameworks
     run_workshop = "run_workshop"  # sessions, rounds, moderation, people, pausing the room
     edit_framework = "edit_framework"  # shortlist, definitions, payment terms, freezing, new drafts
-    approve_framework = "approve_framework"  # sign off a frozen version (never the person who froze it)
+    approve_framework = "approve_framework"  # sign off a frozen version (never the person who froze it, never a
+    # facilitator)
     manage_accounts = "manage_accounts"  # create accounts, change roles, deactivate
 
 
@@ -27,7 +28,8 @@ _ROLES: dict[Action, tuple[str, ...]] = {
     Action.read: (Role.admin, Role.facilitator, Role.commissioner, Role.observer),
     Action.run_workshop: (Role.admin, Role.facilitator),
     Action.edit_framework: (Role.admin, Role.commissioner, Role.facilitator),
-    Action.approve_framework: (Role.admin, Role.commissioner, Role.facilitator),
+    # Sign-off is the commissioning side's: a facilitator runs the workshops but never approves.
+    Action.approve_framework: (Role.admin, Role.commissioner),
     Action.manage_accounts: (Role.admin,),
 }
 

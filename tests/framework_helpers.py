@@ -49,6 +49,11 @@ COMPLETE = {
     "baseline_source": "NDA 2025/26", "rag_green": "50", "rag_amber": "45", "achievement": "linear",
     "consequence_of_breach": "Remedial action plan", "accountable_providers": "Lead provider",
     "evidence": "Quarterly extract", "review_date": "2030-03-31", "target-0": "40", "target-1": "45", "target-2": "50",
+    "rationale": "It matters to every group", "exclusions": "None", "time_base": "Rolling 12 months",
+    "measurement_period": "The 12 months to 31 December in each contract year",
+    "data_submission": "Quarterly extract to the ICB by the 15th working day", "payment_thresholds": "targets",
+    "payment_timing": "On account quarterly; reconciled at year end", "floor_cap": "Floor at baseline; cap 100%",
+    "breach_applies": "From the first paid year", "dispute_route": "Joint data quality group, then GC14",
 }
 
 
@@ -56,7 +61,11 @@ COMPLETE = {
 TERMS = {"title": "Outcomes framework", "contract_value": "12,000,000", "mechanism": "withhold",
          "commissioner": "Example ICB", "provider": "Example Trust", "contract_reference": "EX-1",
          "year-0-label": "2026/27", "year-0-share": "0", "year-0-shadow": "yes",
-         "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15"}
+         "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15",
+         # The co-design annex's report fields (contract/report.py), with conflicts for the workshop's groups.
+         "protocol_reference": "Protocol EX-1", "ethics_consent": "Service improvement; consent recorded",
+         "funding": "ICB budget", "eligibility": "Invited through GP practices", "limitations": "Self-selected",
+         **{f"coi-{g}": "None declared" for g in ("patient", "carer", "clinician", "commissioner")}}
 
 
 def ready_draft(db: Session, actor: User, workshop: Any, sizes: dict[str, int] | None = None) -> Any:

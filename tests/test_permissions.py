@@ -29,7 +29,7 @@ def test_the_table() -> None:
         Action.read: {"admin", "facilitator", "commissioner", "observer"},
         Action.run_workshop: {"admin", "facilitator"},
         Action.edit_framework: {"admin", "commissioner", "facilitator"},
-        Action.approve_framework: {"admin", "commissioner", "facilitator"},
+        Action.approve_framework: {"admin", "commissioner"},
         Action.manage_accounts: {"admin"},
     }
     for action, allowed in expected.items():
@@ -48,6 +48,14 @@ def test_the_person_who_froze_never_approves() -> None:
     assert approval_refusal(observer, 1) == "Your role cannot approve an outcomes framework."
     assert not can_approve(freezer, Version(1)) and can_approve(colleague, Version(1))
     assert not can_approve(colleague, Version(1), [colleague])  # has approved already
+
+
+def test_a_facilitator_never_approves_an_admin_may() -> None:
+    facilitator, admin = Someone(4, "facilitator"), Someone(5, "admin")
+    assert approval_refusal(facilitator, 1) == "Your role cannot approve an outcomes framework."
+    assert not can_approve(facilitator, Version(1))
+    assert approval_refusal(admin, 1) is None and can_approve(admin, Version(1))
+    assert approval_refusal(admin, 5) is not None  # an admin who froze it cannot approve it either
 
 
 def test_no_template_spells_out_roles() -> None:

@@ -33,6 +33,13 @@ FREQUENCIES = ("continuous", "daily", "weekly", "monthly", "quarterly", "six-mon
 BREAKDOWNS = ("age", "sex", "ethnicity", "deprivation", "locality")
 ACHIEVEMENT = {"linear": "Linear between baseline and target (partial achievement)",
                "all_or_nothing": "All or nothing (paid only when the target is met)"}
+# Which thresholds the money follows: one of them, stated, so a schedule never pays on both silently.
+PAYMENT_THRESHOLDS = {"targets": "The yearly targets (from the baseline); the RAG bands are for reporting only",
+                      "rag_bands": "The RAG bands (green pays in full, amber in part, red nothing); the yearly "
+                                   "targets are for reporting only"}
+# Indicator codes by population template (else from the group's name): DIAB-01, FRAIL-01.
+CODE_PREFIXES = {"adults-with-diabetes": "DIAB", "older-people-frailty": "FRAIL"}
+INDICATOR_CODE = re.compile(r"[A-Z][A-Z0-9]{0,9}-[0-9]{1,3}[A-Z]?")
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ FIELDS: tuple[Field, ...] = (
     Field("instrument", "Instrument (PROMs and PREMs)", "Computation", required=False),
     Field("instrument_licence_note", "Instrument licence", "Computation", required=False),
     Field("time_points", "Time points", "Computation", required=False),
+    Field("exclusions", "Exclusions", "Computation", "long"),
+    Field("code_lists", "Code lists (SNOMED CT, ICD-10, OPCS-4)", "Computation", "long", required=False),
+    Field("time_base", "Time base (for example rolling 12 months)", "Computation"),
     Field("data_source", "Data source", "Data", "choice", DATA_SOURCES),
     Field("data_owner", "Data owner", "Data"),
     Field("collection_frequency", "Collected", "Data", "choice", FREQUENCIES),
@@ -67,6 +77,8 @@ FIELDS: tuple[Field, ...] = (
     Field("breakdowns", "Breakdowns for inequalities", "Data", "multi", BREAKDOWNS, required=False),
     Field("no_routine_data", "No routine data source yet (measurability gap)", "Data", "flag", required=False),
     Field("gap_plan", "How the data will be collected", "Data", "long", required=False),
+    Field("measurement_period", "Measurement period that counts for each contract year", "Data", "long"),
+    Field("data_submission", "Data submission (what, when, how, to whom)", "Data", "long"),
     Field("baseline_value", "Baseline value", "Performance", "number"),
     Field("baseline_period", "Baseline period", "Performance"),
     Field("baseline_source", "Baseline source", "Performance"),
@@ -75,14 +87,22 @@ FIELDS: tuple[Field, ...] = (
     Field("rag_amber", "Amber at or better than", "Performance", "number"),
     Field("achievement", "Achievement", "Money", "choice", tuple(ACHIEVEMENT)),
     Field("consequence_of_breach", "Consequence of breach", "Money", "long"),
+    Field("payment_thresholds", "Thresholds that drive payment", "Money", "choice", tuple(PAYMENT_THRESHOLDS)),
+    Field("payment_timing", "Payment timing (on account, year-end reconciliation)", "Money", "long"),
+    Field("floor_cap", "Floor and cap", "Money", "long"),
+    Field("breach_applies", "When the consequence of breach applies", "Money", "long"),
     Field("accountable_providers", "Accountable provider(s)", "Governance", "long"),
     Field("evidence", "Evidence to be supplied", "Governance", "long"),
     Field("review_date", "Review date", "Governance", "date"),
+    Field("dispute_route", "Data quality and dispute route", "Governance", "long"),
     Field("indicator_key", "Library indicator", "Identity", required=False),
+    Field("indicator_code", "Indicator code (for example DIAB-01)", "Identity"),
+    Field("rationale", "Rationale", "Identity", "long"),
 )
 BY_NAME = {f.name: f for f in FIELDS}
 # Needed even for a measurability gap: what it is and how the gap will be closed.
-GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan", "accountable_providers", "review_date")
+GAP_REQUIRED = ("population", "indicator_name", "indicator_type", "gap_plan",
+                "accountable_providers", "review_date")
 MAX_TEXT = 2000
 # ASCII digits (\d would take "٣"), bounded so no value is thousands of digits long.
 _NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
@@ -98,6 +118,37 @@ def choices_for(f: Field, template_slug: str | None, current: object = "") -> tu
     """The options a form shows for a choice field, for a group from `template_slug` (None: blank)."""
     return tuple(c for c in f.choices
                  if TEMPLATE_DATA_SOURCES.get(c, template_slug) == template_slug or c == current)
+
+
+def code_prefix(group_name: str, template_slug: str | None) -> str:
+    """The letters before the number in an indicator code: the template's, else the group's name."""
+    if template_slug in CODE_PREFIXES:
+        return CODE_PREFIXES[template_slug]
+    words = [w for w in re.findall(r"[A-Za-z]+", group_name) if w.lower() not in {"adults", "people", "with", "and",
+                                                                                  "the", "of", "older", "children"}]
+    return (words[-1][:5] if words else "OUT").upper()
+
+
+def default_codes(prefix: str, codes: Sequence[str]) -> list[str]:
+    """Each definition's code: its own when given, else PREFIX-NN from its position (1-based), or the
+    next number up when another definition already uses that one."""
+    taken = {c for c in codes if c}
+    out: list[str] = []
+    for position, code in enumerate(codes, start=1):
+        if code:
+            out.append(code)
+            continue
+        n = position
+        while f"{prefix}-{n:02d}" in taken:
+            n += 1
+        out.append(f"{prefix}-{n:02d}")
+        taken.add(out[-1])
+    return out
+
+
+def duplicate_codes(codes: Sequence[str]) -> set[str]:
+    seen: set[str] = set()
+    return {c for c in codes if c and (c in seen or seen.add(c))}  # type: ignore[func-returns-value]
 
 
 def empty_definition(years: Sequence[str]) -> dict[str, Any]:
@@ -162,6 +213,10 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date,
             errors[f.name] = f"{f.label} must be {MAX_TEXT:,} characters or fewer"
         if f.kind == "choice" and text and text not in f.choices:
             errors[f.name] = f"Choose one of the options for {f.label.lower()}"
+        if f.name == "indicator_code" and text:
+            text = text.upper()
+            if not INDICATOR_CODE.fullmatch(text):
+                errors[f.name] = "The indicator code must be letters, a hyphen and a number, like DIAB-01"
         if f.kind == "number" and text:
             plain = plain_number(text)
             if plain is None or _decimal(plain) is None:

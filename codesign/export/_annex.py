@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from codesign.export import _cosstar
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
 from codesign.naming import round_label
@@ -26,13 +27,47 @@ class Annex:
     agreement_note: str
     tie_break: str
     departures: Grid | None
+    # COS-STAR items (export/_cosstar.py), what the workshops do not record, every stage and outcome.
+    cos_star: Grid
+    report: Pairs
+    conflicts: Grid
+    stages: Grid
+    characteristics: str
+    considered: Grid
+    votes: Grid
+    provenance: Grid
+
+
+FATES = {"in_framework": "In the framework", "added": "Added to the framework against the vote",
+         "left_out": "Left out by decision", "dropped_by_vote": "Dropped by vote",
+         "not_shortlisted": "Not carried to the shortlist", "merged": "Merged", "withdrawn": "Withdrawn",
+         "not_moderated": "Proposed, never moderated"}
+REPORT_LABELS = (("protocol_reference", "Protocol reference"), ("ethics_consent", "Ethics and consent"),
+                 ("funding", "Funding"), ("eligibility", "Eligibility and recruitment of participants"),
+                 ("limitations", "Limitations"))
+CHARACTERISTICS = ("Participants are described by stakeholder group only: codesign does not record their age, sex, "
+                   "ethnicity or other characteristics, and names no one.")
 
 
 def build_annex(snapshot: Mapping[str, Any]) -> Annex:
     methods = snapshot.get("methods", {})
     rounds = methods.get("rounds", [])
     names = L.group_names(snapshot)
+    report = snapshot["framework"].get("report") or {}
     return Annex(
+        cos_star=_cosstar.where(snapshot),
+        report=[(label, str(report.get(key) or "").strip() or "Not recorded for this version")
+                for key, label in REPORT_LABELS],
+        conflicts=Grid(header=("Stakeholder group", "Declared conflicts of interest"),
+                       rows=[(g, str(text).strip() or "Not recorded") for g, text in
+                             (report.get("conflicts") or {}).items()]
+                       or [("All groups", "Not recorded for this version")],
+                       widths=(30, 70)),
+        stages=_stages(methods),
+        characteristics=CHARACTERISTICS,
+        considered=_considered(methods.get("considered")),
+        votes=_votes(snapshot),
+        provenance=_provenance(snapshot),
         participants=_participants(rounds),
         consensus_text=methods.get("consensus_text") or L.NOT_STATED,
         rounds=[RoundAnnex(heading=round_label(r), fields=_round_fields(r, names))
@@ -153,3 +188,83 @@ def _departures(departures: list[Mapping[str, Any]]) -> Grid | None:
     rows = [(d["statement"], L.label(L.DEPARTURE_ACTIONS, d.get("action")), L.text(d.get("reason")))
             for d in departures]
     return Grid(header=("Outcome", "Decision", "Reason"), rows=rows, widths=(35, 20, 45))
+
+
+def _stages(methods: Mapping[str, Any]) -> Grid:
+    """People taking part at each stage: proposing in each session, then each voting round."""
+    stages = [(f"Proposing outcomes: {st.get('session')}", st.get("participants") or {}, DEFAULT_SIZE)
+              for st in methods.get("stages") or []]
+    stages += [(f"{round_label(r)}{' (the shortlist was built from it)' if r.get('source') else ''}",
+                r.get("participants") or {}, int((r.get("rule") or {}).get("min_group_size", DEFAULT_SIZE)))
+               for r in methods.get("rounds", [])]
+    groups: list[str] = []
+    for _label, counts, _size in stages:
+        groups += [g for g in counts if g not in groups]
+    rows = []
+    for label, counts, size in stages:
+        cells = [label]
+        for g in groups:
+            n = counts.get(g, "absent")
+            cells.append("Did not take part" if n == "absent" else f"Fewer than {size}" if n is None else str(n))
+        rows.append(tuple(cells))
+    width = min(18, 60 // max(len(groups), 1))
+    return Grid(header=("Stage", *groups), rows=rows or [("No stage recorded",)],
+                widths=(100 - width * len(groups), *[width] * len(groups)),
+                numeric=frozenset(range(1, len(groups) + 1)))
+
+
+DEFAULT_SIZE = L.DEFAULT_MIN_GROUP_SIZE
+
+
+def _considered(considered: list[Mapping[str, Any]] | None) -> Grid:
+    if considered is None:  # a version frozen before every outcome was reported
+        return Grid(header=("Outcome", "Fate", "Reason"), rows=[("Not recorded for this version",)],
+                    widths=(40, 25, 35))
+    rows = []
+    for c in considered:
+        fate = L.label(FATES, c.get("fate"))
+        if c.get("merged_into"):
+            fate += f" into \u201c{c['merged_into']}\u201d"
+        if c.get("reworded_from"):
+            fate += "; reworded from " + "; ".join(f"\u201c{w}\u201d" for w in c["reworded_from"])
+        rows.append((L.text(c.get("statement")), fate, L.text(c.get("reason")) if c.get("reason") else "\u2013"))
+    return Grid(header=("Outcome", "Fate", "Reason"), rows=rows or [("No outcome was proposed",)],
+                widths=(40, 30, 30))
+
+
+def _votes(snapshot: Mapping[str, Any]) -> Grid:
+    """Each framework outcome's score by group in the round it came from, compactly (suppressed
+    groups: not reported)."""
+    names = L.group_names(snapshot)
+    rows = []
+    for o in snapshot.get("outcomes", []):
+        groups = o.get("votes", {}).get("groups", {})
+        cells = [f"{o['definition'].get('indicator_code') or o['rank']} {o['statement']}"]
+        for key in names:
+            g = groups.get(key)
+            if g is None:
+                cells.append("\u2013")
+            elif g.get("suppressed"):
+                cells.append("Not reported")
+            else:
+                cells.append(f"{L.number(g.get('score'))} (n={L.number(g.get('n'))})")
+        cells.append(L.computed_result(o.get("computed")))
+        rows.append(tuple(cells))
+    width = min(14, 50 // max(len(names), 1))
+    return Grid(header=("Outcome", *names.values(), "Computed result"), rows=rows,
+                widths=(30, *[width] * len(names), 70 - width * len(names)),
+                numeric=frozenset(range(1, len(names) + 1)))
+
+
+def _provenance(snapshot: Mapping[str, Any]) -> Grid:
+    """Where each framework outcome came from: one row per source (merged ones marked)."""
+    rows = []
+    for o in snapshot.get("outcomes", []):
+        label = f"{o['definition'].get('indicator_code') or o['rank']} {o['statement']}"
+        for src in o.get("provenance", {}).get("sources", []):
+            rows.append((label, L.label(L.SOURCE_KINDS, src.get("kind")) + (" (merged in)" if src.get("via_merge")
+                                                                              else ""),
+                         L.text(src.get("group")) if src.get("group") else "\u2013",
+                         L.text(src.get("statement")), L.text(src.get("session")) if src.get("session") else "\u2013"))
+    return Grid(header=("Outcome", "Source", "Stakeholder group", "Words first proposed", "Session"),
+                rows=rows or [("No source recorded",)], widths=(26, 18, 14, 26, 16))

@@ -6,41 +6,31 @@ Everything here is plain text already in the reader's words (labels and formats 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.export import _fields
 from codesign.export import _labels as L
+from codesign.export import _schedule
 from codesign.export._annex import Annex, build_annex
 from codesign.export._model import Grid, Pairs
-from codesign.naming import round_label
+from codesign.export._schedule import IndicatorSpec
+from codesign.export._signoff import SignOff, build_sign_off
 
 TITLE = "Appendix A: Outcomes framework"
 # Fixed sentences both documents print.
 NOTES = {
-    "summary": ("Weights are shares of each year's outcome-linked money. Targets are in the indicator's unit; "
-                "outcomes marked (gap) have no routine data source yet and are reported only."),
-    "history": "Changes made in moderation, with the reasons:",
-    "no_history": "No rewording or merging.",
     "participants": "Participants are not named or numbered. Groups smaller than the minimum size are not reported.",
     "no_departures": "No departures: the framework follows the computed result.",
+    "parts": ("This appendix has three parts. Part 1, the schedule, is what the contract pays on: a summary and "
+              "one specification per indicator. Part 2, the co-design annex, records how the outcomes were chosen "
+              "(the 18 COS-STAR reporting items). Part 3 is the sign-off."),
+    "schedule_summary": ("Weights are shares of each year's outcome-linked money. Targets are in the indicator's "
+                         "unit; outcomes marked (gap) have no routine data source yet and are reported only."),
+    "cos_star": "The co-design annex answers each item of the COS-STAR reporting standard, as listed here.",
+    "votes": "Each group's score (0 to 1) and number of people in the round each outcome came from.",
+    "signatures": "Signed for and on behalf of each party, to confirm this schedule as part of the contract.",
 }
-
-
-@dataclass(frozen=True)
-class OutcomeSection:
-    heading: str
-    gap: str | None
-    gap_plan: str
-    definition: list[tuple[str, Pairs]]
-    money_intro: str
-    money: Grid
-    votes_intro: str
-    votes: Grid
-    decision: str
-    sources: Grid
-    history: Grid | None
 
 
 @dataclass(frozen=True)
@@ -53,15 +43,18 @@ class Appendix:
     footer: str
     contract: Pairs  # commissioner, provider, contract reference: those given
     about: list[str]
-    summary: Grid
     payment_terms: Pairs
     payment_years: Grid
     payment_outcomes: Grid
     rounding: str
-    outcomes: list[OutcomeSection]
     excluded_intro: str
     excluded: Grid | None
     annex: Annex
+    # The three parts: the schedule (summary and one specification per indicator), the co-design
+    # annex (`annex`) and the sign-off.
+    schedule_summary: Grid
+    specs: list[IndicatorSpec]
+    sign_off: SignOff
 
 
 CONTRACT_LABELS = (("commissioner", "Commissioner"), ("provider", "Provider"), ("reference", "Contract reference"))
@@ -86,15 +79,16 @@ def build(snapshot: Mapping[str, Any], sha256: str) -> Appendix:
         footer=footer_text(snapshot, sha256),
         contract=contract_parties(snapshot),
         about=_about(snapshot),
-        summary=_summary(snapshot, years),
         payment_terms=_payment_terms(snapshot),
         payment_years=_payment_years(snapshot),
         payment_outcomes=_payment_outcomes(snapshot),
         rounding=snapshot["payment"].get("rounding", ""),
-        outcomes=[_outcome(snapshot, o, years) for o in snapshot["outcomes"]],
         excluded_intro=_excluded_intro(snapshot),
         excluded=_excluded(snapshot),
         annex=build_annex(snapshot),
+        schedule_summary=_schedule.summary(snapshot, years),
+        specs=[_schedule.spec(snapshot, o, years) for o in snapshot["outcomes"]],
+        sign_off=build_sign_off(snapshot),
     )
 
 
@@ -144,24 +138,6 @@ def _weight(outcome: Mapping[str, Any]) -> str:
     return f"{pct} (gap)" if outcome.get("measurability_gap") else pct
 
 
-def _summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
-    rows = []
-    for o in snapshot["outcomes"]:
-        d = o["definition"]
-        targets = L.targets_by_year(d)
-        rows.append((str(o["rank"]), o["statement"], L.text(d.get("indicator_name")),
-                     L.label(L.UNIT_SHORT, d.get("unit")), L.label(L.DIRECTIONS, d.get("direction")),
-                     _weight(o), d.get("baseline_value") or "Not set",
-                     *[targets.get(y) or "Not set" for y in years]))
-    # Fixed columns wide enough for "Baseline" and "2026/27" in bold 8 pt; the two text columns share the rest.
-    text_width = max(100 - (6 + 7 + 9 + 8 + 9.5 + 7.5 * len(years)), 20)
-    return Grid(header=("Rank", "Outcome", "Indicator", "Unit", "Direction", "Weight", "Baseline",
-                        *[f"Target {y}" for y in years]),
-                rows=rows,
-                widths=(6, text_width / 2, text_width / 2, 7, 9, 8, 9.5, *[7.5] * len(years)),
-                numeric=frozenset({0, 5, 6, *range(7, 7 + len(years))}))
-
-
 def _payment_terms(snapshot: Mapping[str, Any]) -> Pairs:
     pay = snapshot["payment"]
     return [("Annual contract value", L.money(int(pay["contract_value_pence"]))),
@@ -190,78 +166,6 @@ def _payment_outcomes(snapshot: Mapping[str, Any]) -> Grid:
     return Grid(header=("Rank", "Outcome", "Weight", *years), rows=rows,
                 widths=(7, max(100 - 7 - 11 - year_width * len(years), 20), 11, *[year_width] * len(years)),
                 numeric=frozenset({0, 2, *range(3, 3 + len(years))}))
-
-
-def _vote_grid(snapshot: Mapping[str, Any], outcome: Mapping[str, Any]) -> Grid:
-    size = L.min_group_size(snapshot, (outcome.get("source_round") or {}).get("id"))
-    rows: list[tuple[str, ...]] = []
-    for key, g in outcome.get("votes", {}).get("groups", {}).items():
-        name = g.get("name") or key
-        if g.get("suppressed"):
-            rows.append((name, L.suppressed_text(size)))  # short row: the last cell spans the rest
-        else:
-            rows.append((name, L.number(g.get("n")), L.number(g.get("score")), L.number(g.get("rank")),
-                         L.percent_value(g.get("pct_7_9")), L.percent_value(g.get("pct_1_3"))))
-    return Grid(header=("Stakeholder group", "People (n)", "Score (0-1)", "Group rank", "Rated 7-9 (critical)",
-                        "Rated 1-3 (not important)"),
-                rows=rows, widths=(24, 13, 14, 13, 18, 18), numeric=frozenset({1, 2, 3, 4, 5}))
-
-
-def _outcome(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) -> OutcomeSection:
-    d = o["definition"]
-    identity: Pairs = [("Outcome (as voted)", o["statement"]), ("Description", L.text(o.get("description"))),
-                       ("Domain", (o.get("domain") or {}).get("name") or L.NOT_STATED)]
-    groups = _fields.rows(d, years)
-    groups[0] = (groups[0][0], identity + groups[0][1])
-    shadow = {y["label"]: bool(y.get("shadow")) for y in snapshot["payment"]["years"]}
-    money = L.money_by_year(o)
-    money_rows = [(y, L.money(pence), "Shadow year: reported only, no money" if shadow.get(y) else "")
-                  for y, pence in money.items()]
-    gap = None
-    if o.get("measurability_gap"):
-        gap = ("Measurability gap: no routine data source; reported only, weight "
-               f"{L.percent_bp(int(o['payment_weight_bp']))}.")
-    rnd = o.get("source_round")
-    where = f"{round_label(rnd)}, {rnd['session']}" if rnd else "No voting round recorded"
-    decision = o.get("decision")
-    if decision:
-        verb = "Added to the framework" if decision.get("action") == "added" else L.sentence(decision["action"])
-        decision_text = (f"{verb} against the computed result ({L.computed_result(o.get('computed'))}). "
-                         f"Reason: {decision.get('reason') or L.NOT_STATED}")
-    else:
-        decision_text = f"No departure: included as computed ({L.computed_result(o.get('computed'))})."
-    return OutcomeSection(
-        heading=f"{o['rank']}. {o['statement']}",
-        gap=gap,
-        gap_plan=d.get("gap_plan") or "",
-        definition=groups,
-        money_intro=(f"Payment weight {L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked "
-                     f"sum. Achievement: {L.label(L.ACHIEVEMENT, d.get('achievement')).lower()}."),
-        money=Grid(header=("Contract year", "Money at stake", "Note"), rows=money_rows, widths=(25, 30, 45),
-                   numeric=frozenset({1})),
-        votes_intro=f"{where}. Computed result: {L.computed_result(o.get('computed'))}.",
-        votes=_vote_grid(snapshot, o),
-        decision=decision_text,
-        sources=_sources(o["provenance"].get("sources", [])),
-        history=_history(o["provenance"].get("history", [])),
-    )
-
-
-def _sources(sources: Sequence[Mapping[str, Any]]) -> Grid:
-    rows = [(L.label(L.SOURCE_KINDS, s.get("kind")) + (" (merged in)" if s.get("via_merge") else ""),
-             s.get("group") or ("Not recorded" if s.get("kind") == "participant" else "Not applicable"),
-             s.get("statement") or L.NOT_STATED, s.get("session") or "Not recorded")
-            for s in sources]
-    return Grid(header=("Source", "Stakeholder group", "Words first proposed", "Session"), rows=rows,
-                widths=(22, 18, 36, 24))
-
-
-def _history(history: Sequence[Mapping[str, Any]]) -> Grid | None:
-    if not history:
-        return None
-    rows = [(L.when(h.get("at")), L.label(L.HISTORY_ACTIONS, h.get("action")), L.text(h.get("from")),
-             L.text(h.get("to")), L.text(h.get("reason"))) for h in history]
-    return Grid(header=("When", "Change", "From", "To", "Reason"), rows=rows, widths=(16, 12, 24, 24, 24))
 
 
 def _excluded_intro(snapshot: Mapping[str, Any]) -> str:

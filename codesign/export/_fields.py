@@ -12,13 +12,15 @@ from typing import Any
 from codesign.export import _labels as L
 
 GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Identity", (("population", "Population (cohort)"), ("indicator_key", "Library indicator"))),
+    ("Identity", (("indicator_code", "Indicator code"), ("population", "Population (cohort)"),
+                  ("rationale", "Rationale"), ("indicator_key", "Library indicator"))),
     ("Computation", (
         ("indicator_name", "Indicator"), ("indicator_type", "Type of indicator"),
         ("numerator", "Numerator"), ("denominator", "Denominator"), ("unit", "Unit"),
         ("direction", "Direction"), ("case_mix_adjustment", "Case-mix adjustment"),
         ("instrument", "Instrument (questionnaire)"), ("instrument_licence_note", "Instrument licence"),
-        ("time_points", "Time points"),
+        ("time_points", "Time points"), ("exclusions", "Exclusions"),
+        ("code_lists", "Code lists (SNOMED CT, ICD-10, OPCS-4)"), ("time_base", "Time base"),
     )),
     ("Data", (
         ("data_source", "Data source"), ("data_owner", "Data owner"),
@@ -26,16 +28,21 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("reporting_lag_months", "Reporting lag"), ("small_number_rule", "Small-number rule"),
         ("breakdowns", "Breakdowns for inequalities"), ("no_routine_data", "Routine data source"),
         ("gap_plan", "Plan for collecting the data"),
+        ("measurement_period", "Measurement period for each contract year"),
+        ("data_submission", "Data submission (what, when, how, to whom)"),
     )),
     ("Performance", (
         ("baseline_value", "Baseline value"), ("baseline_period", "Baseline period"),
         ("baseline_source", "Baseline source"), ("comparator", "Comparator"), ("targets", "Target"),
         ("rag_green", "Green when at or better than"), ("rag_amber", "Amber when at or better than"),
     )),
-    ("Money", (("achievement", "Achievement"), ("consequence_of_breach", "Consequence of breach"))),
+    ("Money", (("payment_thresholds", "Thresholds that drive payment"), ("achievement", "Achievement"),
+               ("payment_timing", "Payment timing"), ("floor_cap", "Floor and cap"),
+               ("consequence_of_breach", "Consequence of breach"),
+               ("breach_applies", "When the consequence applies"))),
     ("Governance", (
         ("accountable_providers", "Accountable provider(s)"), ("evidence", "Evidence to be supplied"),
-        ("review_date", "Review date"),
+        ("review_date", "Review date"), ("dispute_route", "Data quality and dispute route"),
     )),
 )
 
@@ -44,7 +51,7 @@ LABELS: dict[str, str] = {key: name for _, fields in GROUPS for key, name in fie
 # Decimal strings that a spreadsheet should hold as numbers.
 MEASURED = frozenset({"baseline_value", "rag_green", "rag_amber", "reporting_lag_months"})
 _ENUMS = {"unit": L.UNIT_NAMES, "direction": L.DIRECTIONS, "indicator_type": L.INDICATOR_TYPES,
-          "achievement": L.ACHIEVEMENT}
+          "achievement": L.ACHIEVEMENT, "payment_thresholds": L.PAYMENT_THRESHOLDS}
 _PATIENT_REPORTED = {"PROM", "PREM"}
 
 
@@ -62,6 +69,8 @@ def value(key: str, definition: Mapping[str, Any]) -> str:
         return "Not needed: routine data exist"
     if key == "indicator_key" and not str(raw).strip():
         return "Not from the library: defined locally"
+    if key == "code_lists" and not str(raw).strip():
+        return "No code lists: not coded data"
     if key == "case_mix_adjustment" and not str(raw).strip():
         return "No adjustment"
     if key in {"instrument", "instrument_licence_note", "time_points"} and not str(raw).strip() \

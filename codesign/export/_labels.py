@@ -31,6 +31,9 @@ INDICATOR_TYPES = {"outcome": "Outcome", "process": "Process",
                    "PROM": "PROM (patient-reported outcome measure)",
                    "PREM": "PREM (patient-reported experience measure)"}
 ACHIEVEMENT = {"linear": "Linear between baseline and target", "all_or_nothing": "All or nothing"}
+PAYMENT_THRESHOLDS = {"targets": "The yearly targets, from the baseline (RAG bands for reporting only)",
+                      "rag_bands": "The RAG bands: green pays in full, amber in part, red nothing (targets for "
+                                   "reporting only)"}
 MECHANISMS = {"bonus": "Bonus: paid on top of the contract value when outcomes are achieved",
               "withhold": "Withhold: a share of the contract value is withheld and earned back by achieving outcomes"}
 CONSENSUS = {"in": "In", "out": "Out", "none": "No consensus"}
@@ -50,7 +53,8 @@ def check_sha256(snapshot: Mapping[str, Any], sha256: str) -> None:
     """Refuse to print a fingerprint that is not this snapshot's: the footer is a promise."""
     if not SHA256_RE.fullmatch(sha256):
         raise ValueError("sha256 must be 64 lower-case hex digits")
-    if snapshot_sha256(snapshot) != sha256:
+    # The sign-off travels beside the snapshot (export/_signoff.py) and is not part of what was frozen.
+    if snapshot_sha256({k: v for k, v in snapshot.items() if k != "sign_off"}) != sha256:
         raise ValueError("sha256 does not match the snapshot")
 
 

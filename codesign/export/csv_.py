@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from codesign.export import _fields
 from codesign.export import _labels as L
+from codesign.export._signoff import approval_line
 from codesign.export.cells import neutralise
 from codesign.naming import round_label
 
@@ -30,7 +31,7 @@ def columns(snapshot: Mapping[str, Any]) -> list[str]:
         fields += [f"target_{y}" for y in years] if key == "targets" else [key]
     money = [f"at_stake_gbp_{y}" for y in years]
     groups = [f"group.{g}.{f}" for g in L.group_keys(snapshot) for f in GROUP_FIELDS]
-    return [*head, *fields, *money, *groups, "sources", "history"]
+    return [*head, *fields, *money, *groups, "sources", "history", "approved_by"]
 
 
 def _measured(value: str) -> object:
@@ -85,6 +86,7 @@ def _row(snapshot: Mapping[str, Any], o: Mapping[str, Any]) -> dict[str, object]
                                f"{s.get('statement', '')}" for s in o["provenance"].get("sources", []))
     row["history"] = "; ".join(f"{h.get('action')} {h.get('at', '')}: {h.get('from', '')} -> {h.get('to', '')} "
                                f"({h.get('reason', '')})" for h in o["provenance"].get("history", []))
+    row["approved_by"] = approval_line(snapshot)
     return row
 
 

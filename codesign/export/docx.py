@@ -16,8 +16,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from codesign.export import _labels as L
-from codesign.export._content import NOTES, Appendix, OutcomeSection, build
+from codesign.export._content import NOTES, Appendix, build
+from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
+from codesign.export._schedule import IndicatorSpec
 
 FONT = "Arial"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -41,26 +43,34 @@ def write_docx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
     doc.add_paragraph(L.printable(appendix.subtitle), style="Subtitle")
     if appendix.contract:
         _pairs(doc, appendix.contract, labels=("Contract", "Details"))
+    doc.add_paragraph(NOTES["parts"])
+    _schedule(doc, appendix)
+    _annex(doc, appendix)
+    _sign_off(doc, appendix)
+    doc.save(stream)
 
-    _heading(doc, "About this appendix", level=1)
+
+def _schedule(doc: Any, appendix: Appendix) -> None:
+    """Part 1: what the contract pays on. One page per indicator (each starts a page)."""
+    _heading(doc, "Part 1. Schedule: outcome indicators", level=1)
+    _heading(doc, "About this appendix", level=2)
     for text in appendix.about:
         doc.add_paragraph(L.printable(text))
-    _heading(doc, "Summary of outcomes", level=1)
-    _grid(doc, appendix.summary, size=8)
-    _note(doc, NOTES["summary"])
-
+    _heading(doc, "Summary of outcomes", level=2)
+    _grid(doc, appendix.schedule_summary, size=8)
+    _note(doc, NOTES["schedule_summary"])
     _payment(doc, appendix)
-    heading = _heading(doc, "Outcomes", level=1)
-    heading.paragraph_format.page_break_before = True
-    for i, outcome in enumerate(appendix.outcomes):
-        _outcome(doc, outcome, new_page=i > 0)
+    for spec in appendix.specs:
+        _spec(doc, spec)
 
-    _heading(doc, "Outcomes left out", level=1)
-    _para(doc, appendix.excluded_intro, keep=True)
-    if appendix.excluded:
-        _grid(doc, appendix.excluded)
-    _annex(doc, appendix)
-    doc.save(stream)
+
+def _spec(doc: Any, spec: IndicatorSpec) -> None:
+    heading = _heading(doc, L.printable(spec.heading), level=2)
+    heading.paragraph_format.page_break_before = True
+    if spec.gap:
+        _gap(doc, spec.gap)
+    _pairs(doc, spec.rows, labels=("Specification", spec.code), size=8.5)
+    _grid(doc, spec.by_year, size=8.5)
 
 
 def _heading(doc: Any, text: str, level: int) -> Any:
@@ -253,7 +263,7 @@ def _grid(doc: Any, grid: Grid, size: float = 9) -> None:
 
 
 def _pairs(doc: Any, pairs: Pairs, groups: list[tuple[str, Pairs]] | None = None,
-           labels: tuple[str, str] = ("Item", "Detail")) -> None:
+           labels: tuple[str, str] = ("Item", "Detail"), size: float = 9) -> None:
     """A two-column label/value table; with `groups`, each group gets a shaded heading row."""
     tbl, twips = _table(doc, (35, 65))
     tr = _row(tbl, header=True)
@@ -264,25 +274,23 @@ def _pairs(doc: Any, pairs: Pairs, groups: list[tuple[str, Pairs]] | None = None
             _cell(_row(tbl), title, sum(twips), span=2, bold=True, size=9.5, fill=GROUP_FILL, keep=True)
         for label, value in items:
             tr = _row(tbl)
-            _cell(tr, label, twips[0], bold=True)
-            _cell(tr, value, twips[1])
+            _cell(tr, label, twips[0], bold=True, size=size)
+            _cell(tr, value, twips[1], size=size)
 
 
 def _payment(doc: Any, appendix: Appendix) -> None:
-    _heading(doc, "Payment terms", level=1)
+    _heading(doc, "Payment terms", level=2)
     _pairs(doc, appendix.payment_terms)
-    _heading(doc, "Money at stake by contract year", level=2)
+    _heading(doc, "Money at stake by contract year", level=3)
     _grid(doc, appendix.payment_years)
     _note(doc, f"Rounding: {appendix.rounding}")
-    _heading(doc, "Money at stake by outcome", level=2)
+    _heading(doc, "Money at stake by outcome", level=3)
     _grid(doc, appendix.payment_outcomes)
 
 
-def _gap(doc: Any, outcome: OutcomeSection) -> None:
+def _gap(doc: Any, text: str) -> None:
     para = doc.add_paragraph()
-    para.add_run(L.printable(outcome.gap or "")).bold = True
-    if outcome.gap_plan:
-        para.add_run(" Plan: " + L.printable(outcome.gap_plan))
+    para.add_run(L.printable(text)).bold = True
     p_pr = para._p.get_or_add_pPr()
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
@@ -297,49 +305,61 @@ def _gap(doc: Any, outcome: OutcomeSection) -> None:
     p_pr.append(shd)
 
 
-def _outcome(doc: Any, outcome: OutcomeSection, new_page: bool) -> None:
-    heading = _heading(doc, L.printable(outcome.heading), level=2)
-    heading.paragraph_format.page_break_before = new_page
-    if outcome.gap:
-        _gap(doc, outcome)
-    _heading(doc, "Measurement definition", level=3)
-    _pairs(doc, [], groups=outcome.definition, labels=("Field", "Definition"))
-    _heading(doc, "Money", level=3)
-    _para(doc, outcome.money_intro, keep=True)
-    _grid(doc, outcome.money)
-    _heading(doc, "How each group voted", level=3)
-    _para(doc, outcome.votes_intro, keep=True)
-    _grid(doc, outcome.votes)
-    _heading(doc, "Decision", level=3)
-    _para(doc, outcome.decision)
-    _heading(doc, "Where this outcome came from", level=3)
-    _grid(doc, outcome.sources)
-    if outcome.history:
-        _para(doc, NOTES["history"], after_table=True, keep=True)
-        _grid(doc, outcome.history)
-    else:
-        _para(doc, NOTES["no_history"], after_table=True)
-
-
 def _annex(doc: Any, appendix: Appendix) -> None:
+    """Part 2: how the outcomes were chosen, item by item of COS-STAR."""
     annex = appendix.annex
-    heading = _heading(doc, "Methods annex", level=1)
+    heading = _heading(doc, "Part 2. Co-design annex", level=1)
     heading.paragraph_format.page_break_before = True
-    _heading(doc, "Who took part", level=2)
-    _grid(doc, annex.participants)
-    _note(doc, NOTES["participants"])
+    _heading(doc, "COS-STAR reporting items", level=2)
+    _para(doc, NOTES["cos_star"] + " " + COS_STAR_CITATION, keep=True)
+    _grid(doc, annex.cos_star, size=8)
+    _heading(doc, "Protocol, ethics, funding, participants and limitations", level=2)
+    _pairs(doc, annex.report)
+    _heading(doc, "Declared conflicts of interest", level=2)
+    _grid(doc, annex.conflicts)
+    _heading(doc, "People taking part at each stage", level=2)
+    _grid(doc, annex.stages, size=8)
+    _note(doc, NOTES["participants"] + " " + annex.characteristics)
     _heading(doc, "Consensus rule, declared before voting", level=2)
     doc.add_paragraph(L.printable(annex.consensus_text))
+    _heading(doc, "Rounds", level=2)
     for rnd in annex.rounds:
         _heading(doc, L.printable(rnd.heading), level=3)
-        _pairs(doc, rnd.fields)
+        _pairs(doc, rnd.fields, size=8.5)
     _heading(doc, "Agreement", level=2)
     _para(doc, annex.agreement_note, keep=True)
     _grid(doc, annex.agreement)
     _heading(doc, "Tie-break rule", level=2)
     doc.add_paragraph(L.printable(annex.tie_break))
+    _heading(doc, "Outcomes considered", level=2)
+    _grid(doc, annex.considered, size=8)
+    _heading(doc, "How each group voted", level=2)
+    _para(doc, NOTES["votes"], keep=True)
+    _grid(doc, annex.votes, size=8)
+    _heading(doc, "Where each outcome came from", level=2)
+    _grid(doc, annex.provenance, size=8)
     _heading(doc, "Departures from the computed result", level=2)
     if annex.departures:
         _grid(doc, annex.departures)
     else:
         doc.add_paragraph(NOTES["no_departures"])
+    _heading(doc, "Outcomes left out", level=2)
+    _para(doc, appendix.excluded_intro, keep=True)
+    if appendix.excluded:
+        _grid(doc, appendix.excluded)
+
+
+def _sign_off(doc: Any, appendix: Appendix) -> None:
+    """Part 3: who froze and who approved (role, name, date), and signature lines for the parties."""
+    sign = appendix.sign_off
+    heading = _heading(doc, "Part 3. Sign-off", level=1)
+    heading.paragraph_format.page_break_before = True
+    _heading(doc, "Frozen", level=2)
+    _pairs(doc, sign.frozen)
+    _heading(doc, "Approved", level=2)
+    _para(doc, sign.approval_note, keep=sign.approvals is not None)
+    if sign.approvals:
+        _grid(doc, sign.approvals)
+    _heading(doc, "Signatures", level=2)
+    _para(doc, NOTES["signatures"], keep=True)
+    _grid(doc, sign.signatures, size=10)

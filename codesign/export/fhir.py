@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from codesign.export import _labels as L
+from codesign.export import _schedule
 
 THO = "http://terminology.hl7.org/CodeSystem"
 SCORING_SYSTEM = f"{THO}/measure-scoring"
@@ -72,8 +73,7 @@ _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 def indicator_code(outcome: Mapping[str, Any]) -> str:
     """The outcome's indicator code: the definition's `indicator_code` when it has one, else
     OUT-<rank> (OUT-01, OUT-02...), which is stable for a frozen version because ranks are."""
-    code = str(outcome.get("definition", {}).get("indicator_code") or "").strip()
-    return code or f"OUT-{int(outcome['rank']):02d}"
+    return _schedule.code(outcome).strip()
 
 
 def write_fhir(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO, *, fhir_base: str = "") -> None:

@@ -27,7 +27,8 @@ import typst
 
 from codesign import paths
 from codesign.export import _labels as L
-from codesign.export._content import NOTES, Appendix, OutcomeSection, build
+from codesign.export._content import NOTES, Appendix, build
+from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
 
 TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
@@ -128,65 +129,71 @@ def page_break() -> Block:
 
 # The walk over the appendix's parts, in the DOCX's order ----------------------------------------
 
+def _table(label: str, code: str, rows: Pairs, size: float = 9) -> Block:
+    """Label/value rows as a two-column table under a header row (as the DOCX's specifications)."""
+    return grid(Grid(header=(label, code), rows=[(k, v) for k, v in rows], widths=(32, 68)), size=size)
+
+
 def _front(a: Appendix) -> list[Block]:
     out = [title(a.title, a.subtitle)]
     if a.contract:
         out.append(pairs([("", a.contract)]))
-    out += [heading("About this appendix", 1), *[para(t) for t in a.about]]
-    out += [heading("Summary of outcomes", 1), grid(a.summary, size=8), para(NOTES["summary"], "note")]
+    return [*out, para(NOTES["parts"])]
+
+
+def _schedule(a: Appendix) -> list[Block]:
+    """Part 1: what the contract pays on; each indicator's specification starts a page."""
+    out = [heading("Part 1. Schedule: outcome indicators", 1), heading("About this appendix", 2),
+           *[para(t) for t in a.about],
+           heading("Summary of outcomes", 2), grid(a.schedule_summary, size=8), para(NOTES["schedule_summary"], "note"),
+           heading("Payment terms", 2), pairs([("", a.payment_terms)]),
+           heading("Money at stake by contract year", 3), grid(a.payment_years),
+           para(f"Rounding: {a.rounding}", "note"),
+           heading("Money at stake by outcome", 3), grid(a.payment_outcomes)]
+    for spec in a.specs:
+        out += [page_break(), heading(spec.heading, 2)]
+        if spec.gap:
+            out.append(flag(spec.gap))
+        out += [_table("Specification", spec.code, spec.rows, size=8.5), grid(spec.by_year, size=8.5)]
     return out
-
-
-def _payment(a: Appendix) -> list[Block]:
-    return [heading("Payment terms", 1), pairs([("", a.payment_terms)]),
-            heading("Money at stake by contract year", 2), grid(a.payment_years),
-            para(f"Rounding: {a.rounding}", "note"),
-            heading("Money at stake by outcome", 2), grid(a.payment_outcomes)]
-
-
-def _outcome(o: OutcomeSection) -> list[Block]:
-    out = [heading(o.heading, 2, rule=True)]
-    if o.gap:
-        out.append(flag(o.gap, f" Plan: {o.gap_plan}" if o.gap_plan else ""))
-    out += [heading("Measurement definition", 3), pairs(o.definition),
-            heading("Money", 3), para(o.money_intro, "intro"), grid(o.money),
-            heading("How each group voted", 3), para(o.votes_intro, "intro"), grid(o.votes),
-            heading("Decision", 3), para(o.decision),
-            heading("Where this outcome came from", 3), grid(o.sources)]
-    if o.history:
-        out += [para(NOTES["history"], "intro"), grid(o.history)]
-    else:
-        out.append(para(NOTES["no_history"]))
-    return out
-
-
-def _outcomes(a: Appendix) -> list[Block]:
-    out = [page_break(), heading("Outcomes", 1)]
-    for o in a.outcomes:
-        out += _outcome(o)
-    return out
-
-
-def _excluded(a: Appendix) -> list[Block]:
-    out = [heading("Outcomes left out", 1), para(a.excluded_intro, "intro")]
-    return out + ([grid(a.excluded)] if a.excluded else [])
 
 
 def _annex(a: Appendix) -> list[Block]:
+    """Part 2: how the outcomes were chosen, item by item of COS-STAR."""
     annex = a.annex
-    out = [page_break(), heading("Methods annex", 1),
-           heading("Who took part", 2), grid(annex.participants), para(NOTES["participants"], "note"),
-           heading("Consensus rule, declared before voting", 2), para(annex.consensus_text)]
+    out = [page_break(), heading("Part 2. Co-design annex", 1),
+           heading("COS-STAR reporting items", 2), para(NOTES["cos_star"] + " " + COS_STAR_CITATION, "intro"),
+           grid(annex.cos_star, size=8),
+           heading("Protocol, ethics, funding, participants and limitations", 2), pairs([("", annex.report)]),
+           heading("Declared conflicts of interest", 2), grid(annex.conflicts),
+           heading("People taking part at each stage", 2), grid(annex.stages, size=8),
+           para(NOTES["participants"] + " " + annex.characteristics, "note"),
+           heading("Consensus rule, declared before voting", 2), para(annex.consensus_text),
+           heading("Rounds", 2)]
     for rnd in annex.rounds:
         out += [heading(rnd.heading, 3), pairs([("", rnd.fields)])]
     out += [heading("Agreement", 2), para(annex.agreement_note, "intro"), grid(annex.agreement),
             heading("Tie-break rule", 2), para(annex.tie_break),
+            heading("Outcomes considered", 2), grid(annex.considered, size=8),
+            heading("How each group voted", 2), para(NOTES["votes"], "intro"), grid(annex.votes, size=8),
+            heading("Where each outcome came from", 2), grid(annex.provenance, size=8),
             heading("Departures from the computed result", 2)]
     out.append(grid(annex.departures) if annex.departures else para(NOTES["no_departures"]))
-    return out
+    out += [heading("Outcomes left out", 2), para(a.excluded_intro, "intro")]
+    return out + ([grid(a.excluded)] if a.excluded else [])
 
 
-SECTIONS: tuple[Callable[[Appendix], list[Block]], ...] = (_front, _payment, _outcomes, _excluded, _annex)
+def _sign_off(a: Appendix) -> list[Block]:
+    """Part 3: who froze and who approved (role, name, date), and signature lines for the parties."""
+    sign = a.sign_off
+    out = [page_break(), heading("Part 3. Sign-off", 1), heading("Frozen", 2), pairs([("", sign.frozen)]),
+           heading("Approved", 2), para(sign.approval_note, "intro" if sign.approvals else "body")]
+    if sign.approvals:
+        out.append(grid(sign.approvals))
+    return [*out, heading("Signatures", 2), para(NOTES["signatures"], "intro"), grid(sign.signatures, size=10)]
+
+
+SECTIONS: tuple[Callable[[Appendix], list[Block]], ...] = (_front, _schedule, _annex, _sign_off)
 
 
 def blocks(a: Appendix, sections: Iterable[Callable[[Appendix], list[Block]]] = SECTIONS) -> list[Block]:
@@ -226,7 +233,11 @@ def _compiler() -> typst.Compiler:
 def render_pdf(snapshot: Mapping[str, Any], sha256: str) -> bytes:
     """Appendix A for `snapshot` (whose hash is `sha256`) as PDF bytes."""
     L.check_sha256(snapshot, sha256)
-    appendix = build(snapshot, sha256)
+    return typeset(build(snapshot, sha256))
+
+
+def typeset(appendix: Appendix) -> bytes:
+    """The PDF of an appendix already built (render_pdf checks the snapshot's hash first)."""
     inputs = {"appendix": json.dumps(_payload(appendix), ensure_ascii=False)}
     with _lock:  # a Compiler is one mutable world: one compilation at a time
         pdf, warnings = _compiler().compile_with_warnings(

@@ -20,6 +20,7 @@ from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._content import TITLE, contract_parties, footer_text
+from codesign.export._signoff import approval_line
 from codesign.export.cells import text_cell
 from codesign.naming import round_label
 
@@ -239,6 +240,7 @@ def _about(snapshot: Mapping[str, Any], sha256: str) -> list[list[Any]]:
          else "This is the first version"],
         ["Frozen at", L.when(fw.get("frozen_at"))],
         ["Frozen by", who.get("name", "") + (f" ({who['role']})" if who.get("role") else "")],
+        ["Approved by", approval_line(snapshot)],
         ["SHA-256", sha256],
         ["How to check", "SHA-256 of the canonical JSON of the snapshot in the JSON export (keys sorted, no "
                          "spaces, UTF-8); see docs/framework-snapshot.md."],

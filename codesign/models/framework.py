@@ -33,6 +33,8 @@ class FrameworkVersion(SQLModel, table=True):
     contract_value_pence: int | None = Field(default=None, sa_type=BigInteger)
     mechanism: str = Field(default="withhold", max_length=20)
     years_json: str = Field(default="[]", sa_type=Text)  # [{"label", "share_bp", "shadow"}]
+    # The co-design annex's report fields (contract/report.py): protocol, ethics, funding, conflicts...
+    report_json: str = Field(default="{}", sa_type=Text, sa_column_kwargs={"server_default": "{}"})
     created_from_id: int | None = Field(default=None, foreign_key="framework_version.id")
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from codesign.contract import definition as defs
+from codesign.contract import report
 from codesign.contract.advice import PaidOutcome, PaidYear, framework_warnings
 from codesign.errors import NotFound
 from codesign.models import (
@@ -21,6 +22,7 @@ from codesign.models import (
     Round,
     RoundStatus,
     ShortlistItem,
+    StakeholderGroup,
     User,
     VersionStatus,
     WorkshopSession,
@@ -100,6 +102,12 @@ class VersionView:
     frozen_by: User | None
     rounds: list[tuple[Round, WorkshopSession]]
     open_draft: FrameworkVersion | None = None  # the group's draft, if one is being edited
+    stakeholder_groups: list[StakeholderGroup] = field(default_factory=list)
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The co-design annex's report fields (contract/report.py)."""
+        return report.load(self.version.report_json)
 
     @property
     def weights_total_bp(self) -> int:
@@ -125,6 +133,10 @@ class VersionView:
         if self.items and self.weights_total_bp != 10_000:
             problems.append(f"Payment weights add up to {self.weights_total_bp / 100:g}%; "
                             "they must add up to exactly 100%")
+        problems += [f"Co-design annex: {gap}" for gap in report.missing(
+            self.report, [g.name for g in self.stakeholder_groups])]
+        for code in sorted(defs.duplicate_codes([v.definition.get("indicator_code", "") for v in self.items])):
+            problems.append(f"Indicator code {code} is used by more than one outcome; each needs its own")
         for view in self.items:
             if view.gap and view.item.payment_weight_bp:
                 problems.append(f"“{view.outcome.statement}” has no routine data source, so its payment weight "
@@ -151,13 +163,6 @@ class VersionView:
         return framework_warnings(outcomes, self.version.contract_value_pence or 0, years, floor_pence)
 
 
-def _item_view(item: ShortlistItem, outcome: Outcome, domains: dict[str, Domain], years: list[str],
-               paid: list[str]) -> ItemView:
-    definition = defs.normalise(json.loads(item.definition_json or "{}"), years)
-    return ItemView(item, outcome, domains.get(outcome.domain_key or ""), definition,
-                    defs.missing(definition, paid_years=paid))
-
-
 def get_version_view(db: Session, version_id: int) -> VersionView:
     version = get_version(db, version_id)
     group = db.get(PopulationGroup, version.population_group_id)
@@ -169,7 +174,16 @@ def get_version_view(db: Session, version_id: int) -> VersionView:
     rows = db.exec(select(ShortlistItem, Outcome).join(Outcome, col(ShortlistItem.outcome_id) == col(Outcome.id))
                    .where(ShortlistItem.version_id == version_id)
                    .order_by(col(ShortlistItem.position), col(ShortlistItem.id))).all()
-    views = [_item_view(item, outcome, domains, labels, paid) for item, outcome in rows]
+    included = [(i, o) for i, o in rows if i.included] + [(i, o) for i, o in rows if not i.included]
+    definitions = [defs.normalise(json.loads(item.definition_json or "{}"), labels) for item, _o in included]
+    # Codes not given are defaulted from the group and the position (DIAB-01 is the first included).
+    codes = defs.default_codes(defs.code_prefix(group.name, group.template_slug),
+                               [str(d.get("indicator_code") or "") for d in definitions])
+    views = []
+    for (item, outcome), definition, code in zip(included, definitions, codes, strict=True):
+        definition["indicator_code"] = code
+        views.append(ItemView(item, outcome, domains.get(outcome.domain_key or ""), definition,
+                              defs.missing(definition, paid_years=paid)))
     approvals = [(a, u) for a, u in db.exec(select(FrameworkApproval, User).join(
         User, col(FrameworkApproval.user_id) == col(User.id)).where(FrameworkApproval.version_id == version_id))]
     return VersionView(
@@ -179,6 +193,8 @@ def get_version_view(db: Session, version_id: int) -> VersionView:
         rounds=list_closed_rounds(db, group.id or 0),
         open_draft=db.exec(select(FrameworkVersion).where(
             FrameworkVersion.population_group_id == group.id, FrameworkVersion.status == VersionStatus.draft)).first(),
+        stakeholder_groups=list(db.exec(select(StakeholderGroup).where(
+            StakeholderGroup.population_group_id == group.id).order_by(col(StakeholderGroup.position)))),
     )
 
 

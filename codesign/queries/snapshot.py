@@ -27,6 +27,7 @@ from codesign.models import (
 )
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
+from codesign.queries.snapshot_fates import considered, proposal_stages
 from codesign.voting.disclosure import disclosure
 from codesign.voting.order import split_options
 from codesign.voting.results import Results
@@ -162,7 +163,9 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
         StakeholderGroup.population_group_id == view.group.id))}
     sessions = {s.id or 0: s.title for s in db.exec(select(WorkshopSession).where(
         WorkshopSession.population_group_id == view.group.id))}
-    round_ids = sorted({v.item.source_round_id for v in view.items + view.excluded if v.item.source_round_id})
+    source_ids = {v.item.source_round_id for v in view.items + view.excluded if v.item.source_round_id}
+    # Every closed round of the work is reported, not only the ones the shortlist was built from.
+    round_ids = sorted(source_ids | {r.id for r, _s in view.rounds if r.id is not None})
     results: dict[int, RoundResults] = {}
     round_info: dict[int, dict[str, Any]] = {}
     methods_rounds = []
@@ -175,7 +178,7 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
                            "session": sessions.get(found.session_id)}
         session = db.get(WorkshopSession, found.session_id)
         assert session is not None
-        methods_rounds.append(_round_entry(found, session, results[rid]))
+        methods_rounds.append({**_round_entry(found, session, results[rid]), "source": rid in source_ids})
     contract = version.contract_value_pence or 0
     years = view.years
     year_totals = [0 if y.get("shadow") else money.share_of(contract, int(y.get("share_bp", 0))) for y in years]
@@ -189,7 +192,7 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
                                        results.get(v.item.source_round_id or 0), v.outcome.id or 0),
                  "reason": v.item.reason} for v in view.excluded if v.departs]
     frozen_by: User | None = view.frozen_by
-    rule = methods_rounds[0]["rule"] if methods_rounds else {}
+    rule = next((r["rule"] for r in methods_rounds if r["source"]), methods_rounds[0]["rule"] if methods_rounds else {})
     return {
         "schema": SCHEMA,
         "framework": {
@@ -202,6 +205,8 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
             "frozen_at": _iso(version.frozen_at),
             "frozen_by": None if frozen_by is None else {"name": frozen_by.name or frozen_by.email,
                                                          "role": frozen_by.role},
+            "report": {**view.report, "conflicts": {g.name: (view.report.get("conflicts") or {}).get(g.name, "")
+                                                    for g in view.stakeholder_groups}},
         },
         "payment": {
             "contract_value_pence": contract, "mechanism": version.mechanism,
@@ -213,6 +218,8 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
         "excluded": excluded,
         "methods": {
             "rounds": methods_rounds, "tie_break": TIE_BREAK,
+            "considered": considered(db, view, groups),
+            "stages": proposal_stages(db, view.group.id or 0, groups, sessions, int(rule.get("min_group_size", 5))),
             "consensus_text": consensus_text(rule) if rule else "",
             "departures": [{"outcome_id": o["outcome_id"], "statement": o["statement"], "action": "added",
                             "reason": o["decision"]["reason"]} for o in outcomes if o["decision"]]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from codesign import queries
 from codesign.contract import definition as defs
+from codesign.contract import report
 from codesign.contract.money import parse_percent_bp
 from codesign.errors import NotFound, ValidationFailed
 from codesign.library import indicator_library, suggest_indicators
@@ -43,7 +44,7 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
     return render(request, "framework/definition.html", {
         "view": view, "item": item, "definition": definition, "fields": defs.FIELDS, "sections": defs.SECTIONS,
         "labels": {"indicator_type": defs.INDICATOR_TYPES, "unit": defs.UNITS, "direction": defs.DIRECTIONS,
-                   "achievement": defs.ACHIEVEMENT},
+                   "achievement": defs.ACHIEVEMENT, "payment_thresholds": defs.PAYMENT_THRESHOLDS},
         "choices": {f.name: defs.choices_for(f, view.group.template_slug, definition.get(f.name, ""))
                     for f in defs.FIELDS if f.kind == "choice"},
         "suggestions": suggestions, "errors": errors or {}, "flash": request.session.pop("flash", None),
@@ -93,6 +94,7 @@ async def _payment_page(request: Request, *, errors: dict[str, str] | None = Non
     level = parse_percent_bp(request.query_params.get("level", "50")) or 0
     return render(request, "framework/payment.html", {
         "view": view, "mechanisms": versions.MECHANISMS, "preview": payment_preview(view, level),
+        "report_fields": report.FIELDS, "conflict_label": report.CONFLICT_LABEL,
         "level": level // 100, "errors": errors or {}, "values": values or {},
         "flash": request.session.pop("flash", None)}, status_code=status_code)
 

@@ -127,7 +127,10 @@ async def approve(request: Request) -> Response:
         await write(request, versions.approve, auth.current_user(request), _vid(request), first_value(form, "note"))
     except Conflict as exc:
         return await _version_page(request, errors={"approve": str(exc)}, status_code=409)
-    return redirect(request, _url(request) + "#sign-off")
+    response = redirect(request, _url(request) + "#sign-off")
+    # The exports made at the freeze said "not yet approved": store the edition that names the approver.
+    response.background = BackgroundTask(prepare_all, request, _vid(request))
+    return response
 
 
 @auth.requires(*auth.COMMISSIONERS)

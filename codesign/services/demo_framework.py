@@ -27,6 +27,31 @@ LOCAL = {
     "evidence": "Quarterly indicator report with numerator, denominator and breakdowns, signed off by the lead "
                 "provider's medical director",
     "review_date": "2028-09-30",
+    "exclusions": "People who registered or left during the measurement period; people on palliative care registers.",
+    "time_base": "Rolling 12 months",
+    "measurement_period": "For each contract year, the 12 months to 31 December within it; published the following "
+                          "April and paid on at year-end reconciliation.",
+    "data_submission": "The lead provider submits the quarterly extract (numerator, denominator, breakdowns) to the "
+                       "ICB contracts team through the secure data portal within 20 working days of each quarter.",
+    "payment_thresholds": "targets",
+    "payment_timing": "Paid on account quarterly at 80% of the year's sum for the outcome; reconciled at year end "
+                      "against the validated annual figure.",
+    "floor_cap": "Floor: nothing is earned at or below the baseline. Cap: 100% of the outcome's money at stake.",
+    "breach_applies": "from the first paid contract year, when the year-end figure is red",
+    "dispute_route": "Data queries to the joint data quality group within 20 working days; unresolved disputes go to "
+                     "the contract's dispute resolution procedure.",
+}
+# The co-design annex's report fields (COS-STAR items the workshops do not record): demo wording.
+REPORT = {
+    "protocol_reference": "Demo protocol DEMO-COS-2026-01 (example; published on the ICB website)",
+    "ethics_consent": "Service improvement, not research (HRA decision tool): no research ethics review. Each "
+                      "participant agreed to take part and to anonymous use of their answers.",
+    "funding": "The ICB's transformation budget (example). The funder ran the workshops but had no vote of its own "
+               "beyond the commissioners' group.",
+    "eligibility": "Adults living with diabetes and carers, invited through GP practices and local support groups; "
+                   "clinicians and commissioners invited by role. Anyone who came could take part.",
+    "limitations": "Participants chose to come, so the groups may not represent everyone; small groups are not "
+                   "reported, so their views are counted but not shown.",
 }
 
 
@@ -55,11 +80,12 @@ def _last_rating_round(db: Session, session_id: int) -> Round | None:
 def _definition(indicator: dict[str, Any] | None, step: int) -> dict[str, object]:
     if indicator is None or not indicator.get("routine_data", True):
         name = indicator["name"] if indicator else "Local survey measure (to be agreed)"
-        return {**LOCAL, "indicator_name": name, "indicator_type": (indicator or {}).get("type", "PROM"),
+        return {**LOCAL, "rationale": "Chosen by the workshop groups; no routine measure exists yet.",
+                "indicator_name": name, "indicator_type": (indicator or {}).get("type", "PROM"),
                 "instrument": (indicator or {}).get("instrument", ""), "no_routine_data": "yes", "gap_plan": GAP_PLAN,
                 "unit": (indicator or {}).get("unit", "mean_score"),
                 "direction": (indicator or {}).get("direction", "higher")}  # distress: lower is better
-    form: dict[str, object] = {**LOCAL}
+    form: dict[str, object] = {**LOCAL, "rationale": f"Chosen by the workshop groups; measured by {indicator['name']}."}
     for key in ("numerator", "denominator", "unit", "direction", "case_mix_adjustment", "instrument",
                 "instrument_licence_note", "time_points", "data_source", "data_owner", "collection_frequency",
                 "reporting_frequency", "small_number_rule", "comparator"):
@@ -118,7 +144,8 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
         "provider": "Demo Community Diabetes Partnership (example)", "contract_reference": "DEMO-ICB-2027-014",
         **{f"year-{i}-{k}": str(v) if k != "shadow" else ("yes" if v else "")
            for i, y in enumerate(queries.version_years(version)) for k, v in
-           (("label", y["label"]), ("share", int(y["share_bp"]) / 100), ("shadow", y["shadow"]))}})
+           (("label", y["label"]), ("share", int(y["share_bp"]) / 100), ("shadow", y["shadow"]))},
+        **REPORT, **{f"coi-{g.key}": "None declared" for g in view.stakeholder_groups}})
     shortlist.suggest_weights(db, commissioner, version.id)
     frozen = framework_versions.freeze(db, commissioner, version.id)
     framework_versions.approve(db, approver, frozen.id or 0, "Checked against the board paper of the integrated "

@@ -11,10 +11,10 @@ from datetime import date
 from typing import NoReturn
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from codesign import permissions
-from codesign.contract import money
+from codesign.contract import money, report
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.export.canonical import canonical_json, snapshot_sha256
 from codesign.models import (
@@ -22,6 +22,7 @@ from codesign.models import (
     FrameworkVersion,
     PopulationGroup,
     ShortlistItem,
+    StakeholderGroup,
     User,
     VersionStatus,
     utcnow,
@@ -108,7 +109,8 @@ def new_draft_from(db: Session, actor: User, version_id: int) -> FrameworkVersio
         population_group_id=source.population_group_id, number=_next_number(db, source.population_group_id),
         title=source.title, commissioner=source.commissioner, provider=source.provider,
         contract_reference=source.contract_reference, contract_value_pence=source.contract_value_pence,
-        mechanism=source.mechanism, years_json=source.years_json, created_from_id=source.id, created_by_id=actor.id)
+        mechanism=source.mechanism, years_json=source.years_json, report_json=source.report_json,
+        created_from_id=source.id, created_by_id=actor.id)
     db.add(draft)
     db.flush()
     assert draft.id is not None
@@ -167,20 +169,26 @@ def save_terms(db: Session, actor: User, version_id: int, form: Mapping[str, str
         years.append({"label": label, "share_bp": bp or 0, "shadow": shadow})
     if not years:
         errors["year-0-label"] = "Add at least one contract year"
+    groups = [(g.key, g.name) for g in db.exec(select(StakeholderGroup).where(
+        StakeholderGroup.population_group_id == version.population_group_id).order_by(col(StakeholderGroup.position)))]
+    annex = report.parse(form, groups, errors)
     if errors:
         raise ValidationFailed(errors, dict(form))
     before = {"contract_value_pence": version.contract_value_pence, "mechanism": version.mechanism,
-              "years": json.loads(version.years_json), **{key: getattr(version, key) for key in PARTIES}}
+              "years": json.loads(version.years_json), **{key: getattr(version, key) for key in PARTIES},
+              "report": report.load(version.report_json)}
     version.title = title
     for key, value in parties.items():
         setattr(version, key, value)
     version.contract_value_pence = contract
     version.mechanism = mechanism
     version.years_json = json.dumps(years)
+    version.report_json = json.dumps(annex, sort_keys=True)
     version.updated_at = utcnow()
     db.add(version)
     _log(db, actor, version, "framework.terms_changed", f"Payment terms of version {version.number} changed",
-         before=before, after={"contract_value_pence": contract, "mechanism": mechanism, "years": years, **parties})
+         before=before, after={"contract_value_pence": contract, "mechanism": mechanism, "years": years, **parties,
+                "report": annex})
     db.commit()
     return version
 

@@ -30,7 +30,7 @@ from codesign.models import (
     utcnow,
 )
 from codesign.naming import round_label
-from codesign.queries.framework import version_years
+from codesign.queries.framework import get_version_view, version_years
 from codesign.queries.rounds import round_results
 from codesign.services import audit
 from codesign.services.framework_versions import refuse_if_frozen
@@ -250,6 +250,16 @@ def save_definition(db: Session, actor: User, version_id: int, item_id: int, for
     labels = [y["label"] for y in years]
     paid = [y["label"] for y in years if not y.get("shadow") and y.get("share_bp", 0) > 0]
     definition, errors = defs.parse_form(form, labels, today=today or date.today(), paid_years=paid)
+    code = definition.get("indicator_code")
+    if code and "indicator_code" not in errors:
+        # Locks the version row (PostgreSQL), so two saves cannot both take the same code.
+        db.exec(select(FrameworkVersion).where(FrameworkVersion.id == version_id).with_for_update()).one()
+        view = get_version_view(db, version_id)
+        other = next((v for v in view.items + view.excluded
+                      if v.item.id != item_id and v.definition.get("indicator_code") == code), None)
+        if other is not None:
+            errors["indicator_code"] = (f"{code} is already the code of “{other.outcome.statement}”; each indicator "
+                                        "in a framework version needs its own code")
     if errors:
         raise ValidationFailed(errors, dict(form))
     item.definition_json = json.dumps(definition, sort_keys=True)

@@ -12,12 +12,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from codesign import export, integrity
+from codesign.export._signoff import with_sign_off
 from codesign.services.exports import store_export
 from codesign.web.dbcall import read, write
 
 
-def render_export(snapshot: dict[str, Any], sha256: str, fmt: str, fhir_base: str = "") -> bytes:
+def render_export(snapshot: dict[str, Any], sha256: str, fmt: str, fhir_base: str = "",
+                  approvals: tuple[dict[str, Any], ...] | None = None) -> bytes:
+    """The file; with `approvals` (even none), its sign-off part says who approved it by now."""
     buffer = io.BytesIO()
+    if approvals is not None:
+        snapshot = with_sign_off(snapshot, approvals)
     export.export(snapshot, sha256, fmt, buffer, fhir_base=fhir_base)
     return buffer.getvalue()
 
@@ -27,24 +32,25 @@ def _fhir_base(request: Request) -> str:
 
 
 async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[bytes, str]:
-    """The file and its download name. Raises TamperingDetected rather than serve a changed file."""
+    """The file and its download name: the edition for the approvals there are now. Raises
+    TamperingDetected rather than serve a changed file."""
     download = await read(request, integrity.checked_download, version_id, fmt)
     snapshot = json.loads(download.version.snapshot_json or "")
     name = export.filename(snapshot, fmt)
     if download.stored is not None:
         return download.stored.content, name
     content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt,
-                                      _fhir_base(request))
+                                      _fhir_base(request), download.approvals)
     return content, name
 
 
 async def prepare_all(request: Request, version_id: int) -> None:
-    """After freezing (a POST): render and store every format, so each download is immediate and the
-    same bytes every time."""
+    """After freezing or approving (a POST): render and store every format's edition for the
+    approvals there are now, so each download is immediate and the same bytes every time."""
     for fmt in export.FORMATS:
         download = await read(request, integrity.checked_download, version_id, fmt)
         if download.stored is None:
             snapshot = json.loads(download.version.snapshot_json or "")
             content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt,
-                                              _fhir_base(request))
-            await write(request, store_export, version_id, fmt, content)
+                                              _fhir_base(request), download.approvals)
+            await write(request, store_export, version_id, download.edition, content)

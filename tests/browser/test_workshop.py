@@ -98,14 +98,18 @@ def _fill_definition(page: Any) -> None:
         "consequence_of_breach": "A remedial action plan within 30 days",
         "accountable_providers": "Lead provider", "evidence": "Quarterly indicator report",
         "review_date": "2029-03-31", "data_owner": "NHS England", "small_number_rule": "Suppress counts below 5",
-        "reporting_lag_months": "3",
+        "reporting_lag_months": "3", "rationale": "Voted critical by every group", "exclusions": "None",
+        "time_base": "Rolling 12 months", "measurement_period": "The 12 months to 31 December in each contract year",
+        "data_submission": "Quarterly extract to the ICB", "payment_timing": "On account; reconciled at year end",
+        "floor_cap": "Floor at baseline; cap 100%", "breach_applies": "From the first paid year",
+        "dispute_route": "Joint data quality group",
     }
     for field, value in values.items():
         box = page.locator(f"#{field}")
         if not box.input_value():
             box.fill(value)
     for field in ("indicator_type", "unit", "direction", "data_source", "collection_frequency",
-                  "reporting_frequency", "achievement"):
+                  "reporting_frequency", "achievement", "payment_thresholds"):
         select = page.locator(f"#{field}")
         if not select.input_value():
             select.select_option(index=1)
@@ -243,6 +247,10 @@ def test_a_whole_workshop(guarded: Callable[..., Any], session: Session, tmp_pat
     office.goto(version_url)
     office.get_by_role("link", name="Contract, payment terms, weights and the money preview").click()
     office.get_by_label("Annual contract value").fill("12,000,000")
+    for field in ("protocol_reference", "ethics_consent", "funding", "eligibility", "limitations"):
+        office.locator(f"#{field}").fill("Recorded for the workshop")
+    for box in office.locator("textarea[id^=coi-]").all():
+        box.fill("None declared")
     office.get_by_role("button", name="Save terms").click()
     office.get_by_role("button", name="Suggest weights from the combined scores").click()
     office.get_by_text("Total: 100%").wait_for()

@@ -100,3 +100,32 @@ def test_any_form_gives_a_definition_or_field_errors_never_an_exception(form: di
             assert "\x00" not in definition[f.name]
             if f.kind == "number" and definition[f.name] and f.name not in errors:
                 assert defs._decimal(definition[f.name].replace(",", "")) is not None
+
+
+def test_indicator_codes_default_by_position_and_refuse_bad_values() -> None:
+    assert defs.code_prefix("Adults with diabetes", "adults-with-diabetes") == "DIAB"
+    assert defs.code_prefix("Older people living with frailty", None) == "FRAIL"
+    assert defs.code_prefix("Children with asthma", None) == "ASTHM"
+    # Given codes are kept; the others take their position's number, or the next free one.
+    assert defs.default_codes("DIAB", ["", "DIAB-01", "", ""]) == ["DIAB-02", "DIAB-01", "DIAB-03", "DIAB-04"]
+    assert defs.default_codes("DIAB", ["DIAB-10", ""]) == ["DIAB-10", "DIAB-02"]
+    assert defs.duplicate_codes(["DIAB-01", "DIAB-02", "DIAB-01", ""]) == {"DIAB-01"}
+    definition, errors = parse(indicator_code="diab-07")
+    assert "indicator_code" not in errors and definition["indicator_code"] == "DIAB-07"
+    for bad in ("DIAB 07", "07-DIAB", "DIAB-", "D" * 12 + "-01"):
+        _, errors = parse(indicator_code=bad)
+        assert errors["indicator_code"].startswith("The indicator code must be"), bad
+    _, errors = parse(payment_thresholds="both")
+    assert errors["payment_thresholds"] == "Choose one of the options for thresholds that drive payment"
+
+
+def test_the_schedule_fields_are_needed_before_freezing() -> None:
+    definition, _ = parse()
+    gaps = defs.missing(definition, paid_years=YEARS)
+    for label in ("Indicator code (for example DIAB-01)", "Rationale", "Exclusions",
+                  "Time base (for example rolling 12 months)", "Measurement period that counts for each contract year",
+                  "Data submission (what, when, how, to whom)", "Thresholds that drive payment",
+                  "Payment timing (on account, year-end reconciliation)", "Floor and cap",
+                  "When the consequence of breach applies", "Data quality and dispute route"):
+        assert label in gaps, label
+    assert "Code lists (SNOMED CT, ICD-10, OPCS-4)" not in gaps  # optional: not every measure is coded

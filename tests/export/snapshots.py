@@ -44,6 +44,7 @@ def large(n: int = 40) -> dict[str, Any]:
         copy_no = i // len(base)
         o["rank"] = i + 1
         o["outcome_id"] = o["outcome_id"] + 1000 * copy_no
+        o["definition"]["indicator_code"] = f"DIAB-{i + 1:02d}"  # unique within the version, as the app makes it
         if copy_no:
             o["statement"] = f"{o['statement']} (variant {copy_no + 1})"
         outcomes.append(o)

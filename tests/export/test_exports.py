@@ -18,7 +18,7 @@ import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from codesign.export import FORMATS, _fields, export, filename
+from codesign.export import FORMATS, _fields, _schedule, export, filename
 from codesign.export.canonical import snapshot_sha256
 from codesign.export.csv_ import write_csv
 from codesign.export.docx import write_docx
@@ -100,11 +100,10 @@ def test_docx_title_headings_and_page(document: Any, snap: tuple[dict[str, Any],
     assert ("Title", "Appendix A: Outcomes framework") in styled
     assert ("Subtitle", "Adults with diabetes, Haringey & Islington · Version 1") in styled
     h1 = [t for s, t in styled if s == "Heading 1"]
-    assert h1 == ["About this appendix", "Summary of outcomes", "Payment terms", "Outcomes", "Outcomes left out",
-                  "Methods annex"]
+    assert h1 == ["Part 1. Schedule: outcome indicators", "Part 2. Co-design annex", "Part 3. Sign-off"]
     h2 = [t for s, t in styled if s == "Heading 2"]
-    assert [f"{o['rank']}. {o['statement']}" for o in snapshot["outcomes"]] == h2[2:5]
-    assert {"Measurement definition", "Money", "How each group voted", "Decision"} <= {
+    assert [f"{o['definition']['indicator_code']}: {o['statement']}" for o in snapshot["outcomes"]] == h2[3:6]
+    assert {"Money at stake by contract year", "Money at stake by outcome"} <= {
         t for s, t in styled if s == "Heading 3"}
     section = document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
@@ -122,15 +121,15 @@ def test_docx_title_headings_and_page(document: Any, snap: tuple[dict[str, Any],
 
 def test_docx_summary_table_lists_outcomes_in_order(document: Any, snap: tuple[dict[str, Any], str]) -> None:
     snapshot, _ = snap
-    table = table_with_header(document, "Rank", "Outcome", "Indicator")
+    table = table_with_header(document, "Code", "Outcome", "Weight")
     header = [c.text for c in table.rows[0].cells]
-    assert header[-3:] == ["Target 2026/27", "Target 2027/28", "Target 2028/29"]
+    assert header == ["Code", "Outcome", "Weight", "Unit", "Baseline", "Target 2026/27", "Target 2027/28",
+                      "Target 2028/29"]
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        (str(o["rank"]), o["statement"], o["definition"]["indicator_name"]) for o in snapshot["outcomes"]]
-    assert [r[5] for r in rows] == ["60%", "40%", "0% (gap)"]
-    assert rows[0][3:5] == ["per 1,000", "Lower is better"]
-    assert rows[0][6:] == ["4.2", "4.2", "3.8", "3.4"]
+    assert [(r[0], r[1]) for r in rows] == [
+        (o["definition"]["indicator_code"], o["statement"]) for o in snapshot["outcomes"]]
+    assert [r[2] for r in rows] == ["60%", "40%", "0% (gap)"]
+    assert rows[0][3:] == ["per 1,000", "4.2 per 1,000", "4.2 per 1,000", "3.8 per 1,000", "3.4 per 1,000"]
 
 
 def test_docx_every_table_repeats_its_header_row(document: Any) -> None:
@@ -141,26 +140,38 @@ def test_docx_every_table_repeats_its_header_row(document: Any) -> None:
         assert all(r._tr.trPr.find(qn("w:tblHeader")) is None for r in table.rows[1:])
 
 
-def test_docx_outcome_sections_have_every_field(document: Any, snap: tuple[dict[str, Any], str]) -> None:
+# Definition fields the specification leaves out, and why: the library key is an internal reference,
+# the gap flag and plan are the shaded line above the table, the targets are the by-year table.
+NOT_IN_SPEC = {"indicator_key", "no_routine_data", "gap_plan", "targets"}
+
+
+def test_docx_indicator_specifications_have_every_field(document: Any, snap: tuple[dict[str, Any], str]) -> None:
     snapshot, _ = snap
-    definitions = [t for t in document.tables if [c.text for c in t.rows[0].cells] == ["Field", "Definition"]]
-    assert len(definitions) == len(snapshot["outcomes"])
-    for outcome, table in zip(snapshot["outcomes"], definitions, strict=True):
+    specs = [t for t in document.tables if t.rows[0].cells[0].text == "Specification"]
+    assert [t.rows[0].cells[1].text for t in specs] == [o["definition"]["indicator_code"] for o in snapshot["outcomes"]]
+    for outcome, table in zip(snapshot["outcomes"], specs, strict=True):
         fields = {r.cells[0].text: r.cells[1].text for r in table.rows[1:]}
-        groups = [r.cells[0].text for r in table.rows[1:] if len(r._tr.tc_lst) == 1]
-        assert groups == ["Identity", "Computation", "Data", "Performance", "Money", "Governance"]
-        assert fields["Indicator"] == outcome["definition"]["indicator_name"]
-        assert fields["Outcome (as voted)"] == outcome["statement"]
-        expected = {label for key, label in _fields.LABELS.items() if key != "targets"}
-        expected |= {f"Target {t['year']}" for t in outcome["definition"]["targets"]}
-        expected |= {"Outcome (as voted)", "Description", "Domain"}
-        assert set(fields) - set(groups) == expected
-        assert len(_fields.KEYS) == len(outcome["definition"])  # every field of the schema has a label
+        assert len(fields) <= _schedule.MAX_ROWS
+        assert fields["Indicator code"] == outcome["definition"]["indicator_code"]
+        assert fields["Outcome (as voted)"].startswith(outcome["statement"])
+        text = "\n".join(fields.values())
+        instrument = {"instrument", "instrument_licence_note", "time_points"}  # only for PROMs and PREMs
+        for key in _fields.KEYS:
+            if key not in NOT_IN_SPEC and (key not in instrument or outcome["definition"]["indicator_type"] in
+                                           ("PROM", "PREM")):
+                assert _fields.value(key, outcome["definition"]) in text, key
+        for label in ("Rationale", "Numerator", "Denominator", "Exclusions", "Code lists", "Unit and time base",
+                      "Measurement period for each contract year", "Data submission", "Thresholds that drive payment",
+                      "Payment timing", "Floor and cap", "Small-number rule", "Consequence of breach",
+                      "Data quality and dispute route", "Accountable provider(s)"):
+            assert fields[label].strip(), label
     text = docx_text(document)
     for weight in ("Payment weight 60%", "Payment weight 40%", "Payment weight 0%"):
         assert weight in text
     assert "£720,000.00" in text and "£1,080,000.00" in text  # outcome 1's money in 2027/28 and 2028/29
     assert "Rounding: Each year's outcome-linked sum" in text
+    # Linear payment or RAG bands: the specification says which, in words.
+    assert "The yearly targets, from the baseline (RAG bands for reporting only)" in text
 
 
 def test_docx_flags_gap_departure_and_exclusion(document: Any, snap: tuple[dict[str, Any], str]) -> None:
@@ -169,7 +180,7 @@ def test_docx_flags_gap_departure_and_exclusion(document: Any, snap: tuple[dict[
     assert GAP_FLAG in text
     assert snapshot["outcomes"][2]["definition"]["gap_plan"] in text
     assert snapshot["outcomes"][1]["decision"]["reason"] in text
-    assert "Added to the framework against the computed result (rank 6, score 0.7014" in text
+    assert "Added against the computed result" in text
     excluded = snapshot["excluded"][0]
     assert excluded["statement"] in text and excluded["reason"] in text
     assert snapshot["methods"]["consensus_text"] in text and snapshot["methods"]["tie_break"] in text
@@ -286,16 +297,20 @@ def test_json_rehashes_and_round_trips(files: dict[str, bytes], snap: tuple[dict
 
 def test_suppressed_group_shows_no_figures(document: Any, pdf_text: str, workbook: Any,
                                            csv_rows: list[dict[str, str]], files: dict[str, bytes]) -> None:
-    # DOCX: every table row for Commissioners says "not reported" and carries no number.
-    commissioner_rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows
-                         if r.cells[0].text == "Commissioners"]
-    assert len(commissioner_rows) == 5  # 3 vote summaries, who took part, agreement
-    for cells in commissioner_rows:
-        assert any("not reported" in c.lower() for c in cells[1:])
-        assert not any(re.search(r"\b(3|0\.\d+)\b", c) for c in cells[1:]), cells
+    # DOCX: every row or column for Commissioners says "not reported" (or "fewer than 5") and has no number.
+    cells = [c.text for t in document.tables for r in t.rows if r.cells[0].text == "Commissioners"
+             and t.rows[0].cells[1].text != "Declared conflicts of interest" for c in r.cells[1:]]
+    for t in document.tables:
+        header = [c.text for c in t.rows[0].cells]
+        if "Commissioners" in header:
+            cells += [r.cells[header.index("Commissioners")].text for r in t.rows[1:]]
+    assert len(cells) >= 6  # the agreement row, the stages column, the vote summary column
+    for cell in cells:
+        assert re.search(r"not reported|fewer than 5", cell, re.IGNORECASE), cell
+        assert not re.search(r"\b(3|0\.\d+)\b", cell), cell
     # PDF: the same rows, read back from the page.
     assert not re.search(r"Commissioners\s+(3|\d\.\d)", pdf_text)
-    assert squash(pdf_text).count("Commissioners fewer than 5 people: not reported") == 3
+    assert squash(pdf_text).count("Not reported") >= len(csv_rows)  # the annex's vote summary: one per outcome
     # XLSX: blank figures, flagged suppressed.
     for row in sheet_rows(workbook["Vote summary"]):
         if row["Group key"] == "commissioner":
@@ -369,7 +384,7 @@ def test_hostile_text_is_kept_as_text_everywhere() -> None:
     assert b"<f>" not in b"".join(zipfile.ZipFile(io.BytesIO(out["xlsx"])).read(n) for n in
                                   zipfile.ZipFile(io.BytesIO(out["xlsx"])).namelist() if n.startswith("xl/worksheets/"))
     pdf = squash("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(out["pdf"])).pages))
-    assert "1. <script>alert(1)</script> & bell" in pdf
+    assert ": <script>alert(1)</script> & bell" in pdf  # the specification's heading, after its code
     assert 'Provider: =HYPERLINK("http://x.invalid","<b>Provider</b>")' in pdf
 
 
@@ -384,7 +399,7 @@ def test_a_snapshot_without_contract_parties_exports_without_them() -> None:
         buf = io.BytesIO()
         export(snapshot, sha, "docx", buf)
         document = docx.Document(io.BytesIO(buf.getvalue()))
-        assert document.tables[0].rows[0].cells[0].text == "Rank"  # the summary comes first
+        assert document.tables[0].rows[0].cells[0].text == "Code"  # the summary comes first
         buf = io.BytesIO()
         export(snapshot, sha, "pdf", buf)
         text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(buf.getvalue())).pages)
@@ -426,8 +441,8 @@ def test_forty_outcomes_in_every_format() -> None:
         export(snapshot, sha, fmt, buf)
         out[fmt] = buf.getvalue()
     document = docx.Document(io.BytesIO(out["docx"]))
-    summary = table_with_header(document, "Rank", "Outcome", "Indicator")
-    assert [r.cells[0].text for r in summary.rows[1:]] == [str(i) for i in range(1, 41)]
+    summary = table_with_header(document, "Code", "Outcome", "Weight")
+    assert len({r.cells[0].text for r in summary.rows[1:]}) == 40
     rows = list(csv.DictReader(io.StringIO(out["csv"].decode("utf-8"))))
     assert len(rows) == 40 and sum(Decimal(r["weight_pct"]) for r in rows) == 100
     assert len(list(sheet_rows(openpyxl.load_workbook(io.BytesIO(out["xlsx"]))["Outcomes"]))) == 40

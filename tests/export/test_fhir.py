@@ -29,6 +29,8 @@ def demo() -> dict[str, Any]:
     third = snapshot["outcomes"][2]["definition"]
     third.update(unit="days", direction="lower", numerator="Days spent in hospital in the year",
                  denominator="Adults with diabetes registered all year")
+    for outcome in snapshot["outcomes"]:  # as a version frozen before indicator codes: OUT-<rank>
+        outcome["definition"].pop("indicator_code", None)
     return snapshot
 
 
@@ -60,6 +62,9 @@ def test_a_collection_bundle_of_one_measure_per_outcome_and_a_composite() -> Non
     found = measures(doc)
     assert [m["resourceType"] for m in found] == ["Measure"] * (len(snapshot["outcomes"]) + 1)
     assert [m["identifier"][0]["value"] for m in found[:-1]] == ["OUT-01", "OUT-02", "OUT-03"]
+    coded = measures(make(example())[1])  # the schedule's codes, where the definitions have them
+    assert [m["identifier"][0]["value"] for m in coded[:-1]] == [
+        o["definition"]["indicator_code"] for o in example()["outcomes"]]
     assert [e["fullUrl"] for e in doc["entry"]] == [m["url"] for m in found]
     assert len({m["url"] for m in found}) == len(found) and len({m["id"] for m in found}) == len(found)
 

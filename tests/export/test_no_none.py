@@ -33,11 +33,18 @@ REQUIRED_ONLY = {
     "baseline_source": "HES", "rag_green": "30", "rag_amber": "35", "achievement": "all_or_nothing",
     "consequence_of_breach": "Remedial action plan", "accountable_providers": "Lead provider",
     "evidence": "Quarterly extract", "review_date": "2030-03-31", "target-1": "35", "target-2": "30",
+    "rationale": "Fewer admissions", "exclusions": "No exclusions", "time_base": "Rolling 12 months",
+    "measurement_period": "The 12 months to 31 December", "data_submission": "Quarterly extract",
+    "payment_thresholds": "targets", "payment_timing": "Year end", "floor_cap": "No floor or cap",
+    "breach_applies": "From the first paid year", "dispute_route": "Data quality group",
 }
 # Payment terms with no title, parties or contract reference.
 BARE_TERMS = {"contract_value": "1,000,000", "mechanism": "withhold",
               "year-0-label": "2026/27", "year-0-share": "0", "year-0-shadow": "yes",
-              "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15"}
+              "year-1-label": "2027/28", "year-1-share": "10", "year-2-label": "2028/29", "year-2-share": "15",
+              "protocol_reference": "Protocol EX-1", "ethics_consent": "Service improvement", "funding": "ICB",
+              "eligibility": "GP practices", "limitations": "Self-selected",
+              **{f"coi-{g}": "Nothing declared" for g in ("patient", "carer", "clinician", "commissioner")}}
 
 
 def texts(snapshot: dict[str, Any], sha256: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ the other formats in test_exports.py.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import shutil
@@ -18,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from codesign.export._content import build
-from codesign.export.pdf import TEMPLATE, render_pdf, write_pdf
+from codesign.export.pdf import TEMPLATE, render_pdf, typeset, write_pdf
 from tests.export.snapshots import example, with_hash
 
 
@@ -55,7 +56,7 @@ def test_pdf_is_tagged_pdf_ua_with_title_and_language(files: dict[str, bytes],
     assert reader.metadata.subject == f"Appendix A · version 1 · SHA-256 {sha}"
     assert reader.metadata["/CreationDate"] == "D:20261122101500Z"  # the freeze, not the time of rendering
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert "Methods annex" in outline  # headings are bookmarks
+    assert "Part 2. Co-design annex" in outline  # headings are bookmarks
     fonts = {font["/BaseFont"].split("+")[-1] for page in reader.pages
              for font in page["/Resources"]["/Font"].values()}
     assert fonts == {"LiberationSans", "LiberationSans-Bold", "LiberationSans-Italic"}  # no fallback face
@@ -90,11 +91,15 @@ def test_pdf_is_the_same_bytes_for_the_same_snapshot(files: dict[str, bytes],
     assert render_pdf(*snap) == files["pdf"]
 
 
-def test_pdf_tables_span_short_rows_and_right_align_numbers(files: dict[str, bytes],
-                                                            snap: tuple[dict[str, Any], str]) -> None:
-    """Where the words of the first vote table were drawn: text columns start at their column's left,
-    figures end at its right, and the suppressed group's one cell spans from the second column on."""
-    reader = PdfReader(io.BytesIO(files["pdf"]))
+def test_pdf_tables_span_short_rows_and_right_align_numbers(snap: tuple[dict[str, Any], str]) -> None:
+    """Where the words of the annex's vote table were drawn: text columns start at their column's
+    left, figures end at its right, and a short row's last cell spans from its column on."""
+    built = build(*snap)
+    votes = built.annex.votes
+    spanning = ("Spanning group", "fewer than 5 people: not reported")
+    appendix = dataclasses.replace(built, annex=dataclasses.replace(
+        built.annex, votes=dataclasses.replace(votes, rows=[*votes.rows, spanning])))
+    reader = PdfReader(io.BytesIO(typeset(appendix)))
     page = next(p for p in reader.pages if "How each group voted" in p.extract_text())
     spans: list[tuple[str, float]] = []
     page.extract_text(visitor_text=lambda text, cm, tm, *_: spans.append((text.strip(), tm[4] * cm[0] + cm[4])))
@@ -103,13 +108,14 @@ def test_pdf_tables_span_short_rows_and_right_align_numbers(files: dict[str, byt
     for text, left in table:
         x.setdefault(text, left)
     mm = 72 / 25.4
-    widths = [170 * mm * pct / 100 for pct in build(*snap).outcomes[0].votes.percents()]
+    widths = [170 * mm * pct / 100 for pct in votes.percents()]
     starts = [20 * mm + sum(widths[:i]) for i in range(len(widths))]
     inset = 3
-    assert x["Patients"] == pytest.approx(starts[0] + inset, abs=1)
-    assert x["fewer than 5 people: not reported"] == pytest.approx(starts[1] + inset, abs=1)  # spans, from the left
-    for figure, column in (("11", 1), ("0.86", 2), ("81.8%", 4)):  # Patients' row
-        assert starts[column] + widths[column] / 2 < x[figure] < starts[column] + widths[column] - inset, figure
+    assert x["Outcome"] == pytest.approx(starts[0] + inset, abs=1)
+    first = votes.rows[0]
+    assert x[first[1]] > starts[1] + inset + 1  # a figure is pushed to the right of its column
+    assert x[first[1]] < starts[1] + widths[1] - inset
+    assert x[spanning[1]] == pytest.approx(starts[1] + inset, abs=1)  # spans, from the left of column 2
 
 
 def test_pdf_splits_a_row_taller_than_a_page_instead_of_losing_it() -> None:
@@ -201,6 +207,7 @@ def test_typst_markup_in_user_text_prints_as_typed() -> None:
     outcome["description"] = TYPST_HOSTILE[3]
     outcome["definition"]["numerator"] = TYPST_HOSTILE[4]
     snapshot["outcomes"][1]["decision"]["reason"] = TYPST_HOSTILE[5]
+    snapshot["methods"]["departures"][0]["reason"] = TYPST_HOSTILE[5]  # where the annex reads it
     snapshot["framework"]["contract"]["provider"] = TYPST_HOSTILE[6]
     snapshot["framework"]["contract"]["reference"] = TYPST_HOSTILE[7]
     snapshot["framework"]["population_group"]["name"] = TYPST_HOSTILE[8]

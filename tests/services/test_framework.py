@@ -133,8 +133,12 @@ def test_approval_needs_a_second_person(session: Session, facilitator, workshop)
     version, _ = ready_draft(session, facilitator, workshop)
     with pytest.raises(Conflict, match="Freeze"):
         framework_versions.approve(session, facilitator, version.id)
-    framework_versions.freeze(session, facilitator, version.id)
+    freezer = make_user(session, Role.commissioner)
+    framework_versions.freeze(session, freezer, version.id)
     with pytest.raises(Conflict, match="cannot also approve"):
+        framework_versions.approve(session, freezer, version.id)
+    # A facilitator never approves, even one who did not freeze it.
+    with pytest.raises(Conflict, match="Your role cannot approve"):
         framework_versions.approve(session, facilitator, version.id)
     colleague = make_user(session, Role.commissioner)
     approval = framework_versions.approve(session, colleague, version.id, "Checked against the board paper")

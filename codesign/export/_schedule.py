@@ -1,0 +1,114 @@
+"""The schedule: what the contract pays on. A summary table (one row per outcome) and, per
+indicator, a specification in the shape of an NHS indicator specification, short enough for one
+page: the identity and computation, the data, the thresholds and money, and governance.
+
+Vote tables are not here: they are in the co-design annex (`_annex`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from codesign.export import _fields as F
+from codesign.export import _labels as L
+from codesign.export._model import Grid, Pairs
+
+# At most this many label/value rows in one specification (the one-page rule; tests check it).
+MAX_ROWS = 28
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    heading: str
+    gap: str | None
+    rows: Pairs
+    by_year: Grid
+
+
+def code(outcome: Mapping[str, Any]) -> str:
+    """The indicator code; versions frozen before codes existed number by rank."""
+    return str(outcome.get("definition", {}).get("indicator_code") or f"OUT-{int(outcome['rank']):02d}")
+
+
+def summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
+    rows = []
+    for o in snapshot["outcomes"]:
+        d = o["definition"]
+        weight = L.percent_bp(int(o["payment_weight_bp"])) + (" (gap)" if o.get("measurability_gap") else "")
+        rows.append((code(o), o["statement"], weight, L.label(L.UNIT_SHORT, d.get("unit")),
+                     L.measure(str(d.get("baseline_value") or ""), str(d.get("unit", ""))) or "Not set",
+                     *[F.target(d, y) for y in years]))
+    year_width = 9
+    return Grid(header=("Code", "Outcome", "Weight", "Unit", "Baseline", *[f"Target {y}" for y in years]),
+                rows=rows, widths=(10, max(100 - 10 - 9 - 10 - 10 - year_width * len(years), 20), 9, 10, 10,
+                                   *[year_width] * len(years)),
+                numeric=frozenset({2, 4, *range(5, 5 + len(years))}))
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p and p != L.NOT_STATED)
+
+
+def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) -> IndicatorSpec:
+    d = o["definition"]
+
+    def v(key: str) -> str:
+        return F.value(key, d)
+
+    patient_reported = d.get("indicator_type") in ("PROM", "PREM")
+    rows: Pairs = [
+        ("Indicator code", code(o)),
+        ("Indicator", _join(v("indicator_name"), v("indicator_type"))),
+        ("Outcome (as voted)", _join(o["statement"], L.text(o.get("description")),
+                                     (o.get("domain") or {}).get("name") or "")),
+        ("Rationale", v("rationale")),
+        ("Population", v("population")),
+        ("Numerator", v("numerator")),
+        ("Denominator", v("denominator")),
+        ("Exclusions", v("exclusions")),
+        ("Code lists", v("code_lists")),
+        ("Unit and time base", _join(v("unit"), v("time_base"), v("direction"))),
+        ("Case-mix adjustment", v("case_mix_adjustment")),
+    ]
+    if patient_reported:
+        rows.append(("Instrument", _join(v("instrument"), v("instrument_licence_note"), v("time_points"))))
+    rows += [
+        ("Data source", _join(v("data_source"), f"owner {v('data_owner')}",
+                              f"collected {v('collection_frequency').lower()}",
+                              f"reported {v('reporting_frequency').lower()}", f"lag {v('reporting_lag_months')}")),
+        ("Measurement period for each contract year", v("measurement_period")),
+        ("Data submission", v("data_submission")),
+        ("Baseline", _join(v("baseline_value"), v("baseline_period"), v("baseline_source"))
+         + (f". Comparator: {v('comparator')}" if str(d.get("comparator") or "").strip() else "")),
+        ("Thresholds that drive payment", v("payment_thresholds")),
+        ("Achievement", v("achievement") if d.get("payment_thresholds") != "rag_bands"
+         else "Set by the RAG band reached"),
+        ("RAG bands", f"Green at or better than {v('rag_green')}; amber at or better than {v('rag_amber')}"),
+        ("Payment timing", v("payment_timing")),
+        ("Floor and cap", v("floor_cap")),
+        ("Small-number rule", v("small_number_rule")),
+        ("Consequence of breach", _join(v("consequence_of_breach"), f"applies {v('breach_applies')}"
+                                        if str(d.get("breach_applies") or "").strip() else "")),
+        ("Data quality and dispute route", v("dispute_route")),
+        ("Accountable provider(s)", _join(v("accountable_providers"), f"evidence: {v('evidence')}"
+                                          if str(d.get("evidence") or "").strip() else "")),
+        ("Inequalities and review", _join(f"breakdowns: {v('breakdowns')}", f"review {v('review_date')}")),
+    ]
+    shadow = {y["label"]: bool(y.get("shadow")) for y in snapshot["payment"]["years"]}
+    money = L.money_by_year(o)
+    by_year = Grid(header=("Contract year", "Target", "Money at stake", "Note"),
+                   rows=[(y, F.target(d, y), L.money(money.get(y, 0)),
+                          "Shadow year: reported only, no money" if shadow.get(y) else "")
+                         for y in years],
+                   widths=(18, 22, 22, 38), numeric=frozenset({1, 2}))
+    gap = None
+    if o.get("measurability_gap"):
+        gap = (f"Measurability gap: no routine data source; reported only, weight "
+               f"{L.percent_bp(int(o['payment_weight_bp']))}. Plan: {v('gap_plan')}")
+    weight = (f"Payment weight {L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked money.")
+    rows.insert(1, ("Payment weight", weight))
+    return IndicatorSpec(code=code(o), heading=f"{code(o)}: {o['statement']}", gap=gap, rows=rows,
+                         by_year=by_year)

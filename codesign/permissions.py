@@ -21,6 +21,7 @@ class Action(StrEnum):
     edit_framework = "edit_framework"  # shortlist, definitions, payment terms, freezing, new drafts
     approve_framework = "approve_framework"  # sign off a frozen version (never the person who froze it)
     manage_accounts = "manage_accounts"  # create accounts, change roles, deactivate
+    manage_evidence = "manage_evidence"  # import indicator data, import and edit peer groups
 
 
 _ROLES: dict[Action, tuple[str, ...]] = {
@@ -29,6 +30,7 @@ _ROLES: dict[Action, tuple[str, ...]] = {
     Action.edit_framework: (Role.admin, Role.commissioner, Role.facilitator),
     Action.approve_framework: (Role.admin, Role.commissioner, Role.facilitator),
     Action.manage_accounts: (Role.admin,),
+    Action.manage_evidence: (Role.admin, Role.commissioner, Role.facilitator),
 }
 
 

@@ -1,0 +1,114 @@
+"""Indicator data and peers in the database: all or nothing, re-import updates, the comparison query."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from codesign import db, queries
+from codesign.errors import NotFound, ValidationFailed
+from codesign.models import AuditEvent, IndicatorValue, PeerLink, Role
+from codesign.services import evidence
+from tests.conftest import make_user
+from tests.evidence_helpers import HEADER, data_file, figure, peer_file
+
+
+def count(session: Session, table: type) -> int:
+    return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def test_reimporting_updates_rather_than_duplicates(session: Session) -> None:
+    user = make_user(session, Role.commissioner)
+    first = evidence.import_indicators(session, user, data_file(), "a.csv")
+    assert (first.rows, first.added, first.updated) == (12, 12, 0)
+    changed = data_file().replace("A,Area A,ICB,Persons,18+ yrs,,,2024,60.0", "A,Area A,ICB,Persons,18+ yrs,,,2024,61.5")
+    again = evidence.import_indicators(session, user, changed, "b.csv")
+    assert (again.added, again.updated) == (0, 12)
+    assert count(session, IndicatorValue) == 12
+    stored = session.exec(select(IndicatorValue).where(IndicatorValue.area_code == "A")).one()
+    assert stored.value == 61.5 and stored.source == "b.csv"
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.imported")).all()
+
+
+def test_a_bad_row_anywhere_stores_nothing_and_changes_nothing(session: Session) -> None:
+    evidence.import_indicators(session, None, data_file(), "a.csv")
+    before = [(v.area_code, v.value) for v in session.exec(select(IndicatorValue).order_by(IndicatorValue.id))]
+    bad = data_file().replace("60.0", "70.0") + figure("90001", "Z", "2024", 1.0, count="many") + "\n"
+    with pytest.raises(ValidationFailed) as refused:
+        evidence.import_indicators(session, None, bad, "bad.csv")
+    assert "bad.csv, line 14, column 14 (count): 'many' is not a number" in refused.value.errors["file"]
+    after = [(v.area_code, v.value) for v in session.exec(select(IndicatorValue).order_by(IndicatorValue.id))]
+    assert after == before
+
+
+def test_a_peer_file_replaces_only_the_areas_it_names(session: Session) -> None:
+    evidence.import_peers(session, None, peer_file("A", ["P1", "P2", "P3"]) + "B,P9\n", "p.csv")
+    evidence.import_peers(session, None, peer_file("A", ["P2", "P4"]), "p2.csv")
+    groups = {g.area_code: [c for c, _ in g.peers] for g in queries.list_peer_groups(session)}
+    assert groups == {"A": ["P2", "P4"], "B": ["P9"]}
+    evidence.import_peers(session, None, peer_file("A", ["P2", "P4"]), "p2.csv")
+    assert count(session, PeerLink) == 3
+    with pytest.raises(ValidationFailed):
+        evidence.import_peers(session, None, "area_code,peer_code\nC,D\nC,\n", "p3.csv")
+    assert count(session, PeerLink) == 3
+
+
+def test_saving_peers_from_the_page(session: Session) -> None:
+    assert evidence.save_peers(session, None, " A ", "P1, P2\nP3 P1") == ["P1", "P2", "P3"]
+    assert evidence.save_peers(session, None, "A", "") == []
+    assert count(session, PeerLink) == 0
+    with pytest.raises(ValidationFailed) as refused:
+        evidence.save_peers(session, None, "A", "P1, A")
+    assert refused.value.errors == {"peers": "A cannot be its own peer"}
+    with pytest.raises(ValidationFailed):
+        evidence.save_peers(session, None, "A B", "P1")
+
+
+def test_the_comparison_from_the_database(session: Session) -> None:
+    evidence.import_indicators(session, None, data_file() + figure("90001", "A", "2024", 1.0, sex="Male") + "\n",
+                               "a.csv")
+    evidence.import_peers(session, None, peer_file("A", [f"P{i:02}" for i in range(10)] + ["NODATA"]), "p.csv")
+    result = queries.get_comparison(session, "90001", "A", direction="higher")
+    assert result.local is not None and result.local.value == 60.0  # the Persons row, not the Male one
+    assert result.national == 66.0 and result.period == "2024"
+    assert len(result.peers) == 11 and result.peers[-1].value is None  # a peer without figures is listed
+    assert result.best5_mean == pytest.approx(73.334)
+    assert result.opportunity == pytest.approx(266.68)  # (73.334 - 60) x 2,000 / 100, multiplier inferred
+    with pytest.raises(ValidationFailed):
+        queries.get_comparison(session, "90001", "A")  # no direction: not a library indicator
+    with pytest.raises(ValidationFailed):
+        queries.get_comparison(session, "90001", "A", period="1999", direction="higher")
+    with pytest.raises(NotFound):
+        queries.get_comparison(session, "90001", "NOWHERE", direction="higher")
+
+
+def test_direction_and_unit_come_from_the_indicator_library(session: Session) -> None:
+    text = HEADER + "\n" + figure("hes-amputations", "A", "2024", 5.0, 200, 40000) + "\n"
+    evidence.import_indicators(session, None, text, "a.csv")
+    result = queries.get_comparison(session, "hes-amputations", "A")
+    assert result.direction == "lower" and result.multiplier == 1000 and result.interval_source == "byar"
+
+
+def test_two_imports_of_the_same_new_figures_at_once_add_them_once(engine: Engine, session: Session) -> None:
+    """On PostgreSQL the advisory lock queues the second import behind the first (no unique-key failure)."""
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def load(name: str) -> None:
+        try:
+            barrier.wait()
+            with db.write_session(engine) as s:
+                evidence.import_indicators(s, None, data_file(), name)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(f"{n}.csv",)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert count(session, IndicatorValue) == 12

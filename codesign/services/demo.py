@@ -111,7 +111,7 @@ def seed_demo(db: Session) -> DemoInfo:
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)
 
 
-def seed_demo_evidence(db: Session, actor: User) -> None:
+def seed_demo_evidence(db: Session, actor: User | None) -> None:
     """The illustrative indicator figures and the demo area's peers (360 rows: well under a second)."""
     for name, load in (("demo_indicators.csv", evidence.import_indicators), ("demo_peers.csv", evidence.import_peers)):
         load(db, actor, (DEMO_EVIDENCE / name).read_text(encoding="utf-8"), name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -112,3 +114,32 @@ def test_two_imports_of_the_same_new_figures_at_once_add_them_once(engine: Engin
         t.join()
     assert errors == []
     assert count(session, IndicatorValue) == 12
+
+
+good_cells = st.sampled_from(["1", "2.5", "0", "", "100", "1e3"])
+bad_cells = st.sampled_from(["x", "-1", "1,0", "nan", "\x00", "9" * 50])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.sampled_from(["2023", "2024"]), good_cells,
+                          good_cells), min_size=1, max_size=8),
+       st.one_of(st.none(), st.tuples(st.integers(min_value=0, max_value=7), bad_cells)))
+def test_an_import_is_all_or_nothing(session: Session, figures: list[tuple[str, str, str, str]],
+                                     spoil: tuple[int, str] | None) -> None:
+    """Whatever the file, the import either stores every row of it or changes nothing at all."""
+    rows = [list(f) for f in figures]
+    if spoil is not None:
+        rows[spoil[0] % len(rows)][2] = spoil[1]  # the Value cell
+    lines = [f"90001,T,{area},N,ICB,Persons,all,,,{period},{value},,,,{d}" for area, period, value, d in rows]
+    before = {(v.area_code, v.period): (v.value, v.denominator) for v in session.exec(select(IndicatorValue))}
+    try:
+        evidence.import_indicators(session, None, HEADER + "\n" + "\n".join(lines) + "\n", "h.csv")
+    except ValidationFailed as exc:
+        assert "h.csv, line " in exc.errors["file"]
+        after = {(v.area_code, v.period): (v.value, v.denominator) for v in session.exec(select(IndicatorValue))}
+        assert after == before
+        return
+    after = {(v.area_code, v.period): (v.value, v.denominator) for v in session.exec(select(IndicatorValue))}
+    assert set(after) == set(before) | {(a, p) for a, p, _, _ in figures}
+    for area, period, value, denominator in rows:
+        assert after[(area, period)] == (float(value) if value else None, float(denominator) if denominator else None)

@@ -143,3 +143,26 @@ def test_an_import_is_all_or_nothing(session: Session, figures: list[tuple[str, 
     assert set(after) == set(before) | {(a, p) for a, p, _, _ in figures}
     for area, period, value, denominator in rows:
         assert after[(area, period)] == (float(value) if value else None, float(denominator) if denominator else None)
+
+
+def test_two_peer_saves_for_one_area_at_once_leave_one_whole_list(engine: Engine, session: Session) -> None:
+    """Replacing a list is delete-then-insert: without the lock two at once could mix or collide."""
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    lists = (["P1", "P2", "P3"], ["P3", "P4"])
+
+    def save(peers: list[str]) -> None:
+        try:
+            barrier.wait()
+            with db.write_session(engine) as s:
+                evidence.save_peers(s, None, "A", ",".join(peers))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(p,)) for p in lists]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(link.peer_code for link in session.exec(select(PeerLink))) in [sorted(p) for p in lists]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 
 import pytest
@@ -130,10 +132,13 @@ def test_an_import_is_all_or_nothing(session: Session, figures: list[tuple[str, 
     rows = [list(f) for f in figures]
     if spoil is not None:
         rows[spoil[0] % len(rows)][2] = spoil[1]  # the Value cell
-    lines = [f"90001,T,{area},N,ICB,Persons,all,,,{period},{value},,,,{d}" for area, period, value, d in rows]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        ["90001", "T", area, "N", "ICB", "Persons", "all", "", "", period, value, "", "", "", d]
+        for area, period, value, d in rows)
     before = {(v.area_code, v.period): (v.value, v.denominator) for v in session.exec(select(IndicatorValue))}
     try:
-        evidence.import_indicators(session, None, HEADER + "\n" + "\n".join(lines) + "\n", "h.csv")
+        evidence.import_indicators(session, None, HEADER + "\n" + out.getvalue(), "h.csv")
     except ValidationFailed as exc:
         assert "h.csv, line " in exc.errors["file"]
         after = {(v.area_code, v.period): (v.value, v.denominator) for v in session.exec(select(IndicatorValue))}

@@ -1,4 +1,4 @@
-"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export, verify."""
+"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export, verify, evidence."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from codesign.config import SECRET_PER_PROCESS, Settings, SettingsError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["evidence"]:  # its own parser: a bad argument is one line on stderr (evidence_cli)
+        from codesign.evidence_cli import run_evidence
+
+        return run_evidence(given[1:], sys.stdout, sys.stderr)
     parser = argparse.ArgumentParser(prog="codesign", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -48,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     verify = sub.add_parser("verify", help="check the audit chain, frozen versions, approvals and stored exports")
     add_verify_arguments(verify)
+
+    from codesign.evidence_cli import HELP as EVIDENCE_HELP
+
+    evidence = sub.add_parser("evidence", help=EVIDENCE_HELP, add_help=False)  # listed here, run above
+    evidence.add_argument("rest", nargs=argparse.REMAINDER)
 
     args = parser.parse_args(argv)
     if args.command == "tally":

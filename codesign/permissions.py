@@ -22,6 +22,7 @@ class Action(StrEnum):
     approve_framework = "approve_framework"  # sign off a frozen version (never the person who froze it, never a
     # facilitator)
     manage_accounts = "manage_accounts"  # create accounts, change roles, deactivate
+    manage_evidence = "manage_evidence"  # import indicator data, import and edit peer groups
 
 
 _ROLES: dict[Action, tuple[str, ...]] = {
@@ -31,6 +32,7 @@ _ROLES: dict[Action, tuple[str, ...]] = {
     # Sign-off is the commissioning side's: a facilitator runs the workshops but never approves.
     Action.approve_framework: (Role.admin, Role.commissioner),
     Action.manage_accounts: (Role.admin,),
+    Action.manage_evidence: (Role.admin, Role.commissioner, Role.facilitator),
 }
 
 

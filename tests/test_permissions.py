@@ -31,6 +31,7 @@ def test_the_table() -> None:
         Action.edit_framework: {"admin", "commissioner", "facilitator"},
         Action.approve_framework: {"admin", "commissioner"},
         Action.manage_accounts: {"admin"},
+        Action.manage_evidence: {"admin", "commissioner", "facilitator"},
     }
     for action, allowed in expected.items():
         for role in ("admin", "facilitator", "commissioner", "observer", "participant"):

@@ -3,5 +3,6 @@ writes in services/. Times are timezone-aware UTC (`utcnow()`)."""
 
 from codesign.models.accounts import *  # noqa: F403
 from codesign.models.core import *  # noqa: F403
+from codesign.models.evidence import *  # noqa: F403
 from codesign.models.framework import *  # noqa: F403
 from codesign.models.rounds import *  # noqa: F403

@@ -9,6 +9,7 @@ convertors.register()  # before the route modules below compile their paths
 from codesign.routes import (  # noqa: E402
     accounts,
     definitions,
+    evidence,
     framework,
     home,
     moderation,
@@ -37,5 +38,6 @@ all_routes: list[BaseRoute] = [
     *vote.routes,
     *framework.routes,
     *definitions.routes,
+    *evidence.routes,
     *public.routes,
 ]

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from codesign import paths
 from codesign.models import Outcome, PopulationGroup, Role, StakeholderGroup, User, WorkshopSession
-from codesign.services import accounts, demo_framework, demo_rounds, population, proposals, sessions
+from codesign.services import accounts, demo_framework, demo_rounds, evidence, population, proposals, sessions
 
 DEMO_GROUP_NAME = "Adults with diabetes, Haringey and Islington (demo)"
 DEMO_TEMPLATE = "adults-with-diabetes"
+DEMO_EVIDENCE = paths.SEED / "evidence"  # illustrative Fingertips-layout figures and peers (its README)
+DEMO_AREA = "DEMO-HI"
 DEMO_PASSWORD = "codesign-demo-2026"  # noqa: S105 - the demo login, printed by seed-demo
 DEMO_USERS = (
     ("facilitator@demo.codesign.invalid", Role.facilitator, "Demo facilitator"),
@@ -104,4 +107,11 @@ def seed_demo(db: Session) -> DemoInfo:
     del education
     demo_rounds.seed_demo_rounds(db, facilitator, session.id, group.id, people)
     demo_framework.seed_demo_framework(db, users[Role.commissioner], users[Role.admin], session)
+    seed_demo_evidence(db, users[Role.commissioner])
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)
+
+
+def seed_demo_evidence(db: Session, actor: User | None) -> None:
+    """The illustrative indicator figures and the demo area's peers (360 rows: well under a second)."""
+    for name, load in (("demo_indicators.csv", evidence.import_indicators), ("demo_peers.csv", evidence.import_peers)):
+        load(db, actor, (DEMO_EVIDENCE / name).read_text(encoding="utf-8"), name)

@@ -43,6 +43,7 @@ FACILITATORS = permissions.roles(permissions.Action.run_workshop)
 COMMISSIONERS = permissions.roles(permissions.Action.edit_framework)
 STAFF = permissions.roles(permissions.Action.read)
 ADMINS = permissions.roles(permissions.Action.manage_accounts)
+EVIDENCE = permissions.roles(permissions.Action.manage_evidence)
 
 
 def sign_in(request: Request, token: str) -> None:

@@ -49,7 +49,11 @@ def test_rating_json_details() -> None:
     assert top["consensus"] in {"in", "out", "none"}
     patient = top["groups"]["patient"]
     assert set(patient) >= {"n", "score", "rank", "pct_7_9", "pct_1_3", "pct_unable", "distribution"}
-    assert data["agreement"]["kendall_w"]["patient"]["df"] == 9
+    # The 8 patients rated 10 outcomes; PA04 and PA07 could not score one each (different ones).
+    # W needs a complete block: setting the two outcomes aside keeps 8 x 8 = 64 answers, setting
+    # the two people aside only 6 x 10 = 60 (voting/agreement.py), so W is over 8 outcomes.
+    patient_w = data["agreement"]["kendall_w"]["patient"]
+    assert (patient_w["raters"], patient_w["items"], patient_w["df"]) == (8, 8, 7)
 
 
 def test_csv_output_has_one_row_per_outcome_with_flat_group_columns() -> None:

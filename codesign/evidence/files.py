@@ -8,8 +8,6 @@ indicator would compare an area with last year's peers. Rows whose cells are all
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codesign.voting.csv_errors import UNWANTED, shown
+from codesign.voting.csvrecords import UnreadableCsv, records
 
 MAX_ERRORS = 20
 MAX_CODE = 100  # indicator ids, area codes, periods, sex, age
@@ -99,20 +98,10 @@ def normalise_header(cell: str) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, trimmed cells) of each record that is not blank."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise EvidenceFileError([Problem(start, 1, "", f"cannot read CSV: {exc}")]) from None
-        end = reader.line_num
-        stripped = [cell.strip() for cell in cells]
-        if any(stripped):
-            yield start, stripped
+    try:
+        yield from records(text)
+    except UnreadableCsv as exc:
+        raise EvidenceFileError([Problem(exc.line, 1, "", str(exc))]) from None
 
 
 def _header(line: int, cells: list[str], wanted: dict[str, str], required: tuple[str, ...],

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 import pandas as pd
 
 from codesign.voting.csv_errors import MAX_ERRORS, UNWANTED, BallotError, BallotFileError, character_errors, shown
+from codesign.voting.csvrecords import UnreadableCsv, records
 from codesign.voting.types import Method, MethodOptions
 
 __all__ = ["MAX_ERRORS", "BallotError", "BallotFileError", "ballots_to_csv", "parse_ballots_csv"]
@@ -46,20 +47,10 @@ def _columns(method: Method) -> tuple[str, ...]:
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, trimmed cells) for each record that is not blank."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise BallotFileError("", start, 1, f"cannot read CSV: {exc}") from None
-        end = reader.line_num  # a quoted cell may span lines; the next record starts after
-        stripped = [cell.strip() for cell in cells]
-        if any(stripped):
-            yield start, stripped
+    try:
+        yield from records(text)
+    except UnreadableCsv as exc:
+        raise BallotFileError("", exc.line, 1, str(exc)) from None
 
 
 def _header(cells: list[str], expected: tuple[str, ...]) -> tuple[list[str], list[BallotError]]:

@@ -11,8 +11,7 @@ per viewport visits every page in turn; problems are collected and reported toge
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,38 +32,13 @@ from tests.browser.helpers import (
     sideways_scroll,
     sign_in,
 )
-from tests.browser.world import ADMIN, COMMISSIONER, FACILITATOR, World, seed_world
-from tests.conftest import PG_URL, as_template, copy_of_database
+from tests.browser.world import ADMIN, COMMISSIONER, FACILITATOR, World
+from tests.browser.world_fixtures import seeded_world, world_copy, world_template  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"360": PHONE, "768": TABLET_PORTRAIT, "1024": TABLET_LANDSCAPE, "1280": LAPTOP}
 GROUP_FOR = {"360": "Patient", "768": "Carer", "1024": "Clinician", "1280": "Commissioner"}
-
-
-@pytest.fixture(scope="module")
-def world_template(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    """The world seeded once, into a database each test copies (as the suite copies its migrated one)."""
-    with copy_of_database(template_database, tmp_path_factory.mktemp("world")) as url:
-        engine = db.make_engine(Settings(database_url=url, env="test"))
-        world = seed_world(engine)
-        if not PG_URL:  # everything in the main file, so a plain copy of it is complete
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        yield as_template(url), world
-
-
-@pytest.fixture
-def database_url(world_template: tuple[str, World], tmp_path: Path) -> Iterator[str]:
-    """Each test its own copy of the seeded world (this module's tests write: people join and vote)."""
-    with copy_of_database(world_template[0], tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def world(world_template: tuple[str, World]) -> World:
-    return world_template[1]
 
 
 class Sweep:

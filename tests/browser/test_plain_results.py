@@ -9,8 +9,7 @@ part of a bar is labelled with its count, and the middle band is hatched as well
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,35 +21,12 @@ from codesign.models import LiveView, WorkshopSession
 from codesign.services import room
 from tests.browser.conftest import LiveServer, screenshot
 from tests.browser.helpers import PROJECTOR, TABLET_PORTRAIT, sign_in
-from tests.browser.world import FACILITATOR, World, seed_world
-from tests.conftest import PG_URL, as_template, copy_of_database
+from tests.browser.world import FACILITATOR, World
+from tests.browser.world_fixtures import seeded_world, world_copy, world_template  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 STATISTICS = ("Kendall", "p =", "p=", "combined score", "n=")
-
-
-@pytest.fixture(scope="module")
-def world_template(template_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    with copy_of_database(template_database, tmp_path_factory.mktemp("world")) as url:
-        engine = db.make_engine(Settings(database_url=url, env="test"))
-        world = seed_world(engine)
-        if not PG_URL:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        yield as_template(url), world
-
-
-@pytest.fixture
-def database_url(world_template: tuple[str, World], tmp_path: Path) -> Iterator[str]:
-    with copy_of_database(world_template[0], tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def world(world_template: tuple[str, World]) -> World:
-    return world_template[1]
 
 
 def statistics_shown(page: Any) -> list[str]:

@@ -38,15 +38,15 @@ test-sqlite: $(DEPS_STAMP)
 	@echo "== test suite on SQLite"
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
 
-# Run once, on SQLite: tests that touch no database (the pure counting and contract code, exports
-# rendered from a snapshot, settings, text and number parsing, names, `codesign tally`, the CLI test
-# that makes its own SQLite file) and the browser tests (what a device does with the pages; what the
+# Run once, on SQLite: tests that touch no database (the pure counting, evidence and contract code, exports
+# rendered from a snapshot, settings, text and number parsing, names, the seed text's reading age,
+# `codesign tally`, the CLI test that makes its own SQLite file) and the browser tests (what a device does with the pages; what the
 # server stores, races included, is tested over HTTP and in the services on both databases), except
 # the live-room test, which serves the app with two workers and runs on both databases.
 # Every other test runs again on PostgreSQL.
 BROWSER_ONCE := $(filter-out tests/browser/test_live_room.py,$(wildcard tests/browser/test_*.py))
-RUN_ONCE := tests/voting tests/contract tests/export $(BROWSER_ONCE) tests/test_config.py tests/test_validation.py \
-	tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py
+RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ONCE) tests/test_config.py \
+	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
 	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(addprefix --ignore=,$(RUN_ONCE)) \

@@ -69,6 +69,10 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
                              timeout=120, check=False)
     assert keyless.returncode == 0, keyless.stderr
     assert (tmp_path / "appendix.csv").stat().st_size > 0
+    # So does checking the records: an auditor's laptop has no key either (README: read access is enough).
+    checked = subprocess.run([sys.executable, "-m", "codesign.cli", "verify"], env=bare, capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert checked.returncode == 0, checked.stderr
     served = subprocess.run([sys.executable, "-m", "codesign.cli", "results", "1"], env=bare, capture_output=True,
                             text=True, timeout=120, check=False)
     assert served.returncode == 2 and "CODESIGN_SECRET_KEY" in served.stderr  # other commands still need it

@@ -162,6 +162,17 @@ def _round_fields(rnd: Mapping[str, Any], names: Mapping[str, str]) -> Pairs:
     size = int(rule.get("min_group_size", L.DEFAULT_MIN_GROUP_SIZE))
     veto = names.get(rule.get("veto_group", ""), rule.get("veto_group") or "patients")
     suppressed = rnd.get("suppressed_groups") or []
+    consensus: Pairs = [
+        ("Consensus IN when", f"at least {L.percent_fraction(rule.get('in_min_pct_7_9'))} of every group rate it "
+                              f"7-9 and fewer than {L.percent_fraction(rule.get('in_max_pct_1_3'))} rate it 1-3"),
+        ("Consensus OUT when", f"at least {L.percent_fraction(rule.get('out_min_pct_1_3'))} of every group rate it "
+                               f"1-3 and fewer than {L.percent_fraction(rule.get('out_max_pct_7_9'))} rate it 7-9"),
+        ("Important to one group", "Flagged when one group reaches the IN threshold"
+         if rule.get("important_to_one_group") else "Not used"),
+        ("Veto-in", f"{veto} can vote an outcome in" if rule.get("patient_veto_in") else "Not used"),
+    ] if rnd.get("method") == "rating" else [  # the 1-9 rule means nothing to a ranking, points or pairs
+        ("Consensus", "Not used: this method orders the outcomes; it has no 1-9 consensus rule"),
+    ]
     return [
         ("Session", L.text(rnd.get("session"))),
         ("Voting method", L.label(L.METHODS, rnd.get("method"))),
@@ -170,13 +181,7 @@ def _round_fields(rnd: Mapping[str, Any], names: Mapping[str, str]) -> Pairs:
         ("Closed", L.when(rnd.get("closed_at"))),
         ("Combining the groups", L.label(L.COMBINES, rnd.get("combine"))),
         ("Group weights", _weights(rnd, names)),
-        ("Consensus IN when", f"at least {L.percent_fraction(rule.get('in_min_pct_7_9'))} of every group rate it "
-                              f"7-9 and fewer than {L.percent_fraction(rule.get('in_max_pct_1_3'))} rate it 1-3"),
-        ("Consensus OUT when", f"at least {L.percent_fraction(rule.get('out_min_pct_1_3'))} of every group rate it "
-                               f"1-3 and fewer than {L.percent_fraction(rule.get('out_max_pct_7_9'))} rate it 7-9"),
-        ("Important to one group", "Flagged when one group reaches the IN threshold"
-         if rule.get("important_to_one_group") else "Not used"),
-        ("Veto-in", f"{veto} can vote an outcome in" if rule.get("patient_veto_in") else "Not used"),
+        *consensus,
         ("Minimum group size", f"{size}: smaller groups are not reported"),
         ("Groups not reported", ", ".join(f"{g} (fewer than {size} people)" for g in suppressed) or "All reported"),
     ]

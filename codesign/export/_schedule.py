@@ -49,7 +49,9 @@ def summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
 
 
 def _join(*parts: str) -> str:
-    return "; ".join(p for p in parts if p and p != L.NOT_STATED)
+    """Parts of one table cell, "; " between them (a part's closing full stop goes: never ".;")."""
+    kept = [p.strip() for p in parts if p and p.strip() and p != L.NOT_STATED]
+    return "; ".join([p.rstrip(".") for p in kept[:-1]] + kept[-1:])
 
 
 def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) -> IndicatorSpec:
@@ -108,7 +110,7 @@ def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) ->
     if o.get("measurability_gap"):
         gap = (f"Measurability gap: no routine data source; reported only, weight "
                f"{L.percent_bp(int(o['payment_weight_bp']))}. Plan: {v('gap_plan')}")
-    weight = (f"Payment weight {L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked money.")
+    weight = f"{L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked money"
     rows.insert(1, ("Payment weight", weight))
     return IndicatorSpec(code=code(o), heading=f"{code(o)}: {o['statement']}", gap=gap, rows=rows,
                          by_year=by_year)

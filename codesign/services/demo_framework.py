@@ -14,6 +14,9 @@ from codesign.models import FrameworkVersion, Round, RoundStatus, User, Workshop
 from codesign.services import framework_versions, shortlist
 
 SHORTLIST_SIZE = 8
+PROVIDER = "Demo Community Diabetes Partnership (example)"
+# Figures the ICB takes from a national release: the provider submits nothing for these.
+NATIONAL_SOURCES = ("National Diabetes Audit", "QOF", "HES/SUS", "ONS mortality")
 GAP_PLAN = ("An annual local survey of people with diabetes, run by the lead provider from the first contract year; "
             "reported in shadow form until two years of results allow a fair baseline and target.")
 LOCAL = {
@@ -23,21 +26,21 @@ LOCAL = {
     "achievement": "linear",
     "consequence_of_breach": "A remedial action plan within 30 days; the withheld sum for that outcome is not "
                              "earned back for the year.",
-    "accountable_providers": "Lead provider: North Central London Diabetes Partnership, with its sub-contractors",
+    "accountable_providers": f"Lead provider: {PROVIDER}, with its sub-contractors",
     "evidence": "Quarterly indicator report with numerator, denominator and breakdowns, signed off by the lead "
                 "provider's medical director",
     "review_date": "2028-09-30",
     "exclusions": "People who registered or left during the measurement period; people on palliative care registers.",
     "time_base": "Rolling 12 months",
-    "measurement_period": "For each contract year, the 12 months to 31 December within it; published the following "
-                          "April and paid on at year-end reconciliation.",
+    "measurement_period": "For each contract year, the latest 12 months of data published by 31 March of that year "
+                          "(after the reporting lag); paid on at year-end reconciliation.",
     "data_submission": "The lead provider submits the quarterly extract (numerator, denominator, breakdowns) to the "
                        "ICB contracts team through the secure data portal within 20 working days of each quarter.",
     "payment_thresholds": "targets",
-    "payment_timing": "Paid on account quarterly at 80% of the year's sum for the outcome; reconciled at year end "
-                      "against the validated annual figure.",
+    "payment_timing": "The sum withheld for the outcome is earned back at year-end reconciliation against the "
+                      "validated annual figure.",
     "floor_cap": "Floor: nothing is earned at or below the baseline. Cap: 100% of the outcome's money at stake.",
-    "breach_applies": "from the first paid contract year, when the year-end figure is red",
+    "breach_applies": "from the first paid contract year, when the year-end figure misses that year's target",
     "dispute_route": "Data queries to the joint data quality group within 20 working days; unresolved disputes go to "
                      "the contract's dispute resolution procedure.",
 }
@@ -95,6 +98,15 @@ def _definition(indicator: dict[str, Any] | None, step: int) -> dict[str, object
                 reporting_lag_months=str(indicator.get("reporting_lag_months", 3)),
                 breakdowns=list(indicator.get("breakdowns", [])))
     form.update(_figures(str(indicator.get("unit", "percent")), str(indicator.get("direction", "higher")), step))
+    source, frequency = str(indicator.get("data_source", "")), str(indicator.get("reporting_frequency", "quarterly"))
+    if source in NATIONAL_SOURCES:
+        form["data_submission"] = (f"Nothing from the provider: the ICB's analysts take the figure from each "
+                                   f"{frequency} {source} release and share it with the provider within 10 "
+                                   "working days.")
+    else:
+        form["data_submission"] = (f"The lead provider submits a {frequency} extract (numerator, denominator, "
+                                   "breakdowns) to the ICB contracts team through the secure data portal within "
+                                   "20 working days of each period.")
     return form
 
 
@@ -141,11 +153,11 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
     framework_versions.save_terms(db, commissioner, version.id, {
         "title": "Appendix A: Outcomes framework, adults with diabetes", "contract_value": "12,000,000",
         "mechanism": "withhold", "commissioner": "NHS Demo Integrated Care Board (example)",
-        "provider": "Demo Community Diabetes Partnership (example)", "contract_reference": "DEMO-ICB-2027-014",
+        "provider": PROVIDER, "contract_reference": "DEMO-ICB-2027-014",
         **{f"year-{i}-{k}": str(v) if k != "shadow" else ("yes" if v else "")
            for i, y in enumerate(queries.version_years(version)) for k, v in
            (("label", y["label"]), ("share", int(y["share_bp"]) / 100), ("shadow", y["shadow"]))},
-        **REPORT, **{f"coi-{g.key}": "None declared" for g in view.stakeholder_groups}})
+        **REPORT, **{f"coi-{g.key}": "Nothing declared" for g in view.stakeholder_groups}})
     shortlist.suggest_weights(db, commissioner, version.id)
     frozen = framework_versions.freeze(db, commissioner, version.id)
     framework_versions.approve(db, approver, frozen.id or 0, "Checked against the board paper of the integrated "

@@ -201,7 +201,7 @@ def freeze(db: Session, actor: User, version_id: int) -> FrameworkVersion:
     refuse_if_frozen(db, actor, version, "freezing again")
     problems = get_version_view(db, version_id).checklist()
     if problems:
-        raise ValidationFailed({"checklist": f"Not ready to freeze: {len(problems)} things are missing"},
+        raise ValidationFailed({"checklist": f"Not ready to freeze: {_things(len(problems))} missing"},
                                {"problems": problems})
     version.frozen_at = utcnow().replace(microsecond=0)
     version.frozen_by_id = actor.id
@@ -243,3 +243,7 @@ def approve(db: Session, actor: User, version_id: int, note: str = "") -> Framew
          sha256=version.sha256)
     db.commit()
     return approval
+
+
+def _things(n: int) -> str:
+    return "1 thing is" if n == 1 else f"{n} things are"

@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from codesign.export import _cosstar, _schedule, export
+from codesign.export._annex import build_annex
 from codesign.export._signoff import SIGN_OFF, approval_line, edition, with_sign_off
 from tests.export.snapshots import example, large, with_hash
 
@@ -137,3 +138,22 @@ def test_sign_off_before_and_after_approval() -> None:
     changed["outcomes"] = []
     with pytest.raises(ValueError, match="sha256"):
         render(changed, sha)
+
+
+def test_a_specification_reads_cleanly_and_a_ranking_round_claims_no_consensus_rule() -> None:
+    """From a contract lead's trial: "Payment weight Payment weight 19%", "...for the year.; applies
+    from", and a ranking round printed with the 1-9 consensus rule."""
+    snapshot = example()
+    rounds = snapshot["methods"]["rounds"]
+    rounds.append({**rounds[0], "id": 999, "number": 9, "title": "Your top five", "method": "ranking"})
+    snapshot, sha = with_hash(snapshot)
+    text = text_of(docx.Document(io.BytesIO(render(snapshot, sha))))
+    assert "Payment weight Payment weight" not in text and ".;" not in text
+    spec = _schedule.spec(snapshot, snapshot["outcomes"][0], ["2027/28"])
+    assert dict(spec.rows)["Payment weight"].endswith("of each year's outcome-linked money")
+    fields = {r.heading: dict(r.fields) for r in build_annex(snapshot).rounds}
+    ranking = next(f for h, f in fields.items() if "Your top five" in h)
+    rating = next(f for h, f in fields.items() if "Your top five" not in h)
+    assert "Consensus IN when" not in ranking and ranking["Consensus"].startswith("Not used")
+    assert "Consensus IN when" in rating
+

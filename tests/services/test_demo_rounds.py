@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from codesign import queries
 from codesign.library import indicator_library
-from codesign.models import AuditEvent, Ballot, BallotAnswer, Participant, Round, ShortlistItem
+from codesign.models import AuditEvent, Ballot, BallotAnswer, FrameworkVersion, Participant, Round, ShortlistItem
 from codesign.services import demo_rounds
 from codesign.services.demo import seed_demo
 from tests.round_helpers import load_demo
@@ -78,12 +78,21 @@ def test_the_demo_frameworks_definitions_follow_the_indicator_library(engine: En
 
     load_demo(engine)
     library = indicator_library()
+    # The specifications name the provider the contract names, and who submits what fits the source.
+    versions = session.exec(select(FrameworkVersion)).all()
+    assert versions and all(v.provider for v in versions)
     checked = 0
     for item in session.exec(select(ShortlistItem)).all():
         definition = json.loads(item.definition_json)
         known = library.get(str(definition.get("indicator_key", "")))
         name = str(definition.get("indicator_name", ""))
         known = known or next((i for i in library.values() if i["name"] == name), None)
+        if not item.included:
+            continue
+        version = next(v for v in versions if v.id == item.version_id)
+        assert version.provider in definition.get("accountable_providers", ""), name
+        national = definition.get("data_source") in ("National Diabetes Audit", "QOF", "HES/SUS", "ONS mortality")
+        assert ("provider submits" in definition.get("data_submission", "")) != national, name
         if known and definition.get("direction"):
             assert definition["direction"] == known["direction"], name
             checked += 1

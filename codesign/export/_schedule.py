@@ -28,6 +28,11 @@ class IndicatorSpec:
     by_year: Grid
 
 
+# Rows of a specification that mean nothing for an outcome with no routine data yet (reported only).
+GAP_UNPAID_ROWS = frozenset({"Thresholds that drive payment", "Achievement", "RAG bands", "Payment timing",
+                             "Floor and cap", "Consequence of breach"})
+
+
 def code(outcome: Mapping[str, Any]) -> str:
     """The indicator code; versions frozen before codes existed number by rank."""
     return str(outcome.get("definition", {}).get("indicator_code") or f"OUT-{int(outcome['rank']):02d}")
@@ -110,6 +115,12 @@ def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) ->
     if o.get("measurability_gap"):
         gap = (f"Measurability gap: no routine data source; reported only, weight "
                f"{L.percent_bp(int(o['payment_weight_bp']))}. Plan: {v('gap_plan')}")
+        # Nothing is paid on it and nothing can be breached: say so once, rather than print
+        # thresholds, payment terms and a breach clause with no data behind them.
+        rows = [row for row in rows if row[0] not in GAP_UNPAID_ROWS]
+        rows.insert(len(rows) - 3, ("Payment and breach", "Reported only: no payment and no breach while there is "
+                                    "no routine data. Thresholds, payment and any breach clause are agreed when the "
+                                    "data exists (a new version of this framework)."))
     weight = f"{L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked money"
     rows.insert(1, ("Payment weight", weight))
     return IndicatorSpec(code=code(o), heading=f"{code(o)}: {o['statement']}", gap=gap, rows=rows,

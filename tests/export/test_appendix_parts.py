@@ -157,3 +157,15 @@ def test_a_specification_reads_cleanly_and_a_ranking_round_claims_no_consensus_r
     assert "Consensus IN when" not in ranking and ranking["Consensus"].startswith("Not used")
     assert "Consensus IN when" in rating
 
+
+def test_a_measurability_gap_is_specified_as_reported_only() -> None:
+    """A contract lead found a gap indicator with a breach clause "when red" and no bands set."""
+    snapshot = example()
+    gap = next(o for o in snapshot["outcomes"] if o.get("measurability_gap"))
+    rows = dict(_schedule.spec(snapshot, gap, ["2027/28"]).rows)
+    assert rows["Payment and breach"].startswith("Reported only: no payment and no breach")
+    assert not {"Consequence of breach", "RAG bands", "Payment timing"} & set(rows)
+    paid = dict(_schedule.spec(snapshot, next(o for o in snapshot["outcomes"] if not o.get("measurability_gap")),
+                                ["2027/28"]).rows)
+    assert "Consequence of breach" in paid and "Payment and breach" not in paid
+

@@ -52,6 +52,10 @@ from load_checks import (  # noqa: I001
     print_environment,
     print_results,
 )
+from load_http import (
+    join_participants,
+    smoke_vote,
+)
 from load_setup import (
     BenchError,
     Options,
@@ -63,11 +67,9 @@ from load_setup import (
     database,
     database_notes,
     free_port,
-    join_participants,
     migrate,
     parse_args,
     postgres_pid,
-    smoke_vote,
 )
 from load_wrk import (
     Phase,

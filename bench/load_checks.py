@@ -8,6 +8,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from load_http import (
+    Participant,
+)
 from load_setup import (
     KEY,
     LOOPBACK,
@@ -15,7 +18,6 @@ from load_setup import (
     TARGET_RATIO,
     Fixture,
     Options,
-    Participant,
 )
 from load_wrk import (
     Phase,

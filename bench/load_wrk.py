@@ -11,18 +11,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from load_http import (
+    Participant,
+    vote_path,
+)
 from load_setup import (
     COOKIE,
     LOOPBACK,
     BenchError,
     Fixture,
     Options,
-    Participant,
     Server,
     machine_busy_seconds,
     postgres_sessions,
     process_tree_cpu,
-    vote_path,
 )
 from sqlalchemy import Engine
 

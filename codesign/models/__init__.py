@@ -5,4 +5,5 @@ from codesign.models.accounts import *  # noqa: F403
 from codesign.models.core import *  # noqa: F403
 from codesign.models.evidence import *  # noqa: F403
 from codesign.models.framework import *  # noqa: F403
+from codesign.models.panels import *  # noqa: F403
 from codesign.models.rounds import *  # noqa: F403

@@ -114,6 +114,11 @@ class WorkshopSession(SQLModel, table=True):
     live_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     live_view: str = Field(default="lobby", max_length=20, sa_column_kwargs={"server_default": "lobby"})
     live_round_id: int | None = None
+    # Panels (models/panels.py): the study this session belongs to, and whether it is a room or an
+    # online Delphi that panellists reach by their personal links. (No foreign key in the database:
+    # migration 0014 adds the columns without batch mode.)
+    panel_id: int | None = Field(default=None, index=True)
+    mode: str = Field(default="room", max_length=20, sa_column_kwargs={"server_default": "room"})
 
 
 class Participant(SQLModel, table=True):
@@ -137,6 +142,9 @@ class Participant(SQLModel, table=True):
     # The same person joined twice (a handed-round tablet): this one's answers moved to that one.
     # (No foreign key in the database: migration 0010 adds the column without batch mode.)
     merged_into_id: int | None = None
+    # The panellist this participant is (models/panels.py): the same person across a panel's
+    # sessions, counted once in pooled results. Set by their personal link or a facilitator's match.
+    panellist_id: int | None = Field(default=None, index=True)
 
     @property
     def in_room(self) -> bool:

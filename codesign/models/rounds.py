@@ -47,6 +47,11 @@ class Round(SQLModel, table=True):
     # An optional countdown the facilitator starts while the round is open (a guide: it closes nothing).
     countdown_ends_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # Panels (models/panels.py): the pooled round this one is part of (the same round run in
+    # several sessions), and an online round's scheduled window (ballots only between them).
+    panel_round_id: int | None = Field(default=None, index=True)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
 
 
 class RoundOutcome(SQLModel, table=True):

@@ -82,11 +82,14 @@ def export(snapshot: Mapping[str, Any], sha256: str, fmt: str, stream: BinaryIO 
             text.detach()  # leave the caller's stream open
 
 
-def filename(snapshot: Mapping[str, Any], fmt: str) -> str:
-    """`appendix-a-<population group>-v<version>.<ext>`, e.g. appendix-a-adults-with-diabetes-v1.docx."""
+def filename(snapshot: Mapping[str, Any], fmt: str, approvals: int = 0) -> str:
+    """`appendix-a-<population group>-v<version>.<ext>`, e.g. appendix-a-adults-with-diabetes-v1.docx;
+    an edition that names approvers says how many (`-v1-approved-2.docx`), so a copy saved before an
+    approval and one saved after it never share a name."""
     framework = snapshot["framework"]
     name = slug(str(framework["population_group"]["name"]))
-    return f"appendix-a-{name}-v{int(framework['version'])}.{get_format(fmt).extension}"
+    edition = f"-approved-{approvals}" if approvals > 0 else ""
+    return f"appendix-a-{name}-v{int(framework['version'])}{edition}.{get_format(fmt).extension}"
 
 
 __all__ = ["FORMATS", "ExportFormat", "export", "filename", "get_format"]

@@ -127,6 +127,8 @@ async def approve(request: Request) -> Response:
         await write(request, versions.approve, auth.current_user(request), _vid(request), first_value(form, "note"))
     except Conflict as exc:
         return await _version_page(request, errors={"approve": str(exc)}, status_code=409)
+    request.session["flash"] = ("Approved. Every download of this version now names you as an approver; "
+                                "copies saved before now do not.")
     response = redirect(request, _url(request) + "#sign-off")
     # The exports made at the freeze said "not yet approved": store the edition that names the approver.
     response.background = BackgroundTask(prepare_all, request, _vid(request))

@@ -234,9 +234,12 @@ def approve(db: Session, actor: User, version_id: int, note: str = "") -> Framew
         raise Conflict(refusal)
     existing = db.exec(select(FrameworkApproval).where(FrameworkApproval.version_id == version_id,
                                                        FrameworkApproval.user_id == actor.id)).first()
-    if existing is not None:
-        return existing
     text = normalise_text(note)[:1000]
+    if existing is not None:
+        if text and text != existing.note:  # never drop what they typed without saying so
+            raise Conflict(f"You approved this version on {existing.created_at:%-d %B %Y}. An approval cannot be "
+                           f"changed, so this note was not saved: “{text}”")
+        return existing  # the same approval sent twice (a double tap, a resent form): nothing to do
     approval = FrameworkApproval(version_id=version_id, user_id=actor.id or 0, note=text)
     db.add(approval)
     _log(db, actor, version, "framework.approved", f"Version {version.number} approved by {actor.email}", note=text,

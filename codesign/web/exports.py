@@ -36,7 +36,7 @@ async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[byt
     TamperingDetected rather than serve a changed file."""
     download = await read(request, integrity.checked_download, version_id, fmt)
     snapshot = json.loads(download.version.snapshot_json or "")
-    name = export.filename(snapshot, fmt)
+    name = export.filename(snapshot, fmt, len(download.approvals))
     if download.stored is not None:
         return download.stored.content, name
     content = await run_in_threadpool(render_export, snapshot, download.version.sha256 or "", fmt,

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from codesign import integrity, queries
-from codesign.models import FrameworkExport, FrameworkVersion, Role
+from codesign.models import FrameworkApproval, FrameworkExport, FrameworkVersion, Role
 from codesign.services import framework_versions
 from tests.conftest import make_user, post_form, sign_in
 from tests.framework_helpers import COMPLETE, TERMS, ready_draft
@@ -141,3 +141,29 @@ def test_sign_off_rules_and_approval_in_every_export(client: TestClient, other_c
     assert integrity.verify_version(session, version.id) == []
     frozen = session.get(FrameworkVersion, version.id)
     assert frozen is not None and frozen.sha256 == document["sha256"]
+
+
+def test_an_approval_is_confirmed_never_silently_changed_and_names_its_edition(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, session: Session, facilitator, workshop) -> None:
+    version, _ = ready_draft(session, facilitator, workshop)
+    freezer = make_user(session, Role.commissioner)
+    sign_in(client, freezer)
+    url = f"/frameworks/{version.id}"
+    assert post_form(client, f"{url}/freeze", {}, token_from=url).status_code == 303
+    before = client.get(f"{url}/export/pdf").headers["content-disposition"]
+    colleague = make_user(session, Role.commissioner)
+    sign_in(other_client, colleague)
+    approved = post_form(other_client, f"{url}/approve", {"note": "Checked"}, token_from=url)
+    assert approved.status_code == 303
+    assert "Approved. Every download of this version now names you" in other_client.get(url).text
+    # The same form sent again (a double tap) is the same approval; a different note is refused, and said so.
+    assert post_form(other_client, f"{url}/approve", {"note": "Checked"}, token_from=url).status_code == 303
+    changed = post_form(other_client, f"{url}/approve", {"note": "Checked again, all fine"}, token_from=url)
+    assert changed.status_code == 409
+    assert "this note was not saved: “Checked again, all fine”" in changed.text
+    session.expire_all()
+    notes = [a.note for a in session.exec(select(FrameworkApproval).where(FrameworkApproval.version_id == version.id))]
+    assert notes == ["Checked"]
+    # The edition that names the approver downloads under its own name.
+    after = client.get(f"{url}/export/pdf").headers["content-disposition"]
+    assert before.endswith('-v1.pdf"') and after.endswith('-v1-approved-1.pdf"'), (before, after)

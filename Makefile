@@ -47,7 +47,13 @@ test-sqlite: $(DEPS_STAMP)
 # writes is about the handlers, not the database; a minute a run).
 DESELECT_ON_POSTGRES := tests/http/test_safety.py::test_get_never_changes_state
 BROWSER_ONCE := $(filter-out tests/browser/test_live_room.py,$(wildcard tests/browser/test_*.py))
-RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ONCE) tests/test_config.py \
+# HTTP tests of what pages say and how they read (wording, titles, escaping, downloads of stored files,
+# static files) run once too: they read what the services stored, which is tested on both databases.
+PAGES_ONCE := $(addprefix tests/http/,test_appendix_parts.py test_facilitator.py test_fhir_export.py \
+	test_framework_wording.py test_list_in_place.py test_page_titles.py test_plain_results.py \
+	test_population_wording.py test_present.py test_redirects.py test_round_downloads.py test_round_names.py \
+	test_saved_focus.py test_static.py test_text_size.py)
+RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ONCE) $(PAGES_ONCE) tests/test_config.py \
 	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"

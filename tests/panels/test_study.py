@@ -11,12 +11,13 @@ import re
 from typing import Any
 
 import docx
+from pypdf import PdfReader
 from sqlmodel import Session
 
 from codesign import queries
 from codesign.export import export
 from codesign.export.canonical import snapshot_sha256
-from codesign.models import Participant, User, WorkshopSession
+from codesign.models import PanelRound, Participant, User, WorkshopSession
 from codesign.queries.study import get_study
 from codesign.services import ballots, framework_versions, panels, rounds, sessions, shortlist
 from tests.conftest import join, make_user, sign_in
@@ -158,6 +159,11 @@ def test_a_two_round_study_on_the_page_and_in_the_annex(session: Session, facili
     assert [r2, "All groups", "9", "9", "8", "73%"] in rows
     assert [statement_a, "8", "3", "8", "4.67", "3.33", "0.0225", "Yes"] in rows
     assert [statement_a, "No consensus", "In", "33.3 points"] in rows
+    pdf = io.BytesIO()
+    export(snapshot, snapshot_sha256(snapshot), "pdf", pdf)
+    pdf_text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.getvalue())).pages))
+    assert "Study: Diabetes study 2027" in pdf_text and "Did those who left score differently?" in pdf_text
+    assert "Not stable yet: 1 outcome changed its consensus result" in pdf_text and "33.3 points" in pdf_text
 
 
 def test_small_numbers_stay_out_of_the_annex(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
@@ -199,3 +205,70 @@ def test_an_empty_study_says_so_and_participants_are_refused(session: Session, f
     observer = make_user(session, "observer")
     sign_in(other_client, observer)
     assert other_client.get(url).status_code == 200  # staff may read
+
+
+def test_a_pooled_round_counts_each_panellist_once_and_online_invites_the_panel(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    """Round 1 runs in a room (workshop one) and online at once, pooled as one study round. The
+    panel has 3 patients and 2 clinicians. Room: Asha (panellist 1) and one unmatched patient join;
+    both rate every outcome. Online: everyone on the panel is invited (5); Asha rates again there
+    (counted once: she is one panellist), Ben (a clinician) rates one outcome of two.
+    Study round 1 invited: the 5 panellists + the unmatched room patient = 6 (patients 4, clinicians 2);
+    started: Asha, the unmatched patient, Ben = 3; finished: Asha and the unmatched patient = 2."""
+    assert workshop.id is not None
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Pooled study")
+    assert panel.id is not None
+    online = sessions.create_session(session, facilitator, workshop.population_group_id, "Online round", "2026-04-01")
+    online.mode = "online"
+    for s in (workshop, online):
+        s.panel_id = panel.id
+        session.add(s)
+    pooled = PanelRound(panel_id=panel.id, number=1, title="Priorities, pooled")
+    session.add(pooled)
+    session.commit()
+    people = [panels.add_panellist(session, facilitator, panel.id, f"Patient {i}", f"p{i}@example.com", "patient")
+              for i in range(3)]
+    people += [panels.add_panellist(session, facilitator, panel.id, f"Clin {i}", f"c{i}@example.com", "clinician")
+               for i in range(2)]
+    ids = accepted_ids(session, workshop, 2)
+    members = []
+    for s in (workshop, online):
+        assert s.id is not None
+        made = rounds.create_round(session, facilitator, s.id, round_form(ids, title="Priorities"))
+        made.panel_round_id = pooled.id
+        session.add(made)
+        session.commit()
+        members.append(rounds.open_round(session, facilitator, s.id, made.id or 0, acknowledge_small=True))
+
+    def person(s: WorkshopSession, group: str, panellist: int | None) -> Participant:
+        assert s.id is not None
+        found = sessions.join_session(session, s.id, group)
+        found.panellist_id = panellist
+        session.add(found)
+        session.commit()
+        return found
+
+    rate(session, members[0].id or 0, person(workshop, "patient", people[0].id), ids, (8, 8))
+    rate(session, members[0].id or 0, person(workshop, "patient", None), ids, (7, 3))
+    rate(session, members[1].id or 0, person(online, "patient", people[0].id), ids, (9, 9))
+    rate(session, members[1].id or 0, person(online, "clinician", people[3].id), ids, (5,))
+
+    view = get_study(session, panel.id)
+    (study_round,) = view.rounds
+    assert study_round.label == "Round 1: Priorities, pooled" and len(study_round.members) == 2
+    assert study_round.open and study_round.results is None  # pooled results wait for every member to close
+    (row,) = view.participation
+    assert (row.total.invited, row.total.started, row.total.finished) == (6, 3, 2)
+    patients, clinicians = row.groups
+    assert (patients.invited, patients.started, patients.finished) == (4, 2, 2)
+    assert (clinicians.invited, clinicians.started, clinicians.finished) == (2, 1, 0)
+    # Once stored (by the pooled count), the study reads the pooled round's stored results.
+    for m, s in zip(members, (workshop, online), strict=True):
+        rounds.close_round(session, facilitator, s.id or 0, m.id or 0, confirm_unsent=True)
+    session.refresh(members[0])
+    pooled.results_json = members[0].results_json  # the same format as a round's
+    session.add(pooled)
+    session.commit()
+    stored_view = get_study(session, panel.id)
+    assert stored_view.rounds[0].results is not None and not stored_view.rounds[0].open
+    assert stored_view.rounds[0].results.groups["patient"].n == 2  # the room's results, stored as the pooled ones

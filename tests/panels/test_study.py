@@ -192,7 +192,7 @@ def test_a_group_without_a_panel_has_no_study_section(session: Session, facilita
 
 def test_an_empty_study_says_so_and_participants_are_refused(session: Session, facilitator: User, workshop,  # type: ignore[no-untyped-def]
                                                              client, other_client) -> None:
-    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Not started")
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Not <b>started</b>")
     url = f"/panels/{panel.id}/stability"
     join(other_client, workshop.join_code)  # a participant's device
     refused = other_client.get(url)
@@ -201,6 +201,7 @@ def test_an_empty_study_says_so_and_participants_are_refused(session: Session, f
     page = client.get(url)
     assert page.status_code == 200
     assert "This study has no rounds yet, so there is nothing to show." in page.text
+    assert "Not &lt;b&gt;started&lt;/b&gt;" in page.text and "<b>started" not in page.text  # escaped
     assert client.get("/panels/999999/stability").status_code == 404
     observer = make_user(session, "observer")
     sign_in(other_client, observer)

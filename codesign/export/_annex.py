@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from codesign.export import _cosstar
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
+from codesign.export._study import StudyAnnex, build_study
 from codesign.naming import round_label
 
 
@@ -36,6 +37,8 @@ class Annex:
     considered: Grid
     votes: Grid
     provenance: Grid
+    # A panel's study (issue 14): participation, attrition and stability; empty without a panel.
+    study: list[StudyAnnex] = field(default_factory=list)
 
 
 FATES = {"in_framework": "In the framework", "added": "Added to the framework against the vote",
@@ -77,7 +80,13 @@ def build_annex(snapshot: Mapping[str, Any]) -> Annex:
                         "agreement, 1 is complete agreement. Between groups compares the groups' rankings."),
         tie_break=methods.get("tie_break") or L.NOT_STATED,
         departures=_departures(methods.get("departures", [])),
+        study=_study_section(methods),
     )
+
+
+def _study_section(methods: Mapping[str, Any]) -> list[StudyAnnex]:
+    """The study across rounds (export/_study.py), when the population group has a panel."""
+    return build_study(methods)
 
 
 def _suppressed(rnd: Mapping[str, Any], name: str, n: object) -> bool:

@@ -20,6 +20,7 @@ from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
 from codesign.export._schedule import IndicatorSpec
+from codesign.export._study import StudyAnnex
 
 FONT = "Arial"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -329,6 +330,7 @@ def _annex(doc: Any, appendix: Appendix) -> None:
     _heading(doc, "Agreement", level=2)
     _para(doc, annex.agreement_note, keep=True)
     _grid(doc, annex.agreement)
+    _study(doc, annex.study)
     _heading(doc, "Tie-break rule", level=2)
     doc.add_paragraph(L.printable(annex.tie_break))
     _heading(doc, "Outcomes considered", level=2)
@@ -347,6 +349,27 @@ def _annex(doc: Any, appendix: Appendix) -> None:
     _para(doc, appendix.excluded_intro, keep=True)
     if appendix.excluded:
         _grid(doc, appendix.excluded)
+
+
+def _study(doc: Any, studies: list[StudyAnnex]) -> None:
+    """A panel's study across rounds: who took part and stayed, attrition bias, stability."""
+    for study in studies:
+        _heading(doc, L.printable(study.heading), level=2)
+        _para(doc, study.intro, keep=True)
+        _heading(doc, "Taking part, round by round", level=3)
+        _grid(doc, study.participation, size=8)
+        _heading(doc, "Did those who left score differently?", level=3)
+        _para(doc, study.attrition_summary, keep=study.attrition is not None)
+        if study.attrition:
+            _grid(doc, study.attrition, size=8)
+        for step in study.stability:
+            _heading(doc, L.printable(f"Stability: {step.heading}"), level=3)
+            _para(doc, step.summary, keep=step.changes is not None)
+            if step.changes:
+                _grid(doc, step.changes, size=8)
+        if study.agreement:
+            _heading(doc, "Kendall's W in each round of the study", level=3)
+            _grid(doc, study.agreement, size=8)
 
 
 def _sign_off(doc: Any, appendix: Appendix) -> None:

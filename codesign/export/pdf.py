@@ -30,6 +30,7 @@ from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
+from codesign.export._study import StudyAnnex
 
 TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
 FONT_PATHS = ["/usr/share/fonts"]  # Liberation Sans (fonts-liberation), metric-compatible with the DOCX's Arial
@@ -173,6 +174,7 @@ def _annex(a: Appendix) -> list[Block]:
     for rnd in annex.rounds:
         out += [heading(rnd.heading, 3), pairs([("", rnd.fields)])]
     out += [heading("Agreement", 2), para(annex.agreement_note, "intro"), grid(annex.agreement),
+            *_study(annex.study),
             heading("Tie-break rule", 2), para(annex.tie_break),
             heading("Outcomes considered", 2), grid(annex.considered, size=8),
             heading("How each group voted", 2), para(NOTES["votes"], "intro"), grid(annex.votes, size=8),
@@ -181,6 +183,25 @@ def _annex(a: Appendix) -> list[Block]:
     out.append(grid(annex.departures) if annex.departures else para(NOTES["no_departures"]))
     out += [heading("Outcomes left out", 2), para(a.excluded_intro, "intro")]
     return out + ([grid(a.excluded)] if a.excluded else [])
+
+
+def _study(studies: list[StudyAnnex]) -> list[Block]:
+    """A panel's study across rounds: who took part and stayed, attrition bias, stability."""
+    out: list[Block] = []
+    for study in studies:
+        out += [heading(study.heading, 2), para(study.intro, "intro"),
+                heading("Taking part, round by round", 3), grid(study.participation, size=8),
+                heading("Did those who left score differently?", 3),
+                para(study.attrition_summary, "intro" if study.attrition else "body")]
+        if study.attrition:
+            out.append(grid(study.attrition, size=8))
+        for step in study.stability:
+            out += [heading(f"Stability: {step.heading}", 3), para(step.summary, "intro" if step.changes else "body")]
+            if step.changes:
+                out.append(grid(step.changes, size=8))
+        if study.agreement:
+            out += [heading("Kendall's W in each round of the study", 3), grid(study.agreement, size=8)]
+    return out
 
 
 def _sign_off(a: Appendix) -> list[Block]:

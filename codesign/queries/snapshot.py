@@ -28,6 +28,7 @@ from codesign.models import (
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
 from codesign.queries.snapshot_fates import considered, proposal_stages
+from codesign.queries.study_snapshot import study_section
 from codesign.voting.disclosure import disclosure
 from codesign.voting.order import split_options
 from codesign.voting.results import Results
@@ -225,10 +226,17 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
                             "reason": o["decision"]["reason"]} for o in outcomes if o["decision"]]
             + [{"outcome_id": e["outcome_id"], "statement": e["statement"], "action": "removed",
                 "reason": e["reason"]} for e in excluded],
+            # Only a population group with a panel (issue 14) has a study section.
+            **_study(db, view.group.id or 0),
         },
         "summary": {"outcome_count": len(outcomes), "measurability_gaps": sum(o["measurability_gap"] for o in outcomes),
                     "weights_total_bp": sum(weights)},
     }
+
+
+def _study(db: Session, population_group_id: int) -> dict[str, Any]:
+    section = study_section(db, population_group_id)
+    return {} if section is None else {"study": section}
 
 
 def _previous_number(db: Session, version: FrameworkVersion) -> int | None:

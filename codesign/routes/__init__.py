@@ -21,6 +21,7 @@ from codesign.routes import (  # noqa: E402
     round_control,
     rounds,
     sessions,
+    study,
     vote,
 )
 
@@ -40,4 +41,5 @@ all_routes: list[BaseRoute] = [
     *definitions.routes,
     *evidence.routes,
     *public.routes,
+    *study.routes,
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -108,12 +109,45 @@ class Guarded:
         if not (request.url.startswith(self.base_url + "/") or request.url.startswith("data:")):
             self.blocked.append(request.url)
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
+        # Closed in a `finally` while a test's exception is on its way out: say where each page was.
+        if failed or sys.exc_info()[1] is not None:
+            describe_pages(self.context)
         self.context.close()
 
 
+_PAGE_STATE = """() => [document.title,
+  ...[...document.querySelectorAll(".app-ballot-status, [data-live-status], h1")].map((e) => e.textContent.trim())]"""
+
+
+def describe_pages(context: Any) -> None:
+    """For a failed test: each open page's address, title, headings and status messages (printed,
+    so pytest shows them with the failure) and a screenshot under test-output/failures/."""
+    folder = SCREENSHOTS.parent / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    for page in context.pages:
+        try:
+            state = page.evaluate(_PAGE_STATE)
+            name = f"{os.getpid()}-{id(page)}.png"
+            page.screenshot(path=str(folder / name), full_page=True)
+            print(f"page {page.url}: {state} (screenshot failures/{name})")
+        except Exception as exc:  # a page that cannot be read says so, and the rest still print
+            print(f"page {page.url}: unreadable ({exc})")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def guarded(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+def guarded(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     made: list[Guarded] = []
 
     def make(**options: Any) -> Guarded:
@@ -122,8 +156,9 @@ def guarded(browser: Any, live_server: LiveServer) -> Iterator[Any]:
         return g
 
     yield make
+    failed = request.node.stash.get(_FAILED, False)
     for g in made:
-        g.close()
+        g.close(failed)
 
 
 # While axe reads the page (hold = true), and only then: a tap after the check (Add on a ranking

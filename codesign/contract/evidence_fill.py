@@ -32,7 +32,8 @@ def source_text(evidence: Mapping[str, Any]) -> str:
     """Where the baseline comes from: the indicator, the area, the file and when it was imported."""
     name = evidence.get("indicator_name") or evidence["indicator"]
     when = str(evidence.get("imported_at") or "")[:10]
-    text = (f"{name} (indicator {evidence['indicator']}), {area_label(evidence.get('area_name', ''), evidence['area'])}, "
+    area = area_label(evidence.get("area_name", ""), evidence["area"])
+    text = (f"{name} (indicator {evidence['indicator']}), {area}, "
             f"{evidence.get('period', '')}; from {evidence.get('source') or 'an imported file'}"
             + (f" imported on {when}" if when else ""))
     return text + (f". {ILLUSTRATIVE}" if evidence.get("illustrative") else "")

@@ -10,16 +10,17 @@ under each outcome's `indicator_data`; the definition page and the appendix read
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from codesign.errors import NotFound, ValidationFailed
 from codesign.evidence.compare import UNIT_MULTIPLIERS
-from codesign.models import IndicatorValue
+from codesign.models import FrameworkVersion, IndicatorValue, ShortlistItem
 from codesign.queries.evidence import NATIONAL_CODE, get_comparison
 
-__all__ = ["evidence_link", "linked_evidence"]
+__all__ = ["definition_evidence", "evidence_link", "linked_evidence"]
 
 ILLUSTRATIVE_MARK = "illustrative"
 
@@ -58,3 +59,17 @@ def linked_evidence(db: Session, definition: dict[str, Any]) -> dict[str, Any] |
     document.update(available=True, indicator_name=own.indicator_name if own else "",
                     source=own.source if own else "", imported_at=_iso(own), illustrative=illustrative)
     return document
+
+
+def definition_evidence(db: Session, version_id: int, item_id: int) -> dict[str, Any] | None:
+    """What a definition's page shows: a frozen version's kept figures (its snapshot), else the
+    figures as they are now."""
+    version = db.get(FrameworkVersion, version_id)
+    item = db.get(ShortlistItem, item_id)
+    if version is None or item is None or item.version_id != version_id:
+        raise NotFound("No such outcome in this framework")
+    if version.snapshot_json:
+        kept = next((o for o in json.loads(version.snapshot_json)["outcomes"] if o["outcome_id"] == item.outcome_id),
+                    None)
+        return None if kept is None else kept.get("indicator_data")
+    return linked_evidence(db, json.loads(item.definition_json or "{}"))

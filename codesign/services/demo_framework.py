@@ -116,7 +116,7 @@ def _from_data(db: Session, indicator: dict[str, Any] | None, area: str | None, 
     and targets from the data (best-5 mean by the final year), with green at the final target."""
     if indicator is None or area is None or not indicator.get("routine_data", True):
         return {}
-    link = {"evidence_indicator": str(indicator["key"]), "evidence_area": area}
+    link: dict[str, object] = {"evidence_indicator": str(indicator["key"]), "evidence_area": area}
     found = queries.linked_evidence(db, {**link, "direction": indicator.get("direction"),
                                          "unit": indicator.get("unit")})
     if not found or not found.get("available") or found.get("value") is None:

@@ -104,7 +104,9 @@ def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) ->
         ("Measurement period for each contract year", v("measurement_period")),
         ("Data submission", v("data_submission")),
         ("Baseline", _join(v("baseline_value"), v("baseline_period"), v("baseline_source"))
-         + (f". Comparator: {v('comparator')}" if str(d.get("comparator") or "").strip() else "")),
+         + (f". Comparator: {v('comparator')}" if str(d.get("comparator") or "").strip() else "")
+         + (f". Indicator data: {v('evidence_indicator')}, area {v('evidence_area')}"
+            if str(d.get("evidence_indicator") or "").strip() else "")),
         ("Thresholds that drive payment", v("payment_thresholds")),
         ("Achievement", v("achievement") if d.get("payment_thresholds") != "rag_bands"
          else "Set by the RAG band reached"),

@@ -33,6 +33,7 @@ def indicator_data(illustrative: bool) -> dict[str, Any]:
 def linked(illustrative: bool = False) -> tuple[dict[str, Any], str]:
     snapshot = example()
     snapshot["outcomes"][0]["indicator_data"] = indicator_data(illustrative)
+    snapshot["outcomes"][0]["definition"].update(evidence_indicator="90001", evidence_area="A")
     return snapshot, snapshot_sha256(snapshot)
 
 
@@ -51,7 +52,7 @@ def test_docx_has_the_chart_with_alt_text_its_table_and_the_opportunity() -> Non
     alt = pictures[0]._inline.docPr.get("descr")
     assert alt.startswith("Bar chart for 2024: Area A 60.0% against 10 similar areas ranging from 50.0% to 80.0%")
     text = docx_text(document)
-    assert "baseline against similar areas" in text
+    assert "baseline against similar areas" in text and "Indicator data: 90001, area A" in text
     assert "Area A (A) (this area)" in text and "Peer 9 (P09)" in text and "Similar area, among the best 5" in text
     assert "267 events a year gained or avoided if the area matched the best-5 mean" in text  # 13.334% x 2,000
     assert "ILLUSTRATIVE" not in text

@@ -14,7 +14,9 @@ each reference line has its own dash pattern and a label.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, Literal
 
 import matplotlib
@@ -71,7 +73,7 @@ def _axis_label(evidence: Mapping[str, Any]) -> str:
     return f"Value ({u})" if u else "Value"
 
 
-def peers_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes:
+def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
     """Horizontal bars, best first: the area (dark blue, labelled) among its peers (grey), with
     the best-5 mean, the peer mean and England as labelled vertical lines."""
     rows = [(p["area"], p.get("value")) for p in evidence.get("peers") or [] if p.get("value") is not None]
@@ -115,7 +117,7 @@ def peers_alt(evidence: Mapping[str, Any]) -> str:
                else "") + ".")
 
 
-def funnel_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+def _funnel_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
     """Each area's value against its denominator, with 95% (dashed) and 99.8% (solid) control
     limits around the peer mean; the area is a labelled diamond, areas outside 99.8% are labelled."""
     funnel = evidence.get("funnel")
@@ -163,7 +165,7 @@ def funnel_alt(evidence: Mapping[str, Any]) -> str:
                "No area lies outside the 99.8% limits."))
 
 
-def trend_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
     """The area's value by period with its 95% interval, beside the peer mean and England."""
     trend = [t for t in evidence.get("trend") or []]
     if not any(t.get("value") is not None for t in trend):
@@ -199,3 +201,33 @@ def trend_alt(evidence: Mapping[str, Any]) -> str:
     return (f"Line chart of {area_name(evidence, evidence['area'])} from {first['period']} "
             f"({fmt_value(first['value'], evidence)}) to {last['period']} ({fmt_value(last['value'], evidence)}), "
             f"with its 95% intervals, beside the peer mean and England.")
+
+
+_DRAW: dict[str, Callable[[Mapping[str, Any], Format], bytes | None]] = {
+    "peers": _peers_chart, "funnel": _funnel_chart, "trend": _trend_chart}
+CACHED = 96  # charts kept in memory: the same figures always draw the same bytes
+
+
+@lru_cache(maxsize=CACHED)
+def _drawn(kind: str, fmt: Format, document: str) -> bytes | None:
+    return _DRAW[kind](json.loads(document), fmt)
+
+
+def _chart(kind: str, evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    """Drawing takes a few hundred milliseconds a chart; a page seen again (or the same frozen
+    figures exported again) reuses the bytes, keyed by the figures themselves."""
+    return _drawn(kind, fmt, json.dumps(evidence, sort_keys=True, default=str))
+
+
+def peers_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes:
+    drawn = _chart("peers", evidence, fmt)
+    assert drawn is not None  # a bar chart is always drawn, if only of the area
+    return drawn
+
+
+def funnel_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+    return _chart("funnel", evidence, fmt)
+
+
+def trend_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+    return _chart("trend", evidence, fmt)

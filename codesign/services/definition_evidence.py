@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from codesign.contract import definition as defs
 from codesign.contract import evidence_fill
@@ -33,7 +33,9 @@ def use_evidence_baseline(db: Session, actor: User, version_id: int, item_id: in
     if version is None:
         raise NotFound("No such framework version")
     refuse_if_frozen(db, actor, version, "changing a measurement definition")
-    item = db.get(ShortlistItem, item_id)
+    # Locked (PostgreSQL) from this read to the commit: a definition saved meanwhile is either
+    # read here or waits, never overwritten with what was there before it.
+    item = db.exec(select(ShortlistItem).where(ShortlistItem.id == item_id).with_for_update()).first()
     if item is None or item.version_id != version.id:
         raise NotFound("No such outcome in this framework")
     years = version_years(version)

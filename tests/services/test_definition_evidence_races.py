@@ -37,10 +37,9 @@ def test_a_save_racing_a_baseline_fill_is_never_lost(engine: Engine, session: Se
 
     def run(work: Any, barrier: threading.Barrier) -> None:
         try:
+            barrier.wait(timeout=60)  # before the session: SQLite's writers queue for one
             with db.write_session(engine) as s:
-                actor = s.get(User, actor_id)
-                barrier.wait(timeout=60)
-                work(s, actor)
+                work(s, s.get(User, actor_id))
         except BaseException as exc:  # reported below, in the test's thread
             failures.append(exc)
 

@@ -59,7 +59,8 @@ def summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
         d = o["definition"]
         weight = L.percent_bp(int(o["payment_weight_bp"])) + (" (gap)" if o.get("measurability_gap") else "")
         rows.append((code(o), o["statement"], weight, L.label(L.UNIT_SHORT, d.get("unit")),
-                     L.measure(str(d.get("baseline_value") or ""), str(d.get("unit", ""))) or "Not set",
+                     (L.measure(str(d.get("baseline_value") or ""), str(d.get("unit", ""))) or "Not set")
+                     + (" (illustrative)" if (o.get("indicator_data") or {}).get("illustrative") else ""),
                      *[F.target(d, y) for y in years]))
     year_width = 9
     return Grid(header=("Code", "Outcome", "Weight", "Unit", "Baseline", *[f"Target {y}" for y in years]),

@@ -83,7 +83,10 @@ def test_illustrative_figures_are_marked_in_every_format() -> None:
     snapshot, sha = linked(illustrative=True)
     out = io.BytesIO()
     docx.write_docx(snapshot, sha, out)
-    assert "ILLUSTRATIVE values, not real statistics" in docx_text(Document(io.BytesIO(out.getvalue())))
+    text = docx_text(Document(io.BytesIO(out.getvalue())))
+    assert "ILLUSTRATIVE values, not real statistics" in text
+    summary = next(t for t in Document(io.BytesIO(out.getvalue())).tables if t.rows[0].cells[0].text == "Code")
+    assert summary.rows[1].cells[4].text.endswith("(illustrative)")  # the baseline in the summary of outcomes
     pdf_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.render_pdf(snapshot, sha))).pages)
     assert "ILLUSTRATIVE values, not real statistics" in pdf_text
     book = io.BytesIO()

@@ -79,6 +79,9 @@ FIELDS: tuple[Field, ...] = (
     Field("gap_plan", "How the data will be collected", "Data", "long", required=False),
     Field("measurement_period", "Measurement period that counts for each contract year", "Data", "long"),
     Field("data_submission", "Data submission (what, when, how, to whom)", "Data", "long"),
+    Field("evidence_indicator", "Indicator in the imported data (Fingertips ID or library key)", "Performance",
+          required=False),
+    Field("evidence_area", "Area code in the imported data (for example E38000240)", "Performance", required=False),
     Field("baseline_value", "Baseline value", "Performance", "number"),
     Field("baseline_period", "Baseline period", "Performance"),
     Field("baseline_source", "Baseline source", "Performance"),
@@ -242,12 +245,30 @@ def parse_form(form: Mapping[str, Any], years: Sequence[str], *, today: date,
         else:
             value = plain or ""
         out["targets"][i]["value"] = value
+    errors.update({k: v for k, v in _evidence_link_errors(out).items() if k not in errors})
     if "reporting_lag_months" not in errors and out["reporting_lag_months"]:
         lag = _decimal(out["reporting_lag_months"])
         if lag is not None and not 0 <= lag <= 36:
             errors["reporting_lag_months"] = "The reporting lag must be between 0 and 36 months"
     errors.update({k: v for k, v in consistency_errors(out, paid_years=paid_years).items() if k not in errors})
     return out, errors
+
+
+MAX_EVIDENCE_CODE = 100  # as an imported file's codes (codesign.evidence.files.MAX_CODE)
+
+
+def _evidence_link_errors(definition: Mapping[str, Any]) -> dict[str, str]:
+    """The link to indicator data names both the indicator and the area, or neither."""
+    indicator, area = str(definition.get("evidence_indicator", "")), str(definition.get("evidence_area", ""))
+    errors: dict[str, str] = {}
+    for key, value in (("evidence_indicator", indicator), ("evidence_area", area)):
+        if len(value) > MAX_EVIDENCE_CODE:
+            errors[key] = f"{BY_NAME[key].label} must be {MAX_EVIDENCE_CODE} characters or fewer"
+    if indicator and not area:
+        errors["evidence_area"] = "Enter the area code as well, so the indicator data can be compared"
+    elif area and not indicator:
+        errors["evidence_indicator"] = "Enter the indicator as well, so the area's data can be found"
+    return errors
 
 
 def consistency_errors(definition: Mapping[str, Any], *, paid_years: Sequence[str] | None = None) -> dict[str, str]:

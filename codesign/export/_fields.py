@@ -32,6 +32,8 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("data_submission", "Data submission (what, when, how, to whom)"),
     )),
     ("Performance", (
+        ("evidence_indicator", "Indicator data (Fingertips ID or library key)"),
+        ("evidence_area", "Area (indicator data)"),
         ("baseline_value", "Baseline value"), ("baseline_period", "Baseline period"),
         ("baseline_source", "Baseline source"), ("comparator", "Comparator"), ("targets", "Target"),
         ("rag_green", "Green when at or better than"), ("rag_amber", "Amber when at or better than"),
@@ -69,6 +71,8 @@ def value(key: str, definition: Mapping[str, Any]) -> str:
         return "Not needed: routine data exist"
     if key == "indicator_key" and not str(raw).strip():
         return "Not from the library: defined locally"
+    if key in {"evidence_indicator", "evidence_area"} and not str(raw).strip():
+        return "Not linked to indicator data"
     if key == "code_lists" and not str(raw).strip():
         return "No code lists: not coded data"
     if key == "case_mix_adjustment" and not str(raw).strip():

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from codesign.contract.evidence_fill import area_label
 from codesign.export import _fields as F
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
@@ -20,12 +21,26 @@ MAX_ROWS = 28
 
 
 @dataclass(frozen=True)
+class EvidenceSpec:
+    """The baseline against the similar areas (the indicator data the definition links to, as the
+    snapshot kept it): a chart (drawn by the format from `data`) with its numbers as a table."""
+
+    heading: str
+    note: str
+    alt: str
+    peers: Grid
+    summary: Pairs
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class IndicatorSpec:
     code: str
     heading: str
     gap: str | None
     rows: Pairs
     by_year: Grid
+    evidence: EvidenceSpec | None = None
 
 
 # Rows of a specification that mean nothing for an outcome with no routine data yet (reported only).
@@ -44,7 +59,8 @@ def summary(snapshot: Mapping[str, Any], years: list[str]) -> Grid:
         d = o["definition"]
         weight = L.percent_bp(int(o["payment_weight_bp"])) + (" (gap)" if o.get("measurability_gap") else "")
         rows.append((code(o), o["statement"], weight, L.label(L.UNIT_SHORT, d.get("unit")),
-                     L.measure(str(d.get("baseline_value") or ""), str(d.get("unit", ""))) or "Not set",
+                     (L.measure(str(d.get("baseline_value") or ""), str(d.get("unit", ""))) or "Not set")
+                     + (" (illustrative)" if (o.get("indicator_data") or {}).get("illustrative") else ""),
                      *[F.target(d, y) for y in years]))
     year_width = 9
     return Grid(header=("Code", "Outcome", "Weight", "Unit", "Baseline", *[f"Target {y}" for y in years]),
@@ -89,7 +105,9 @@ def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) ->
         ("Measurement period for each contract year", v("measurement_period")),
         ("Data submission", v("data_submission")),
         ("Baseline", _join(v("baseline_value"), v("baseline_period"), v("baseline_source"))
-         + (f". Comparator: {v('comparator')}" if str(d.get("comparator") or "").strip() else "")),
+         + (f". Comparator: {v('comparator')}" if str(d.get("comparator") or "").strip() else "")
+         + (f". Indicator data: {v('evidence_indicator')}, area {v('evidence_area')}"
+            if str(d.get("evidence_indicator") or "").strip() else "")),
         ("Thresholds that drive payment", v("payment_thresholds")),
         ("Achievement", v("achievement") if d.get("payment_thresholds") != "rag_bands"
          else "Set by the RAG band reached"),
@@ -124,4 +142,76 @@ def spec(snapshot: Mapping[str, Any], o: Mapping[str, Any], years: list[str]) ->
     weight = f"{L.percent_bp(int(o['payment_weight_bp']))} of each year's outcome-linked money"
     rows.insert(1, ("Payment weight", weight))
     return IndicatorSpec(code=code(o), heading=f"{code(o)}: {o['statement']}", gap=gap, rows=rows,
-                         by_year=by_year)
+                         by_year=by_year, evidence=evidence_spec(o))
+
+
+def _figure(value: object, places: int = 1) -> str:
+    return "" if value is None else f"{float(str(value)):,.{places}f}"
+
+
+def _comparison(ev: Mapping[str, Any]) -> list[tuple[str, str, float | None, float | None, str]]:
+    """(code, label, value, denominator, role) for the area, its peers best first, and England."""
+    best = set(ev.get("best5") or [])
+    valued = sorted((p for p in ev.get("peers") or [] if p.get("value") is not None),
+                    key=lambda p: float(p["value"]), reverse=ev.get("direction") == "higher")
+    peers = valued + [p for p in ev.get("peers") or [] if p.get("value") is None]
+    rows = [(ev["area"], area_label(str(ev.get("area_name") or ""), ev["area"]) + " (this area)", ev.get("value"),
+             ev.get("denominator"), "This area")]
+    rows += [(p["area"], area_label(str(p.get("area_name") or ""), p["area"]), p.get("value"), p.get("denominator"),
+              "Similar area, among the best 5" if p["area"] in best else "Similar area") for p in peers]
+    if ev.get("national") is not None:
+        rows.append(("E92000001", "England", ev["national"], None, "National"))
+    return rows
+
+
+def illustrative_note(ev: Mapping[str, Any]) -> str:
+    return ("ILLUSTRATIVE values, not real statistics: made up for the demo. " if ev.get("illustrative") else "")
+
+
+def evidence_spec(o: Mapping[str, Any]) -> EvidenceSpec | None:
+    """The baseline against peers and the opportunity, for an outcome whose definition links to
+    indicator data that were there when it was frozen."""
+    ev = o.get("indicator_data")
+    if not ev or not ev.get("available") or ev.get("value") is None:
+        return None
+    # Imported here: matplotlib loads only for an appendix with indicator data.
+    from codesign.evidence.charts import fmt_value, peers_alt
+
+    peers = Grid(header=("Area", "Value", "Denominator", "Compared as"),
+                 rows=[(label, _figure(value), _figure(denominator, 0), role)
+                       for _code, label, value, denominator, role in _comparison(ev)],
+                 widths=(46, 14, 16, 24), numeric=frozenset({1, 2}))
+    opportunity = ev.get("opportunity")
+    summary: Pairs = [
+        ("Indicator data", f"{ev.get('indicator_name') or ev['indicator']} (indicator {ev['indicator']}), "
+                           f"{ev.get('period', '')}; {ev.get('source') or 'imported file'}, imported "
+                           f"{str(ev.get('imported_at') or '')[:10]}"),
+        ("Peer mean and best-5 mean", f"{fmt_value(ev.get('peer_mean'), ev)}; {fmt_value(ev.get('best5_mean'), ev)} "
+                                      f"({', '.join(ev.get('best5') or [])})"),
+        ("Opportunity", "Not available (no denominator or unit)" if opportunity is None else
+         f"{_figure(opportunity, 0)} events a year gained or avoided if the area matched the best-5 mean"),
+    ]
+    return EvidenceSpec(heading=f"{code(o)}: baseline against similar areas",
+                        note=illustrative_note(ev) + "Figures kept in this version when it was frozen.",
+                        alt=peers_alt(ev), peers=peers, summary=summary, data=ev)
+
+
+def comparison_rows(snapshot: Mapping[str, Any]) -> list[list[Any]]:
+    """The comparison data of every linked indicator, one row per area (for a spreadsheet):
+    code, indicator, period, area, value, lower and upper 95%, count, denominator, role, note."""
+    out: list[list[Any]] = []
+    for o in snapshot["outcomes"]:
+        ev = o.get("indicator_data")
+        if not ev or not ev.get("available"):
+            continue
+        note = illustrative_note(ev).strip()
+        name = f"{ev.get('indicator_name') or ev['indicator']} ({ev['indicator']})"
+        for area, label, value, denominator, role in _comparison(ev):
+            own = area == ev["area"]
+            out.append([code(o), name, ev.get("period", ""), label, value, ev.get("lower_ci95") if own else None,
+                        ev.get("upper_ci95") if own else None, ev.get("count") if own else None, denominator, role,
+                        note])
+        for label, value in (("Peer mean", ev.get("peer_mean")), ("Best-5 mean", ev.get("best5_mean")),
+                             ("Opportunity (events a year)", ev.get("opportunity"))):
+            out.append([code(o), name, ev.get("period", ""), label, value, None, None, None, None, "Summary", note])
+    return out

@@ -7,6 +7,7 @@ page, and "Appendix A · version N · SHA-256 <hash>" plus "Page X of Y" in the 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
@@ -19,7 +20,7 @@ from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
-from codesign.export._schedule import IndicatorSpec
+from codesign.export._schedule import EvidenceSpec, IndicatorSpec
 from codesign.export._study import StudyAnnex
 
 FONT = "Arial"
@@ -72,6 +73,23 @@ def _spec(doc: Any, spec: IndicatorSpec) -> None:
         _gap(doc, spec.gap)
     _pairs(doc, spec.rows, labels=("Specification", spec.code), size=8.5)
     _grid(doc, spec.by_year, size=8.5)
+    if spec.evidence:
+        _evidence(doc, spec.evidence)
+
+
+def _evidence(doc: Any, ev: EvidenceSpec) -> None:
+    """The baseline against similar areas: the chart (PNG, with its description as alt text), then
+    the same numbers as a table, and the opportunity."""
+    from codesign.evidence.charts import peers_chart  # matplotlib only for an appendix with indicator data
+
+    _heading(doc, L.printable(ev.heading), level=3).paragraph_format.keep_with_next = True
+    _note(doc, ev.note)
+    doc.add_picture(io.BytesIO(peers_chart(ev.data, "png")), width=Cm(16))
+    doc_pr = doc.inline_shapes[-1]._inline.docPr
+    doc_pr.set("descr", L.printable(ev.alt))
+    doc_pr.set("title", L.printable(ev.heading))
+    _grid(doc, ev.peers, size=8.5)
+    _pairs(doc, ev.summary, labels=("Comparison", "Figures"), size=8.5)
 
 
 def _heading(doc: Any, text: str, level: int) -> Any:

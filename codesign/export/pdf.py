@@ -30,6 +30,7 @@ from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
+from codesign.export._schedule import EvidenceSpec
 from codesign.export._study import StudyAnnex
 
 TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
@@ -123,6 +124,12 @@ def _chunks(word: str, size: int) -> list[str]:
     return [word[i:i + size] for i in range(0, len(word), size)]
 
 
+def image(png: bytes, alt: str, width_percent: float = 100) -> Block:
+    """A picture (PNG bytes, carried as a list of byte values: sys.inputs holds only text) with its
+    text alternative, which a tagged PDF gives to screen readers."""
+    return {"kind": "image", "bytes": list(png), "alt": _text(alt), "width": width_percent}
+
+
 def page_break() -> Block:
     """A new page, unless the page is still empty."""
     return {"kind": "page-break"}
@@ -156,7 +163,17 @@ def _schedule(a: Appendix) -> list[Block]:
         if spec.gap:
             out.append(flag(spec.gap))
         out += [_table("Specification", spec.code, spec.rows, size=8.5), grid(spec.by_year, size=8.5)]
+        if spec.evidence:
+            out += _evidence(spec.evidence)
     return out
+
+
+def _evidence(ev: EvidenceSpec) -> list[Block]:
+    """The baseline against similar areas: the chart, the same numbers as a table, the opportunity."""
+    from codesign.evidence.charts import peers_chart  # matplotlib only for an appendix with indicator data
+
+    return [heading(ev.heading, 3), para(ev.note, "note"), image(peers_chart(ev.data, "png"), ev.alt, 94),
+            grid(ev.peers, size=8.5), _table("Comparison", "Figures", ev.summary, size=8.5)]
 
 
 def _annex(a: Appendix) -> list[Block]:

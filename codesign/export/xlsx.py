@@ -1,4 +1,5 @@
-"""Appendix A as an Excel workbook (openpyxl): Outcomes, Vote summary, Methods, Payment, About.
+"""Appendix A as an Excel workbook (openpyxl): Outcomes, Vote summary, Methods, Payment, Comparison
+data (only when an outcome links to indicator data), About.
 
 Numbers are numbers (weights and shares as percentages, money in pounds with a £ format,
 measured values as entered); every text cell is written as a string-typed cell (cells.text_cell),
@@ -20,6 +21,7 @@ from codesign.export import _fields
 from codesign.export import _labels as L
 from codesign.export._annex import Annex, build_annex
 from codesign.export._content import TITLE, contract_parties, footer_text
+from codesign.export._schedule import comparison_rows
 from codesign.export._signoff import approval_line
 from codesign.export.cells import text_cell
 from codesign.naming import round_label
@@ -56,6 +58,9 @@ def write_xlsx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
     _sheet(wb, "Methods", [Column("Section", 30), Column("Item", 34), Column("Detail", 90)],
            _methods(build_annex(snapshot)))
     _sheet(wb, "Payment", *_payment(snapshot), freeze="B2")
+    comparison = comparison_rows(snapshot)
+    if comparison:
+        _sheet(wb, "Comparison data", COMPARISON_COLUMNS, comparison, freeze="E2")
     _sheet(wb, "About", [Column("Item", 26), Column("Detail", 100)], _about(snapshot, sha256))
     fw = snapshot["framework"]
     wb.properties.title = L.printable(fw.get("title") or TITLE)
@@ -67,6 +72,13 @@ def write_xlsx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
     except ValueError:
         pass
     wb.save(stream)
+
+
+# The indicator data each linked outcome was compared on, as frozen (_schedule.comparison_rows).
+COMPARISON_COLUMNS = [Column("Code", 10), Column("Indicator", 40), Column("Period", 10), Column("Area", 40),
+                      Column("Value", 10, "0.0##"), Column("Lower 95%", 10, "0.0##"), Column("Upper 95%", 10, "0.0##"),
+                      Column("Count", 10, "#,##0"), Column("Denominator", 12, "#,##0"), Column("Compared as", 24),
+                      Column("Note", 40)]
 
 
 def _put(ws: Any, row: int, col: int, value: Any, fmt: str | None) -> None:

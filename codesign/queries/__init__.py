@@ -3,6 +3,7 @@
 from codesign.queries.accounts import *  # noqa: F403
 from codesign.queries.ballot_rows import *  # noqa: F403
 from codesign.queries.basic import *  # noqa: F403
+from codesign.queries.definition_evidence import *  # noqa: F403
 from codesign.queries.evidence import *  # noqa: F403
 from codesign.queries.framework import *  # noqa: F403
 from codesign.queries.overview import *  # noqa: F403

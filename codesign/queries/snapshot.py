@@ -25,6 +25,7 @@ from codesign.models import (
     User,
     WorkshopSession,
 )
+from codesign.queries.definition_evidence import linked_evidence
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
 from codesign.queries.snapshot_fates import considered, proposal_stages
@@ -152,6 +153,9 @@ def _item(view: ItemView, rank: int, results: RoundResults | None, years: list[d
         "decision": {"action": "added", "reason": item.reason} if view.departs else None,
         "source_round": round_info.get(item.source_round_id or 0), "computed": computed,
         "votes": _votes(results, outcome.id), "definition": view.definition,
+        # The figures the baseline and comparator came from, kept so the version is reproducible
+        # without the indicator data (docs/framework-snapshot.md).
+        "indicator_data": linked_evidence(db, view.definition),
         "money": [{"year": y["label"], "at_stake_pence": at_stake[item.id][i]} for i, y in enumerate(years)],
         "provenance": _provenance(db, outcome.id, groups, sessions),
     }

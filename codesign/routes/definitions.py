@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,11 +15,12 @@ from codesign.contract import report
 from codesign.contract.money import parse_percent_bp
 from codesign.errors import NotFound, ValidationFailed
 from codesign.library import indicator_library, suggest_indicators
+from codesign.services import definition_evidence, shortlist
 from codesign.services import framework_versions as versions
-from codesign.services import shortlist
 from codesign.validation import parse_id
 from codesign.web import auth
 from codesign.web.dbcall import read, write
+from codesign.web.evidence_view import evidence_panel
 from codesign.web.htmx import redirect
 from codesign.web.payment_view import payment_preview
 from codesign.web.templating import render
@@ -41,6 +43,9 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
         definition["targets"] = [{"year": t["year"], "value": values.get(f"target-{i}", t["value"])}
                                  for i, t in enumerate(item.definition["targets"])]
     suggestions = suggest_indicators(item.outcome.statement, item.outcome.library_key, view.group.template_slug)
+    evidence = await read(request, queries.definition_evidence, version_id, item_id)
+    # Drawing the charts is CPU work: off the event loop, as the database reads are.
+    panel = await run_in_threadpool(evidence_panel, evidence, [t["year"] for t in item.definition["targets"]])
     return render(request, "framework/definition.html", {
         "view": view, "item": item, "definition": definition, "fields": defs.FIELDS, "sections": defs.SECTIONS,
         "labels": {"indicator_type": defs.INDICATOR_TYPES, "unit": defs.UNITS, "direction": defs.DIRECTIONS,
@@ -48,6 +53,7 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
         "choices": {f.name: defs.choices_for(f, view.group.template_slug, definition.get(f.name, ""))
                     for f in defs.FIELDS if f.kind == "choice"},
         "suggestions": suggestions, "errors": errors or {}, "flash": request.session.pop("flash", None),
+        "evidence": evidence, "panel": panel, "frozen": bool(view.version.snapshot_json),
     }, status_code=status_code)
 
 
@@ -84,6 +90,22 @@ async def use_indicator(request: Request) -> Response:
     years = [y["label"] for y in queries.version_years(version)]
     await write(request, shortlist.apply_indicator, auth.current_user(request), version_id, item_id, indicator, years)
     request.session["flash"] = f"Filled in from “{indicator['name']}”. Check every field and add the local figures."
+    return redirect(request, str(request.url_for("definition", version_id=version_id, item_id=item_id)))
+
+
+@auth.requires(*auth.COMMISSIONERS)
+async def use_evidence_baseline(request: Request) -> Response:
+    """"Use this as the baseline" (and, with targets=yes, the suggested targets) from the linked data."""
+    version_id, item_id = _ids(request)
+    form = await request.form()
+    with_targets = form.get("targets") == "yes"
+    try:
+        await write(request, definition_evidence.use_evidence_baseline, auth.current_user(request), version_id,
+                    item_id, with_targets=with_targets)
+    except ValidationFailed as exc:
+        return await _definition_page(request, errors=exc.errors, status_code=422)
+    request.session["flash"] = ("Baseline, comparator" + (" and targets" if with_targets else "")
+                                + " filled in from the indicator data. Check them: you can change any of them.")
     return redirect(request, str(request.url_for("definition", version_id=version_id, item_id=item_id)))
 
 
@@ -139,6 +161,7 @@ routes = [
     Route(ITEM, definition_page, name="definition"),
     Route(ITEM, save_definition, methods=["POST"], name="save_definition"),
     Route(ITEM + "/indicator", use_indicator, methods=["POST"], name="use_indicator"),
+    Route(ITEM + "/baseline-from-data", use_evidence_baseline, methods=["POST"], name="use_evidence_baseline"),
     Route("/frameworks/{version_id:id}/payment", payment_page, name="payment"),
     Route("/frameworks/{version_id:id}/payment/terms", save_terms, methods=["POST"], name="save_terms"),
     Route("/frameworks/{version_id:id}/payment/weights", save_weights, methods=["POST"], name="save_weights"),

@@ -106,8 +106,9 @@ def seed_demo(db: Session) -> DemoInfo:
     # "education" is left waiting, so the console shows a live proposal.
     del education
     demo_rounds.seed_demo_rounds(db, facilitator, session.id, group.id, people)
-    demo_framework.seed_demo_framework(db, users[Role.commissioner], users[Role.admin], session)
+    # The figures first: the framework's definitions link to them, and its frozen version keeps them.
     seed_demo_evidence(db, users[Role.commissioner])
+    demo_framework.seed_demo_framework(db, users[Role.commissioner], users[Role.admin], session, area=DEMO_AREA)
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from codesign import queries
+from codesign.contract import evidence_fill
 from codesign.library import suggest_indicators
 from codesign.models import FrameworkVersion, Round, RoundStatus, User, WorkshopSession
 from codesign.services import framework_versions, shortlist
@@ -110,7 +111,27 @@ def _definition(indicator: dict[str, Any] | None, step: int) -> dict[str, object
     return form
 
 
-def seed_demo_framework(db: Session, commissioner: User, approver: User, session: WorkshopSession) -> None:
+def _from_data(db: Session, indicator: dict[str, Any] | None, area: str | None, years: list[str]) -> dict[str, object]:
+    """For an indicator the demo's illustrative data cover: the link, and the baseline, comparator
+    and targets from the data (best-5 mean by the final year), with green at the final target."""
+    if indicator is None or area is None or not indicator.get("routine_data", True):
+        return {}
+    link: dict[str, object] = {"evidence_indicator": str(indicator["key"]), "evidence_area": area}
+    found = queries.linked_evidence(db, {**link, "direction": indicator.get("direction"),
+                                         "unit": indicator.get("unit")})
+    if not found or not found.get("available") or found.get("value") is None:
+        return {}
+    targets = evidence_fill.suggest_targets(found, years)
+    if targets is None:
+        return link
+    baseline = evidence_fill.baseline_fields(found)
+    return {**link, **baseline, **{f"target-{i}": t for i, t in enumerate(targets)},
+            "rag_green": targets[-1], "rag_amber": baseline["baseline_value"]}
+
+
+def seed_demo_framework(db: Session, commissioner: User, approver: User, session: WorkshopSession,
+                        area: str | None = None) -> None:
+    """`area`: the demo area in the illustrative indicator data, which the definitions link to."""
     if db.exec(select(FrameworkVersion).where(
             FrameworkVersion.population_group_id == session.population_group_id)).first() is not None:
         return
@@ -147,9 +168,11 @@ def seed_demo_framework(db: Session, commissioner: User, approver: User, session
                                "board agreed to include it (board minute 2026/31).")
         chosen[candidate.item.id] = indicator
     view = queries.get_version_view(db, version.id)
+    years = [y["label"] for y in queries.version_years(version)]
     for step, item in enumerate(view.items):
+        indicator = chosen.get(item.item.id)
         shortlist.save_definition(db, commissioner, version.id, item.item.id or 0,
-                                  _definition(chosen.get(item.item.id), step % 4))
+                                  {**_definition(indicator, step % 4), **_from_data(db, indicator, area, years)})
     framework_versions.save_terms(db, commissioner, version.id, {
         "title": "Appendix A: Outcomes framework, adults with diabetes", "contract_value": "12,000,000",
         "mechanism": "withhold", "commissioner": "NHS Demo Integrated Care Board (example)",

@@ -35,3 +35,24 @@ def test_the_demo_file_says_it_is_illustrative() -> None:
     assert {r["Area Code"] for r in rows} == {DEMO_AREA, "E92000001"} | {f"DEMO-P{i:02}" for i in range(1, 11)}
     assert all("illustrative" in r["Indicator Name"].lower() for r in rows)
     assert "NOT REAL STATISTICS" in (DEMO_EVIDENCE / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_demo_framework_links_its_definitions_to_the_data_and_keeps_them_frozen(session: Session) -> None:
+    from codesign.models import FrameworkVersion, VersionStatus
+    from codesign.services.demo import seed_demo
+
+    seed_demo(session)
+    frozen = session.exec(select(FrameworkVersion).where(FrameworkVersion.status == VersionStatus.frozen)).one()
+    _version, snapshot = queries.get_snapshot(session, frozen.id or 0)
+    linked = [o for o in snapshot["outcomes"] if o.get("indicator_data")]
+    assert len(linked) >= 2  # the newcomer sees charts on more than one definition
+    for o in linked:
+        data, definition = o["indicator_data"], o["definition"]
+        assert data["available"] and data["illustrative"] and data["area"] == DEMO_AREA
+        assert definition["evidence_area"] == DEMO_AREA and definition["evidence_indicator"] == data["indicator"]
+        # The baseline and the comparator came from the data, marked illustrative.
+        assert definition["baseline_period"] == data["period"] == "2024/25"
+        assert float(definition["baseline_value"]) == round(data["value"], 1)
+        assert "ILLUSTRATIVE" in definition["baseline_source"] and "DEMO-P01" in definition["comparator"]
+        # Targets reach the best-5 mean by the final year.
+        assert float(definition["targets"][-1]["value"]) == round(data["best5_mean"], 1)

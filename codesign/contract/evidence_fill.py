@@ -1,0 +1,89 @@
+"""A measurement definition's baseline, comparator and suggested targets from indicator data.
+
+Pure: takes the indicator data document a definition links to (the comparison as
+`codesign.queries.definition_evidence` builds it and a frozen snapshot keeps it) and gives the
+definition's fields as text, as a commissioner would type them. Nothing here writes.
+
+Suggested targets follow RightCare's "opportunity": reach the best-5 peer mean by the final
+contract year, in equal steps from the baseline (linear in between). They are a suggestion, shown
+and applied only when the user chooses, and stay editable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+ILLUSTRATIVE = "ILLUSTRATIVE values, not real statistics"
+PLACES = 1  # Fingertips shows values to one decimal place; more only when one is too coarse for the steps
+MAX_COMPARATOR = 2000  # the definition's text limit (definition.MAX_TEXT)
+
+
+def rounded(value: float | Decimal, places: int = PLACES) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def area_label(name: str, code: str) -> str:
+    return f"{name} ({code})" if name and name != code else code
+
+
+def source_text(evidence: Mapping[str, Any]) -> str:
+    """Where the baseline comes from: the indicator, the area, the file and when it was imported."""
+    name = evidence.get("indicator_name") or evidence["indicator"]
+    when = str(evidence.get("imported_at") or "")[:10]
+    area = area_label(evidence.get("area_name", ""), evidence["area"])
+    text = (f"{name} (indicator {evidence['indicator']}), {area}, "
+            f"{evidence.get('period', '')}; from {evidence.get('source') or 'an imported file'}"
+            + (f" imported on {when}" if when else ""))
+    return text + (f". {ILLUSTRATIVE}" if evidence.get("illustrative") else "")
+
+
+def comparator_text(evidence: Mapping[str, Any]) -> str:
+    """The comparator, naming the actual peer areas, then the peer and best-5 means and England."""
+    peers = evidence.get("peers") or []
+
+    def listed(with_names: bool) -> str:
+        return ", ".join(area_label(p.get("area_name", "") if with_names else "", p["area"]) for p in peers)
+
+    figures = [f"peer mean {_figure(evidence.get('peer_mean'))}",
+               f"best-5 mean {_figure(evidence.get('best5_mean'))} ({', '.join(evidence.get('best5') or [])})"]
+    if evidence.get("national") is not None:
+        figures.append(f"England {_figure(evidence['national'])}")
+    tail = f"; {', '.join(figures)}, {evidence.get('period', '')}" + (f". {ILLUSTRATIVE}"
+                                                                       if evidence.get("illustrative") else "")
+    text = f"{len(peers)} similar areas: {listed(True)}{tail}"
+    if len(text) > MAX_COMPARATOR:  # very long area names: the codes still name every peer
+        text = f"{len(peers)} similar areas: {listed(False)}{tail}"
+    return text[:MAX_COMPARATOR]
+
+
+def _figure(value: object) -> str:
+    return "not available" if value is None else f"{rounded(float(str(value)))}"
+
+
+def baseline_fields(evidence: Mapping[str, Any]) -> dict[str, str]:
+    """The baseline value, period and source and the comparator, from the data."""
+    if evidence.get("value") is None:
+        raise ValueError("no value for the area in that period")
+    return {"baseline_value": str(rounded(evidence["value"])), "baseline_period": str(evidence.get("period", "")),
+            "baseline_source": source_text(evidence), "comparator": comparator_text(evidence)}
+
+
+def suggest_targets(evidence: Mapping[str, Any], years: Sequence[str]) -> list[str] | None:
+    """One target per contract year, from the baseline to the best-5 mean in equal steps (the final
+    year reaches it), or None when there is nothing to suggest: no best-5 mean, or the area is
+    already at or beyond it (the opportunity is 0). Rounded to one decimal place, or more where a
+    step would otherwise round back to the baseline (a linear payment needs a target that differs)."""
+    value, goal, direction = evidence.get("value"), evidence.get("best5_mean"), evidence.get("direction")
+    if value is None or goal is None or not years or direction not in ("higher", "lower"):
+        return None
+    for places in (PLACES, PLACES + 1, PLACES + 2):
+        base, end = rounded(value, places), rounded(goal, places)
+        if (end <= base) if direction == "higher" else (end >= base):
+            return None
+        n = len(years)
+        steps = [rounded(base + (end - base) * (i + 1) / n, places) for i in range(n)]
+        if all(s != base for s in steps):
+            return [str(s) for s in steps]
+    return None

@@ -1,0 +1,233 @@
+"""Charts of an indicator comparison: the peers as bars, the funnel plot and the trend.
+
+Pure: the comparison document in (`Comparison.to_json()`, as a frozen snapshot keeps it under
+`indicator_data`), image bytes out: SVG for the web page, PNG for the DOCX and PDF appendix.
+matplotlib's object API with the Agg canvas (no pyplot, no display, no global figure state), so
+two requests can draw at once. Every chart has a text alternative (`*_alt`) saying what it shows,
+and the pages and documents put the same numbers in a table beside it.
+
+Colours are from the NHS identity palette, each at least 3:1 against white and the area's against
+the peers' (WCAG 1.4.11); colour is never the only cue: the area is labelled "(this area)", and
+each reference line has its own dash pattern and a label.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+Format = Literal["svg", "png"]
+AREA = "#003087"  # NHS Dark Blue: 11.8:1 on white, 3.5:1 against the peers' Mid Grey
+PEER = "#768692"  # NHS Mid Grey: 3.7:1 on white
+BEST = "#7C2855"  # NHS Dark Pink: the best-5 mean
+MEAN = "#425563"  # NHS Dark Grey: the peer mean and the control limits
+ENGLAND = "#006747"  # NHS Dark Green
+INK = "#212B32"
+UNITS = {100.0: "%", 1_000.0: "per 1,000", 10_000.0: "per 10,000", 100_000.0: "per 100,000"}
+PNG_DPI = 150
+# Text as text in the SVG (smaller, selectable, read by the browser's fonts); ids and output
+# fixed, so the same comparison always gives the same bytes.
+matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "codesign-evidence",
+                            "font.family": "sans-serif",
+                            "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"], "font.size": 9})
+
+
+def unit(evidence: Mapping[str, Any]) -> str:
+    return UNITS.get(float(evidence.get("multiplier") or 0), "")
+
+
+def fmt_value(value: object, evidence: Mapping[str, Any]) -> str:
+    if value is None:
+        return "no value"
+    u = unit(evidence)
+    return f"{float(str(value)):.1f}{u}" if u == "%" else f"{float(str(value)):.1f}" + (f" {u}" if u else "")
+
+
+def area_name(evidence: Mapping[str, Any], code: str) -> str:
+    if code == evidence.get("area"):
+        return str(evidence.get("area_name") or code)
+    found: Mapping[str, Any] = next((p for p in evidence.get("peers") or [] if p.get("area") == code), {})
+    return str(found.get("area_name") or code)
+
+
+def _save(fig: Figure, fmt: Format) -> bytes:
+    FigureCanvasAgg(fig)
+    out = io.BytesIO()
+    if fmt == "svg":
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    else:
+        fig.savefig(out, format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight")
+    return out.getvalue()
+
+
+def _axis_label(evidence: Mapping[str, Any]) -> str:
+    u = unit(evidence)
+    return f"Value ({u})" if u else "Value"
+
+
+def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
+    """Horizontal bars, best first: the area (dark blue, labelled) among its peers (grey), with
+    the best-5 mean, the peer mean and England as labelled vertical lines."""
+    rows = [(p["area"], p.get("value")) for p in evidence.get("peers") or [] if p.get("value") is not None]
+    if evidence.get("value") is not None:
+        rows.append((evidence["area"], evidence["value"]))
+    rows.sort(key=lambda r: (float(r[1]), r[0]), reverse=evidence.get("direction") == "higher")
+    rows.reverse()  # barh draws from the bottom: the best ends on top
+    fig = Figure(figsize=(7.0, 0.3 * len(rows) + 1.6))
+    ax = fig.add_subplot()
+    labels = [area_name(evidence, code) + (" (this area)" if code == evidence["area"] else "") for code, _ in rows]
+    colours = [AREA if code == evidence["area"] else PEER for code, _ in rows]
+    ax.barh(range(len(rows)), [float(v) for _, v in rows], color=colours, height=0.7)
+    ax.set_yticks(range(len(rows)), labels=labels)
+    for tick, (code, _) in zip(ax.get_yticklabels(), rows, strict=True):
+        if code == evidence["area"]:
+            tick.set_fontweight("bold")
+    lines = [("best5_mean", "Best-5 mean", BEST, "--"), ("peer_mean", "Peer mean", MEAN, ":"),
+             ("national", "England", ENGLAND, "-.")]
+    for key, label, colour, style in lines:
+        if evidence.get(key) is not None:
+            ax.axvline(float(evidence[key]), color=colour, linestyle=style, linewidth=1.6,
+                       label=f"{label} {fmt_value(evidence[key], evidence)}")
+    ax.set_xlabel(_axis_label(evidence))
+    height = fig.get_figheight() * 0.77  # about the axes' share of the figure, in inches
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / height), ncols=3, frameon=False)
+    ax.set_title(f"{evidence.get('period', '')}: {'higher' if evidence.get('direction') == 'higher' else 'lower'} "
+                 "is better", fontsize=9, loc="left", color=INK)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _save(fig, fmt)
+
+
+def peers_alt(evidence: Mapping[str, Any]) -> str:
+    values = [float(p["value"]) for p in evidence.get("peers") or [] if p.get("value") is not None]
+    spread = (f" ranging from {fmt_value(min(values), evidence)} to {fmt_value(max(values), evidence)}"
+              if values else "")
+    return (f"Bar chart for {evidence.get('period', '')}: {area_name(evidence, evidence['area'])} "
+            f"{fmt_value(evidence.get('value'), evidence)} against {len(values)} similar areas{spread}; "
+            f"best-5 mean {fmt_value(evidence.get('best5_mean'), evidence)}, peer mean "
+            f"{fmt_value(evidence.get('peer_mean'), evidence)}"
+            + (f", England {fmt_value(evidence['national'], evidence)}" if evidence.get("national") is not None
+               else "") + ".")
+
+
+def _funnel_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    """Each area's value against its denominator, with 95% (dashed) and 99.8% (solid) control
+    limits around the peer mean; the area is a labelled diamond, areas outside 99.8% are labelled."""
+    funnel = evidence.get("funnel")
+    if not funnel or not funnel.get("limits"):
+        return None
+    fig = Figure(figsize=(7.0, 4.2))
+    ax = fig.add_subplot()
+    limits = funnel["limits"]
+    xs = [float(x["denominator"]) for x in limits]
+    for key, style, label in (("95", "--", "95% limits"), ("998", "-", "99.8% limits")):
+        ax.plot(xs, [float(x[f"upper{key}"]) for x in limits], color=MEAN, linestyle=style, linewidth=1.2,
+                label=label)
+        ax.plot(xs, [float(x[f"lower{key}"]) for x in limits], color=MEAN, linestyle=style, linewidth=1.2)
+    ax.axhline(float(funnel["centre"]), color=BEST, linestyle=":", linewidth=1.4,
+               label=f"Peer mean {fmt_value(funnel['centre'], evidence)}")
+    peers = [p for p in evidence.get("peers") or [] if p.get("value") is not None and p.get("denominator")]
+    ax.scatter([float(p["denominator"]) for p in peers], [float(p["value"]) for p in peers], color=PEER, s=30,
+               marker="o", label="Similar areas", zorder=3)
+    outside = set(funnel.get("outside") or [])
+    for p in peers:
+        if p["area"] in outside:
+            ax.annotate(area_name(evidence, p["area"]), (float(p["denominator"]), float(p["value"])),
+                        textcoords="offset points", xytext=(5, 4), fontsize=8, color=INK)
+    if evidence.get("value") is not None and evidence.get("denominator"):
+        point = (float(evidence["denominator"]), float(evidence["value"]))
+        ax.scatter([point[0]], [point[1]], color=AREA, s=70, marker="D", label="This area", zorder=4)
+        ax.annotate(f"{area_name(evidence, evidence['area'])} (this area)", point, textcoords="offset points",
+                    xytext=(6, -12), fontsize=8.5, fontweight="bold", color=AREA)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks would be most of the drawing time
+    ax.set_xlabel("Denominator (people counted)")
+    ax.set_ylabel(_axis_label(evidence))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _save(fig, fmt)
+
+
+def funnel_alt(evidence: Mapping[str, Any]) -> str:
+    funnel = evidence.get("funnel") or {}
+    outside = [area_name(evidence, c) for c in funnel.get("outside") or []]
+    return (f"Funnel plot for {evidence.get('period', '')}: each area's value against its denominator, with 95% "
+            f"and 99.8% control limits around the peer mean of {fmt_value(funnel.get('centre'), evidence)}"
+            + (" (widened for over-dispersion)" if funnel.get("overdispersed") else "") + ". "
+            + (f"Outside the 99.8% limits: {', '.join(outside)}." if outside else
+               "No area lies outside the 99.8% limits."))
+
+
+def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    """The area's value by period with its 95% interval, beside the peer mean and England."""
+    trend = [t for t in evidence.get("trend") or []]
+    if not any(t.get("value") is not None for t in trend):
+        return None
+    fig = Figure(figsize=(7.0, 3.6))
+    ax = fig.add_subplot()
+    periods = [str(t["period"]) for t in trend]
+    series = (("value", f"{area_name(evidence, evidence['area'])} (this area)", AREA, "-", "D"),
+              ("peer_mean", "Peer mean", PEER, "--", "s"), ("national", "England", ENGLAND, ":", "^"))
+    for key, label, colour, style, marker in series:
+        points = [(i, float(t[key])) for i, t in enumerate(trend) if t.get(key) is not None]
+        if points:
+            ax.plot([i for i, _ in points], [v for _, v in points], color=colour, linestyle=style, marker=marker,
+                    linewidth=1.8, label=label)
+    bars = [(i, float(t["value"]), float(t["lower_ci95"]), float(t["upper_ci95"])) for i, t in enumerate(trend)
+            if t.get("value") is not None and t.get("lower_ci95") is not None and t.get("upper_ci95") is not None]
+    if bars:
+        ax.errorbar([b[0] for b in bars], [b[1] for b in bars],
+                    yerr=[[b[1] - b[2] for b in bars], [b[3] - b[1] for b in bars]], fmt="none", ecolor=AREA,
+                    capsize=3, linewidth=1)
+    ax.set_xticks(range(len(periods)), labels=periods)
+    ax.set_ylabel(_axis_label(evidence))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _save(fig, fmt)
+
+
+def trend_alt(evidence: Mapping[str, Any]) -> str:
+    trend = [t for t in evidence.get("trend") or [] if t.get("value") is not None]
+    if not trend:
+        return "No trend: the area has no values."
+    first, last = trend[0], trend[-1]
+    return (f"Line chart of {area_name(evidence, evidence['area'])} from {first['period']} "
+            f"({fmt_value(first['value'], evidence)}) to {last['period']} ({fmt_value(last['value'], evidence)}), "
+            f"with its 95% intervals, beside the peer mean and England.")
+
+
+_DRAW: dict[str, Callable[[Mapping[str, Any], Format], bytes | None]] = {
+    "peers": _peers_chart, "funnel": _funnel_chart, "trend": _trend_chart}
+CACHED = 96  # charts kept in memory: the same figures always draw the same bytes
+
+
+@lru_cache(maxsize=CACHED)
+def _drawn(kind: str, fmt: Format, document: str) -> bytes | None:
+    return _DRAW[kind](json.loads(document), fmt)
+
+
+def _chart(kind: str, evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    """Drawing takes a few hundred milliseconds a chart; a page seen again (or the same frozen
+    figures exported again) reuses the bytes, keyed by the figures themselves."""
+    return _drawn(kind, fmt, json.dumps(evidence, sort_keys=True, default=str))
+
+
+def peers_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes:
+    drawn = _chart("peers", evidence, fmt)
+    assert drawn is not None  # a bar chart is always drawn, if only of the area
+    return drawn
+
+
+def funnel_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+    return _chart("funnel", evidence, fmt)
+
+
+def trend_chart(evidence: Mapping[str, Any], fmt: Format = "svg") -> bytes | None:
+    return _chart("trend", evidence, fmt)

@@ -1,0 +1,71 @@
+"""The comparison charts: pure bytes from the comparison document, SVG with its text as text,
+PNG for the appendix, the same figures giving the same bytes, and colours that meet 3:1."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from codesign.evidence import Observation, PeriodData, charts, compare
+
+
+def document(period_values: dict[str, float] | None = None) -> dict[str, Any]:
+    values = [50.0, 53.33, 56.67, 60.0, 63.33, 66.67, 70.0, 73.33, 76.67, 80.0]
+    peers = tuple(Observation(f"P{i:02}", v, count=round(v * 10), denominator=1000, area_name=f"Peer {i}")
+                  for i, v in enumerate(values))
+    data = {period: PeriodData(Observation("A", value, count=round(value * 20), denominator=2000, area_name="Area A"),
+                               Observation("E92000001", 66.0), peers)
+            for period, value in (period_values or {"2024": 60.0}).items()}
+    return compare("90001", "A", data, "higher", multiplier=100).to_json()
+
+
+def luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_each_chart_is_an_svg_with_the_area_labelled_and_the_same_bytes_each_time() -> None:
+    ev = document({"2022": 55.0, "2023": 58.0, "2024": 60.0})
+    for draw in (charts.peers_chart, charts.funnel_chart, charts.trend_chart):
+        svg = draw(ev, "svg")
+        assert svg is not None
+        root = ET.fromstring(svg)
+        assert root.tag.endswith("svg")
+        text = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+        assert "Area A (this area)" in text, draw.__name__
+        assert draw(ev, "svg") == svg
+        assert draw(ev, "png").startswith(b"\x89PNG\r\n\x1a\n")  # type: ignore[union-attr]
+    other = document({"2022": 55.0, "2023": 58.0, "2024": 61.0})
+    assert charts.peers_chart(other, "svg") != charts.peers_chart(ev, "svg")
+
+
+def test_nothing_to_draw_gives_no_chart() -> None:
+    ev = document()
+    ev["funnel"] = None
+    assert charts.funnel_chart(ev) is None
+    ev["trend"] = [{"period": "2024", "value": None}]
+    assert charts.trend_chart(ev) is None
+
+
+def test_text_alternatives_say_what_the_charts_show() -> None:
+    ev = document({"2023": 58.0, "2024": 60.0})
+    assert charts.peers_alt(ev) == ("Bar chart for 2024: Area A 60.0% against 10 similar areas ranging from 50.0% "
+                                    "to 80.0%; best-5 mean 73.3%, peer mean 65.0%, England 66.0%.")
+    assert charts.funnel_alt(ev).startswith("Funnel plot for 2024: each area's value against its denominator, with "
+                                            "95% and 99.8% control limits around the peer mean of 65.0%")
+    assert charts.trend_alt(ev) == ("Line chart of Area A from 2023 (58.0%) to 2024 (60.0%), with its 95% intervals, "
+                                    "beside the peer mean and England.")
+
+
+def test_the_colours_meet_3_to_1_on_white_and_the_area_against_its_peers() -> None:
+    for colour in (charts.AREA, charts.PEER, charts.BEST, charts.MEAN, charts.ENGLAND):
+        assert contrast(colour, "#FFFFFF") >= 3, colour
+    assert contrast(charts.AREA, charts.PEER) >= 3

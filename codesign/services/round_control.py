@@ -150,6 +150,9 @@ def reopen_round(db: Session, actor: User, session_id: int, round_id: int, reaso
                            f"already {'opened' if later.status == RoundStatus.open else 'run'}: its voters saw "
                            "these results. Reset that round first, or run a new round instead.")
     discarded = found.results_sha256
+    from codesign.services.pooled import discard_pooled  # it builds on services.rounds, as this does
+
+    discard_pooled(db, actor, found, "reopened")
     _log(db, actor, found, "round.reopened",
          f"Round {found.number} “{found.title}” reopened; its stored results were discarded and will be counted "
          f"again at the next close. Reason: {why}",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
+from starlette.testclient import TestClient
 
 from codesign import integrity
 from codesign.errors import Conflict, ValidationFailed
@@ -29,7 +30,9 @@ from codesign.models import (
 from codesign.queries.pooled import pooled_view
 from codesign.services import panel_people, panels, pooled, round_control, rounds
 from codesign.tally_cli import run_tally
+from tests.conftest import sign_in
 from tests.panels.helpers import Study, make_study, open_all, person_in, rate, tally_csv
+from tests.round_helpers import round_form
 from tests.services.test_undo_races import all_at_once
 
 # Each session's people and their ratings of four outcomes: no two outcomes tie, pooled or not.
@@ -305,3 +308,22 @@ def test_the_last_two_member_rounds_closing_at_once_count_the_pool_once(
             actor = s.get_one(User, user_id)
             for session_id, round_id in last_two:  # again, for the next attempt
                 round_control.reopen_round(s, actor, session_id, round_id, "Once more")
+
+
+def test_a_member_round_edited_apart_is_not_pooled_and_the_page_says_why(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession) -> None:
+    study = make_study(session, facilitator, workshop, 3)
+    assert study.panel.id is not None
+    online = study.rounds[2]
+    assert online.id is not None
+    round_control.update_round(session, facilitator, online.session_id, online.id,
+                               round_form(study.outcomes[:2], in_min="80"))
+    open_all(session, facilitator, study)
+    for r in study.rounds:
+        close(session, facilitator, r)
+    assert session.get_one(PanelRound, study.panel_round_id).results_json is None
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "panel_round.not_counted")).one()
+    assert "consensus rule" in event.summary and "outcomes" in event.summary
+    sign_in(client, facilitator)
+    page = client.get(f"/panels/{study.panel.id}/rounds/{study.panel_round_id}").text
+    assert "no longer the same" in page and "Online round has a different consensus rule, outcomes" in page

@@ -30,7 +30,9 @@ from codesign.voting import stored
 from codesign.voting.order import split_options
 
 __all__ = [
+    "BreakdownRow",
     "PooledView",
+    "breakdown",
     "count_pooled",
     "counting_settings",
     "differences",
@@ -44,7 +46,8 @@ __all__ = [
 # What must be the same for rounds to be pooled: everything the count depends on. The rule's
 # smallest group shown is left out (it only hides small groups, and may be set as each round opens).
 SETTING_NAMES = {"method": "method", "combine": "way of combining groups", "options": "method options",
-                 "rule": "consensus rule", "outcomes": "outcomes", "table_based": "voting by tables"}
+                 "rule": "consensus rule", "outcomes": "outcomes", "table_based": "voting by tables",
+                 "weights": "group weights"}
 
 
 def get_panel_round(db: Session, panel_id: int, panel_round_id: int) -> PanelRound:
@@ -60,8 +63,9 @@ def member_rounds(db: Session, panel_round_id: int) -> list[Round]:
                         .execution_options(populate_existing=True)))
 
 
-def counting_settings(db: Session, found: Round) -> dict[str, Any]:
-    """The settings a count depends on, comparable between rounds."""
+def counting_settings(db: Session, found: Round, *, weights: bool = False) -> dict[str, Any]:
+    """The settings a count depends on, comparable between rounds. `weights`: with the group
+    weights locked when each round opened (a draft has none yet, so linking drafts leaves them out)."""
     from codesign.queries.rounds import round_outcomes
 
     rule = json.loads(found.rule_json or "{}")
@@ -69,7 +73,8 @@ def counting_settings(db: Session, found: Round) -> dict[str, Any]:
     return {"method": found.method, "combine": found.combine,
             "options": split_options(json.loads(found.options_json or "{}"))[0], "rule": rule,
             "outcomes": sorted(o.id or 0 for o in round_outcomes(db, found.id or 0)),
-            "table_based": found.table_based}
+            "table_based": found.table_based,
+            **({"weights": json.loads(found.weights_json or "{}")} if weights else {})}
 
 
 def differences(first: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
@@ -78,13 +83,15 @@ def differences(first: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]
 
 
 def settings_differences(db: Session, rounds: Sequence[Round]) -> dict[int, list[str]]:
-    """For each round after the first whose settings differ from the first's: what differs."""
+    """For each round after the first whose settings differ from the first's: what differs (the
+    group weights too once every round has opened: the weights were changed between openings)."""
     if not rounds:
         return {}
-    first = counting_settings(db, rounds[0])
+    opened = all(r.status != RoundStatus.draft for r in rounds)
+    first = counting_settings(db, rounds[0], weights=opened)
     found: dict[int, list[str]] = {}
     for r in rounds[1:]:
-        diff = differences(first, counting_settings(db, r))
+        diff = differences(first, counting_settings(db, r, weights=opened))
         if diff:
             found[r.id or 0] = diff
     return found
@@ -160,6 +167,24 @@ class PooledView:
     @property
     def waiting(self) -> list[MemberView]:
         return [m for m in self.members if m.round.status != RoundStatus.closed]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    statement: str
+    place: int  # in the pooled results
+    places: list[int | None]  # in each member round's own results, in member order (None: not counted)
+
+
+def breakdown(view: PooledView) -> list[BreakdownRow]:
+    """Each outcome's place in the pooled results beside its place in each session's own results."""
+    if view.pooled is None or view.pooled.results is None:
+        return []
+    own = [{o.outcome: o.rank for o in m.results.results.outcomes}
+           if m.round.status == RoundStatus.closed and m.results.results is not None else {} for m in view.members]
+    labels = view.pooled.labels
+    return [BreakdownRow(labels.get(o.outcome, o.outcome), o.rank, [ranks.get(o.outcome) for ranks in own])
+            for o in view.pooled.results.outcomes]
 
 
 def pooled_view(db: Session, panel_id: int, panel_round_id: int) -> PooledView:

@@ -15,7 +15,7 @@ from codesign.errors import ValidationFailed
 from codesign.panel_list import PanelListError
 from codesign.permissions import Action, roles
 from codesign.queries import panels as q
-from codesign.queries.pooled import pooled_view
+from codesign.queries.pooled import breakdown, pooled_view
 from codesign.services import panel_people, panels, pooled
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -200,7 +200,8 @@ async def pooled_results(request: Request) -> Response:
     view = await read(request, pooled_view, _pid(request), request.path_params["panel_round_id"])
     pooled_context = results_context(view.pooled, public=True) if view.pooled is not None else None
     members = [(m, results_context(m.results, public=True)) for m in view.members]
-    return render(request, "panels/pooled.html", {"view": view, "pooled": pooled_context, "members": members})
+    return render(request, "panels/pooled.html", {"view": view, "pooled": pooled_context, "members": members,
+                                                  "places": breakdown(view)})
 
 
 async def _pool_page(request: Request, *, values: dict[str, Any] | None = None,

@@ -218,6 +218,8 @@ def test_pooled_results_page_and_linking(client: TestClient, engine: Engine, ses
     # Plain words, with the disclosure rules of a round's page: groups of one are not shown.
     assert "We do not show how carers, clinicians and patients answered" in together
     assert together.count("app-results__item") == 3 and "Kendall" not in together
+    places = page.split("Each outcome’s place, together and in each session</h2>")[1].split("</table>")[0]
+    assert places.count("<tr") == 4 and places.count("<td class=\"nhsuk-table__cell\">1</td>") == 4
     assert "olu" not in page.lower()  # results never name anyone
     # Linking rounds that differ is refused, saying what differs; nothing changes.
     r1 = post_form(client, f"/sessions/{study.sessions[1].id}/rounds/new",

@@ -28,7 +28,7 @@ from codesign.models import (
     utcnow,
 )
 from codesign.queries.pooled import pooled_view
-from codesign.services import panel_people, panels, pooled, round_control, rounds
+from codesign.services import panel_people, panels, pooled, population, round_control, rounds
 from codesign.tally_cli import run_tally
 from tests.conftest import sign_in
 from tests.panels.helpers import Study, make_study, open_all, person_in, rate, tally_csv
@@ -327,3 +327,20 @@ def test_a_member_round_edited_apart_is_not_pooled_and_the_page_says_why(
     sign_in(client, facilitator)
     page = client.get(f"/panels/{study.panel.id}/rounds/{study.panel_round_id}").text
     assert "no longer the same" in page and "Online round has a different consensus rule, outcomes" in page
+
+
+def test_group_weights_changed_between_openings_are_not_pooled(session: Session, facilitator: User,
+                                                               workshop: WorkshopSession) -> None:
+    study = make_study(session, facilitator, workshop, 3)
+    first = study.rounds[0]
+    assert first.id is not None
+    rounds.open_round(session, facilitator, first.session_id, first.id, acknowledge_small=True)
+    population.set_stakeholder_weights(session, facilitator, workshop.population_group_id,
+                                       {"patient": "2", "carer": "1", "clinician": "1", "commissioner": "1"})
+    for r in study.rounds[1:]:
+        rounds.open_round(session, facilitator, r.session_id, r.id or 0, acknowledge_small=True)
+    for r in study.rounds:
+        close(session, facilitator, r)
+    assert session.get_one(PanelRound, study.panel_round_id).results_json is None
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "panel_round.not_counted")).one()
+    assert "group weights" in event.summary and "outcomes" not in event.summary

@@ -26,7 +26,7 @@ from codesign.models import (
 )
 from codesign.panel_list import PanelListError, parse_panel_list
 from codesign.services import audit, sessions
-from codesign.services.panels import new_panellist
+from codesign.services.panels import lock_panel_people, new_panellist
 from codesign.validation import parse_id
 
 MAX_UPLOAD = 5_000_000  # characters: 50,000 people with long names fit well within it
@@ -60,6 +60,7 @@ def upload_panel_list(db: Session, actor: User, panel_id: int, text: str) -> int
     panel = _panel(db, panel_id)
     if len(text) > MAX_UPLOAD:
         raise ValidationFailed({"file": "The file is too large: upload at most 50,000 people at a time"})
+    lock_panel_people(db, panel_id)  # before reading the emails already there (see services.panels)
     groups = {g.key: g.name for g in db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == panel.population_group_id).order_by(col(StakeholderGroup.id)))}
     taken = {e for e in db.exec(select(Panellist.email).where(Panellist.panel_id == panel_id)) if e}
@@ -93,7 +94,9 @@ def match_participant(db: Session, actor: User, panel_id: int, participant_id: s
     session = db.get(WorkshopSession, found.session_id) if found else None
     if found is None or session is None or session.panel_id != panel_id:
         raise ValidationFailed({"participant": "Choose a participant from one of this panel’s sessions"}, values)
-    person = db.get(Panellist, plid) if plid else None
+    # Locked: two participants of one session matched to one panellist at once never both pass the check.
+    person = db.exec(select(Panellist).where(Panellist.id == plid).with_for_update()
+                     .execution_options(populate_existing=True)).first() if plid else None
     if panellist_id.strip() and (person is None or person.panel_id != panel_id):
         raise ValidationFailed({"panellist": "Choose a panellist of this panel"}, values)
     if person is not None:

@@ -1,0 +1,73 @@
+"""Panel writes sent at once (two facilitators, a double click), each in its own transaction and
+thread. Meaningful on PostgreSQL (tests/with_postgres.sh), where they really overlap; on SQLite the
+write lock queues them and the same results must hold. Never a 500 (an IntegrityError)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from codesign.errors import ValidationFailed
+from codesign.models import Panellist, Participant, User, WorkshopSession
+from codesign.panel_list import PanelListError
+from codesign.services import panel_people, panels
+from tests.panels.helpers import person_in
+from tests.services.test_undo_races import all_at_once, at_once
+
+
+def test_the_same_person_added_twice_at_once_is_added_once(engine: Engine, session: Session, facilitator: User,
+                                                           workshop: WorkshopSession) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Study")
+    panel_id, user_id = panel.id or 0, facilitator.id
+    session.close()
+
+    def add(s: Session) -> int:
+        return panels.add_panellist(s, s.get_one(User, user_id), panel_id, "Asha", "asha@example.com",
+                                    "patient").number
+
+    results = at_once(4, add, engine)
+    assert sorted(r for r in results if isinstance(r, int)) == [1], results
+    assert all(isinstance(r, ValidationFailed) and "already" in r.errors["email"] for r in results
+               if not isinstance(r, int)), results
+
+
+def test_overlapping_lists_uploaded_at_once_add_each_person_once(engine: Engine, session: Session,
+                                                                 facilitator: User,
+                                                                 workshop: WorkshopSession) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Study")
+    panel_id, user_id = panel.id or 0, facilitator.id
+    session.close()
+    first = "name,email,group\nAsha,asha@example.com,patient\nBen,ben@example.com,carer\n"
+    second = "name,email,group\nCy,cy@example.com,carer\nBen,BEN@example.com,carer\n"
+
+    def upload(text: str):  # type: ignore[no-untyped-def]
+        return lambda s: panel_people.upload_panel_list(s, s.get_one(User, user_id), panel_id, text)
+
+    results = all_at_once([upload(first), upload(second)], engine)
+    assert sorted(r for r in results if isinstance(r, int)) == [2], results  # one list whole, the other refused
+    refused = next(r for r in results if not isinstance(r, int))
+    assert isinstance(refused, PanelListError) and "already on this panel" in str(refused)
+    with Session(engine) as s:
+        people = s.exec(select(Panellist).order_by(col(Panellist.number))).all()
+        assert [p.number for p in people] == [1, 2] and len({p.email for p in people}) == 2
+
+
+def test_two_participants_matched_to_one_panellist_at_once(engine: Engine, session: Session, facilitator: User,
+                                                            workshop: WorkshopSession) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Study")
+    assert panel.id is not None
+    panel_people.attach_session(session, facilitator, panel.id, str(workshop.id))
+    asha = panels.add_panellist(session, facilitator, panel.id, "Asha", "asha@example.com", "patient")
+    one, two = person_in(session, workshop, "patient"), person_in(session, workshop, "patient")
+    panel_id, user_id, asha_id, ids = panel.id, facilitator.id, str(asha.id), (one.id or 0, two.id or 0)
+    session.close()
+
+    def match(participant: int):  # type: ignore[no-untyped-def]
+        return lambda s: panel_people.match_participant(s, s.get_one(User, user_id), panel_id, str(participant),
+                                                        asha_id).id
+
+    results = all_at_once([match(ids[0]), match(ids[1])], engine)
+    assert len([r for r in results if isinstance(r, int)]) == 1, results
+    assert any(isinstance(r, ValidationFailed) for r in results), results
+    with Session(engine) as s:
+        assert len(s.exec(select(Participant).where(Participant.panellist_id == int(asha_id))).all()) == 1

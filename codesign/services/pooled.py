@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -97,6 +97,10 @@ def discard_pooled(db: Session, actor: User | None, found: Round, why: str) -> N
 
 
 def _next_number(db: Session, panel_id: int) -> int:
+    """The panel's next pooled round number; two made at once take theirs in turn (a transaction-
+    scoped advisory lock per panel on PostgreSQL, as round numbers do), never a unique-key failure."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(1620, :pid)"), {"pid": panel_id})
     return int(db.exec(select(func.coalesce(func.max(PanelRound.number), 0)).where(
         PanelRound.panel_id == panel_id)).one()) + 1
 
@@ -148,6 +152,11 @@ def run_in_sessions(db: Session, actor: User, session_id: int, round_id: int, ta
     if not chosen:
         raise ValidationFailed({"sessions": "Choose at least one other session of this panel"}, {"sessions": []})
     pooled = _pooled_for(db, actor, panel, found)
+    already = [s for s in chosen if db.exec(select(Round.id).where(Round.session_id == s.id,
+                                                                   Round.panel_round_id == pooled.id)).first()]
+    if already:  # a double click, or a second facilitator: the round runs there already
+        raise ValidationFailed({"sessions": "This round already runs in " + ", ".join(f"“{s.title}”" for s in already)},
+                               {"sessions": list(targets)})
     outcome_ids = list(round_outcome_ids(db, round_id))
     made = []
     for into in chosen:

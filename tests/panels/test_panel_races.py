@@ -8,10 +8,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from codesign.errors import ValidationFailed
-from codesign.models import Panellist, Participant, User, WorkshopSession
+from codesign.models import Panellist, Participant, Round, User, WorkshopSession
 from codesign.panel_list import PanelListError
-from codesign.services import panel_people, panels
+from codesign.services import panel_people, panels, pooled, rounds
 from tests.panels.helpers import person_in
+from tests.round_helpers import accepted_ids, round_form
 from tests.services.test_undo_races import all_at_once, at_once
 
 
@@ -71,3 +72,43 @@ def test_two_participants_matched_to_one_panellist_at_once(engine: Engine, sessi
     assert any(isinstance(r, ValidationFailed) for r in results), results
     with Session(engine) as s:
         assert len(s.exec(select(Participant).where(Participant.panellist_id == int(asha_id))).all()) == 1
+
+
+def test_run_elsewhere_sent_twice_at_once_makes_one_copy_per_session(engine: Engine, session: Session,
+                                                                     facilitator: User,
+                                                                     workshop: WorkshopSession) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Study")
+    assert panel.id is not None and workshop.id is not None
+    panel_people.attach_session(session, facilitator, panel.id, str(workshop.id))
+    other = panel_people.create_panel_session(session, facilitator, panel.id, "Workshop two", "", "room")
+    draft = rounds.create_round(session, facilitator, workshop.id, round_form(accepted_ids(session, workshop, 3)))
+    user_id, session_id, round_id, target = facilitator.id, workshop.id, draft.id or 0, str(other.id)
+    session.close()
+
+    def run(s: Session) -> int:
+        return pooled.run_in_sessions(s, s.get_one(User, user_id), session_id, round_id, [target]).number
+
+    results = at_once(3, run, engine)
+    assert [r for r in results if isinstance(r, int)] == [1], results
+    assert all(isinstance(r, ValidationFailed) and "already runs" in r.errors["sessions"] for r in results
+               if not isinstance(r, int)), results
+    with Session(engine) as s:
+        assert len(s.exec(select(Round).where(Round.session_id == int(target))).all()) == 1
+
+
+def test_rounds_pooled_at_once_get_their_own_numbers(engine: Engine, session: Session, facilitator: User,
+                                                     workshop: WorkshopSession) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Study")
+    assert panel.id is not None and workshop.id is not None
+    panel_people.attach_session(session, facilitator, panel.id, str(workshop.id))
+    other = panel_people.create_panel_session(session, facilitator, panel.id, "Workshop two", "", "room")
+    form = round_form(accepted_ids(session, workshop, 3))
+    pairs = [[str(rounds.create_round(session, facilitator, sid, form).id) for sid in (workshop.id, other.id or 0)]
+             for _ in range(3)]
+    panel_id, user_id = panel.id, facilitator.id
+    session.close()
+
+    def link(ids: list[str]):  # type: ignore[no-untyped-def]
+        return lambda s: pooled.link_rounds(s, s.get_one(User, user_id), panel_id, ids).number
+
+    assert sorted(all_at_once([link(p) for p in pairs], engine)) == [1, 2, 3]

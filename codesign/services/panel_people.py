@@ -165,7 +165,9 @@ def attach_session(db: Session, actor: User, panel_id: int, session_id: str) -> 
     """Make an existing session of the same population group one of the panel's."""
     panel = _panel(db, panel_id)
     sid = parse_id(session_id.strip())
-    found = db.get(WorkshopSession, sid) if sid else None
+    # Locked: two panels taking the same session at once never both get it.
+    found = db.exec(select(WorkshopSession).where(WorkshopSession.id == sid).with_for_update()
+                    .execution_options(populate_existing=True)).first() if sid else None
     values = {"session": session_id}
     if found is None or found.population_group_id != panel.population_group_id:
         raise ValidationFailed({"session": "Choose a session of this population group"}, values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from codesign.errors import NotFound, ValidationFailed
@@ -41,8 +42,13 @@ def create_panel(db: Session, actor: User, population_group_id: int, name: str, 
         raise ValidationFailed(errors, {"name": name, "description": description})
     panel = Panel(population_group_id=population_group_id, name=name, description=description,
                   created_by_id=actor.id)
-    db.add(panel)
-    db.flush()
+    try:
+        with db.begin_nested():  # a panel of that name made at the same moment: refused, not a 500
+            db.add(panel)
+            db.flush()
+    except IntegrityError:
+        raise ValidationFailed({"name": "This population group already has a panel with that name"},
+                               {"name": name, "description": description}) from None
     audit.record(db, actor, "panel.created", summary=f"Panel “{name}” created", object_type="panel",
                  object_id=panel.id, population_group_id=population_group_id)
     db.commit()

@@ -112,3 +112,29 @@ def test_rounds_pooled_at_once_get_their_own_numbers(engine: Engine, session: Se
         return lambda s: pooled.link_rounds(s, s.get_one(User, user_id), panel_id, ids).number
 
     assert sorted(all_at_once([link(p) for p in pairs], engine)) == [1, 2, 3]
+
+
+def test_panels_made_or_given_a_session_at_once(engine: Engine, session: Session, facilitator: User,
+                                                workshop: WorkshopSession) -> None:
+    group_id, user_id, session_id = workshop.population_group_id, facilitator.id, str(workshop.id)
+    session.close()
+
+    def create(s: Session) -> int:
+        return panels.create_panel(s, s.get_one(User, user_id), group_id, "Diabetes study").id or 0
+
+    made = at_once(3, create, engine)
+    assert len([r for r in made if isinstance(r, int)]) == 1, made
+    assert all(isinstance(r, ValidationFailed) and "already has a panel" in r.errors["name"] for r in made
+               if not isinstance(r, int)), made
+    with Session(engine) as s:
+        other = panels.create_panel(s, s.get_one(User, user_id), group_id, "Another study").id or 0
+    mine = next(r for r in made if isinstance(r, int))
+
+    def attach(panel_id: int):  # type: ignore[no-untyped-def]
+        return lambda s: panel_people.attach_session(s, s.get_one(User, user_id), panel_id, session_id).panel_id
+
+    results = all_at_once([attach(mine), attach(other)], engine)
+    assert len([r for r in results if isinstance(r, int)]) == 1, results
+    assert any(isinstance(r, ValidationFailed) and "another panel" in r.errors["session"] for r in results)
+    with Session(engine) as s:
+        assert s.get_one(WorkshopSession, int(session_id)).panel_id in results

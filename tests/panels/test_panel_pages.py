@@ -148,7 +148,9 @@ def test_sessions_attached_or_created_and_a_round_run_in_them(client: TestClient
                      token_from=f"/sessions/{workshop.id}/rounds/new")
     assert made.status_code == 303
     draft = session.exec(select(Round).where(Round.session_id == workshop.id)).one()  # type: ignore[assignment]
+    console = client.get(f"/sessions/{workshop.id}/rounds/{draft.id}").text
     url = f"/sessions/{workshop.id}/rounds/{draft.id}/elsewhere"
+    assert f'href="http://testserver{url}"' in console or f'href="{url}"' in console
     form = client.get(url)
     assert form.status_code == 200 and "Online round 1" in form.text
     before = snapshot(engine)

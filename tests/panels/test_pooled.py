@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,19 +21,22 @@ from codesign.models import (
     AuditEvent,
     Ballot,
     BallotAnswer,
+    Outcome,
     PanelRound,
     Round,
     RoundStatus,
+    StakeholderGroup,
     User,
     WorkshopSession,
     utcnow,
 )
 from codesign.queries.pooled import pooled_view
+from codesign.services import ballots as ballot_service
 from codesign.services import panel_people, panels, pooled, population, round_control, rounds
 from codesign.tally_cli import run_tally
 from tests.conftest import sign_in
 from tests.panels.helpers import Study, make_study, open_all, person_in, rate, tally_csv
-from tests.round_helpers import round_form
+from tests.round_helpers import accepted_ids, round_form
 from tests.services.test_undo_races import all_at_once
 
 # Each session's people and their ratings of four outcomes: no two outcomes tie, pooled or not.
@@ -344,3 +348,53 @@ def test_group_weights_changed_between_openings_are_not_pooled(session: Session,
     assert session.get_one(PanelRound, study.panel_round_id).results_json is None
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "panel_round.not_counted")).one()
     assert "group weights" in event.summary and "outcomes" not in event.summary
+
+
+def test_a_pooled_ranking_round_with_an_unsent_list_equals_tally_of_the_sent_ones(
+        session: Session, facilitator: User, workshop: WorkshopSession, tmp_path: Path) -> None:
+    panel = panels.create_panel(session, facilitator, workshop.population_group_id, "Ranking study")
+    assert panel.id is not None and workshop.id is not None
+    panel_people.attach_session(session, facilitator, panel.id, str(workshop.id))
+    other = panel_people.create_panel_session(session, facilitator, panel.id, "Online round", "", "online")
+    outcomes = accepted_ids(session, workshop, 4)
+    first = rounds.create_round(session, facilitator, workshop.id, round_form(outcomes, method="ranking", top_k="3"))
+    pooled.run_in_sessions(session, facilitator, workshop.id, first.id or 0, [str(other.id)])
+    members = session.exec(select(Round).where(Round.panel_round_id == first.panel_round_id)
+                           .order_by(col(Round.id))).all()
+    orders = {"patient": [[0, 1, 2], [1, 0, 3]], "carer": [[2, 1, 0]], "clinician": [[0, 2, 1]],
+              "commissioner": [[3, 0, 1]]}
+    for found in members:
+        rounds.open_round(session, facilitator, found.session_id, found.id or 0, acknowledge_small=True)
+        place = session.get_one(WorkshopSession, found.session_id)
+        for group, lists in orders.items():
+            for ranked in lists:
+                person = person_in(session, place, group)
+                assert person.id is not None
+                ballot_service.set_draft(session, found.id or 0, person.id,
+                                  {outcomes[i]: p for p, i in enumerate(ranked, start=1)})
+                ballot_service.submit_draft(session, found.id or 0, person.id, secrets.token_urlsafe(12))
+        unsent = person_in(session, place, "carer")  # a list changed on a device, never sent: not counted
+        ballot_service.set_draft(session, found.id or 0, unsent.id or 0, {outcomes[3]: 1})
+    for found in members:
+        rounds.close_round(session, facilitator, found.session_id, found.id or 0, confirm_unsent=True)
+    view = pooled_view(session, panel.id, first.panel_round_id or 0)
+    assert view.pooled is not None
+    mine = view.pooled.to_dict()
+    # Outcomes by their wording, as the round breaks ties alphabetically on it.
+    wording = {o.id: o.statement for o in session.exec(select(Outcome).where(col(Outcome.id).in_(outcomes)))}
+    assert all("," not in w and '"' not in w for w in wording.values())
+    text = "participant,group,outcome,value\n" + "".join(
+        f"{b.voter_key},{g},{wording[a.outcome_id]},{a.value}\n" for b, a, g in session.exec(
+            select(Ballot, BallotAnswer, StakeholderGroup.key).join(BallotAnswer, col(BallotAnswer.ballot_id) == col(
+                Ballot.id)).join(StakeholderGroup, col(StakeholderGroup.id) == col(Ballot.stakeholder_group_id))
+            .where(col(Ballot.round_id).in_([m.id for m in members]), col(Ballot.submitted_at).is_not(None))))
+    ballots_file = tmp_path / "ranking.csv"
+    ballots_file.write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert run_tally(argparse.Namespace(ballots=str(ballots_file), method="ranking", rule=None, weights=None, top_k=3,
+                                        budget=10, max_per_outcome=None, combine="weighted", format="json"),
+                     out, err) == 0, err.getvalue()
+    theirs = json.loads(out.getvalue())
+    assert [(o["outcome"], o["rank"], o["score"], o["groups"]) for o in mine["outcomes"]] == [
+        (o["outcome"], o["rank"], o["score"], o["groups"]) for o in theirs["outcomes"]]
+    assert sum(g["n"] for g in mine["groups"].values()) == 10 and [m.pooled_ballots for m in view.members] == [5, 5]

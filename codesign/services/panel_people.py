@@ -109,9 +109,9 @@ def match_participant(db: Session, actor: User, panel_id: int, participant_id: s
     before = found.panellist_id
     found.panellist_id = None if person is None else person.id
     db.add(found)
-    who = f"participant {found.number} of “{session.title}”"
-    summary = (f"{who.capitalize()} matched to panellist {person.number}" if person is not None
-               else f"{who.capitalize()} no longer matched to a panellist")
+    who = f"Participant {found.number} of “{session.title}”"  # numbers only: never a name or an email
+    summary = (f"{who} matched to panellist {person.number}" if person is not None
+               else f"{who} no longer matched to a panellist")
     _log(db, actor, panel, "panel.participant_matched", summary, object_type="participant", object_id=found.id,
          session_id=session.id, participant_number=found.number,
          panellist_number=None if person is None else person.number, previous_panellist_id=before)

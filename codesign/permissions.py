@@ -23,6 +23,7 @@ class Action(StrEnum):
     # facilitator)
     manage_accounts = "manage_accounts"  # create accounts, change roles, deactivate
     manage_evidence = "manage_evidence"  # import indicator data, import and edit peer groups
+    manage_panels = "manage_panels"  # panels: their people (with names and emails), sessions, pooled rounds
 
 
 _ROLES: dict[Action, tuple[str, ...]] = {
@@ -33,6 +34,8 @@ _ROLES: dict[Action, tuple[str, ...]] = {
     Action.approve_framework: (Role.admin, Role.commissioner),
     Action.manage_accounts: (Role.admin,),
     Action.manage_evidence: (Role.admin, Role.commissioner, Role.facilitator),
+    # Panellists' names and emails are personal data: the people who run the study, no one else.
+    Action.manage_panels: (Role.admin, Role.facilitator),
 }
 
 

@@ -32,6 +32,7 @@ def test_the_table() -> None:
         Action.approve_framework: {"admin", "commissioner"},
         Action.manage_accounts: {"admin"},
         Action.manage_evidence: {"admin", "commissioner", "facilitator"},
+        Action.manage_panels: {"admin", "facilitator"},
     }
     for action, allowed in expected.items():
         for role in ("admin", "facilitator", "commissioner", "observer", "participant"):

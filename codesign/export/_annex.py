@@ -73,8 +73,9 @@ def build_annex(snapshot: Mapping[str, Any]) -> Annex:
         provenance=_provenance(snapshot),
         participants=_participants(rounds),
         consensus_text=methods.get("consensus_text") or L.NOT_STATED,
-        rounds=[RoundAnnex(heading=round_label(r), fields=_round_fields(r, names))
-                for r in rounds],
+        rounds=[RoundAnnex(heading=round_label(r), fields=_round_fields(r, names)) for r in rounds]
+        + [RoundAnnex(heading=f"Pooled round {p['number']}: {p['title']}", fields=_pooled_fields(p, names))
+           for p in methods.get("pooled_rounds", [])],
         agreement=_agreement(rounds),
         agreement_note=("Kendall's W measures how far people agree on the order of the outcomes: 0 is no "
                         "agreement, 1 is complete agreement. Between groups compares the groups' rankings."),
@@ -193,6 +194,28 @@ def _round_fields(rnd: Mapping[str, Any], names: Mapping[str, str]) -> Pairs:
         *consensus,
         ("Minimum group size", f"{size}: smaller groups are not reported"),
         ("Groups not reported", ", ".join(f"{g} (fewer than {size} people)" for g in suppressed) or "All reported"),
+    ]
+
+
+def _people(participants: Mapping[str, Any]) -> str:
+    """ "Patients 12, Carers fewer than 5 people: not reported" (suppressed groups are named, not counted)."""
+    return ", ".join(f"{g} {n}" if n is not None else f"{g} (too few to report)"
+                     for g, n in participants.items()) or "Nobody"
+
+
+def _pooled_fields(pooled: Mapping[str, Any], names: Mapping[str, str]) -> Pairs:
+    """A pooled round (one round run in several of a panel's sessions): its settings, as a round's,
+    then who was counted in the pool and in each session."""
+    fields = _round_fields(pooled, names)
+    return [
+        ("Panel", L.text(pooled.get("panel"))),
+        ("Sessions", L.text(pooled.get("session"))),
+        ("Counting", L.text(pooled.get("counting"))),
+        *[pair for pair in fields if pair[0] != "Session"],
+        ("People counted, all sessions together", _people(pooled.get("participants") or {})),
+        *[(f"{s['session']} (round {s['round_number']}, {'online' if s.get('mode') == 'online' else 'in a room'})",
+           f"{_people(s.get('participants') or {})}; {L.number(s.get('pooled_people'))} in the pooled count")
+          for s in pooled.get("sessions", [])],
     ]
 
 

@@ -58,6 +58,9 @@ class ShortlistItem(SQLModel, table=True):
     position: int = 0
     included: bool = True
     source_round_id: int | None = Field(default=None, foreign_key="voting_round.id")
+    # Or a pooled round's results (models.PanelRound: one round run in several sessions). (No
+    # foreign key in the database: migration 0016 adds the column without batch mode.)
+    source_panel_round_id: int | None = None
     computed_rank: int | None = None
     computed_score: float | None = None
     computed_consensus: str | None = Field(default=None, max_length=10)

@@ -18,6 +18,8 @@ from codesign.models import (
     FrameworkExport,
     FrameworkVersion,
     Outcome,
+    Panel,
+    PanelRound,
     PopulationGroup,
     Round,
     RoundStatus,
@@ -36,6 +38,7 @@ __all__ = [
     "get_version_by_token",
     "get_version_view",
     "list_closed_rounds",
+    "list_counted_pooled_rounds",
     "list_versions",
     "version_years",
 ]
@@ -73,6 +76,13 @@ def list_closed_rounds(db: Session, population_group_id: int) -> list[tuple[Roun
     return [(r, s) for r, s in rows]
 
 
+def list_counted_pooled_rounds(db: Session, population_group_id: int) -> list[tuple[PanelRound, Panel]]:
+    rows = db.exec(select(PanelRound, Panel).join(Panel, col(PanelRound.panel_id) == col(Panel.id))
+                   .where(Panel.population_group_id == population_group_id,
+                          col(PanelRound.results_json).is_not(None)).order_by(col(PanelRound.counted_at).desc())).all()
+    return [(r, p) for r, p in rows]
+
+
 @dataclass(frozen=True)
 class ItemView:
     item: ShortlistItem
@@ -102,6 +112,8 @@ class VersionView:
     frozen_by: User | None
     rounds: list[tuple[Round, WorkshopSession]]
     open_draft: FrameworkVersion | None = None  # the group's draft, if one is being edited
+    # Counted pooled rounds of the group's panels (one round run in several sessions), newest first.
+    pooled: list[tuple[PanelRound, Panel]] = field(default_factory=list)
     stakeholder_groups: list[StakeholderGroup] = field(default_factory=list)
 
     @property
@@ -191,6 +203,7 @@ def get_version_view(db: Session, version_id: int) -> VersionView:
         items=[v for v in views if v.item.included], excluded=[v for v in views if not v.item.included],
         approvals=approvals, frozen_by=db.get(User, version.frozen_by_id) if version.frozen_by_id else None,
         rounds=list_closed_rounds(db, group.id or 0),
+        pooled=list_counted_pooled_rounds(db, group.id or 0),
         open_draft=db.exec(select(FrameworkVersion).where(
             FrameworkVersion.population_group_id == group.id, FrameworkVersion.status == VersionStatus.draft)).first(),
         stakeholder_groups=list(db.exec(select(StakeholderGroup).where(

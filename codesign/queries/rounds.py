@@ -148,11 +148,14 @@ class RoundResults:
         return body
 
 
-def count_round(db: Session, found: Round, wording: Mapping[str, str] | None = None) -> RoundResults:
+def count_round(db: Session, found: Round, wording: Mapping[str, str] | None = None,
+                frame: pd.DataFrame | None = None) -> RoundResults:
     """Count the round's ballots now. Closing a round does this once and stores the result
     (``stored_document``); readers use ``round_results``, which reads what was stored.
     `wording` (outcome id -> statement) replaces today's wording in the alphabetical tie-break:
-    a recount checks the stored results with the wording they were counted with."""
+    a recount checks the stored results with the wording they were counted with. `frame` replaces
+    the round's own ballots (a pooled round counts every member round's, with this round's settings:
+    queries.pooled)."""
     session = db.get(WorkshopSession, found.session_id)
     assert session is not None and found.id is not None
     outcomes = {str(o.id): o for o in round_outcomes(db, found.id)}
@@ -162,7 +165,7 @@ def count_round(db: Session, found: Round, wording: Mapping[str, str] | None = N
     options = parse_options(found.options_json)[0]
     weights = {k: float(v) for k, v in json.loads(found.weights_json or "{}").items()} or {
         g.key: g.weight for g in stakeholders}
-    frame = ballots_frame(db, found)
+    frame = ballots_frame(db, found) if frame is None else frame
     labels = {k: (wording or {}).get(k, o.statement) for k, o in outcomes.items()}
     results: Results | None = None
     tables: list[TableCombined] | None = None

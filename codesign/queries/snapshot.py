@@ -21,6 +21,7 @@ from codesign.models import (
     OutcomeRevision,
     OutcomeSource,
     Round,
+    ShortlistItem,
     StakeholderGroup,
     User,
     WorkshopSession,
@@ -29,6 +30,7 @@ from codesign.queries.definition_evidence import linked_evidence
 from codesign.queries.framework import ItemView, VersionView, get_version_view
 from codesign.queries.rounds import RoundResults, round_results
 from codesign.queries.snapshot_fates import considered, proposal_stages
+from codesign.queries.snapshot_pooled import pooled_entries
 from codesign.queries.study_snapshot import study_section
 from codesign.voting.disclosure import disclosure
 from codesign.voting.order import split_options
@@ -142,7 +144,7 @@ def _round_entry(found: Round, session: WorkshopSession, results: RoundResults) 
 
 def _item(view: ItemView, rank: int, results: RoundResults | None, years: list[dict[str, Any]],
           at_stake: dict[int, list[int]], db: Session, groups: dict[int, str],
-          sessions: dict[int, str], round_info: dict[int, dict[str, Any]]) -> dict[str, Any]:
+          sessions: dict[int, str], source: dict[str, Any] | None) -> dict[str, Any]:
     item, outcome = view.item, view.outcome
     assert outcome.id is not None and item.id is not None
     computed = _computed(item.computed_rank, item.computed_score, item.computed_consensus, results, outcome.id)
@@ -151,7 +153,7 @@ def _item(view: ItemView, rank: int, results: RoundResults | None, years: list[d
         "domain": None if view.domain is None else {"key": view.domain.key, "name": view.domain.name},
         "payment_weight_bp": item.payment_weight_bp, "measurability_gap": is_gap(view.definition),
         "decision": {"action": "added", "reason": item.reason} if view.departs else None,
-        "source_round": round_info.get(item.source_round_id or 0), "computed": computed,
+        "source_round": source, "computed": computed,
         "votes": _votes(results, outcome.id), "definition": view.definition,
         # The figures the baseline and comparator came from, kept so the version is reproducible
         # without the indicator data (docs/framework-snapshot.md).
@@ -190,11 +192,20 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
     weights = [v.item.payment_weight_bp for v in view.items]
     per_year = [money.allocate(total, weights) for total in year_totals]
     at_stake = {v.item.id or 0: [per_year[y][i] for y in range(len(years))] for i, v in enumerate(view.items)}
-    outcomes = [_item(v, rank, results.get(v.item.source_round_id or 0), years, at_stake, db, groups, sessions,
-                      round_info) for rank, v in enumerate(view.items, start=1)]
+    study = pooled_entries(db, view)  # a panel's pooled rounds: one round run in several sessions
+
+    def source(item: ShortlistItem) -> tuple[RoundResults | None, dict[str, Any] | None]:
+        """The results an item was built from and how the snapshot names them: a round or a pooled round."""
+        if item.source_panel_round_id:
+            found = study.get(item.source_panel_round_id)
+            return (found.results, found.source) if found else (None, None)
+        return results.get(item.source_round_id or 0), round_info.get(item.source_round_id or 0)
+
+    outcomes = [_item(v, rank, source(v.item)[0], years, at_stake, db, groups, sessions, source(v.item)[1])
+                for rank, v in enumerate(view.items, start=1)]
     excluded = [{"outcome_id": v.outcome.id, "statement": v.outcome.statement,
                  "computed": _computed(v.item.computed_rank, v.item.computed_score, v.item.computed_consensus,
-                                       results.get(v.item.source_round_id or 0), v.outcome.id or 0),
+                                       source(v.item)[0], v.outcome.id or 0),
                  "reason": v.item.reason} for v in view.excluded if v.departs]
     frozen_by: User | None = view.frozen_by
     rule = next((r["rule"] for r in methods_rounds if r["source"]), methods_rounds[0]["rule"] if methods_rounds else {})
@@ -226,6 +237,8 @@ def build_snapshot(db: Session, version_id: int) -> dict[str, Any]:
             "considered": considered(db, view, groups),
             "stages": proposal_stages(db, view.group.id or 0, groups, sessions, int(rule.get("min_group_size", 5))),
             "consensus_text": consensus_text(rule) if rule else "",
+            # Only when the study has any, so that snapshots without panels stay as they were.
+            **({"pooled_rounds": [p.entry for _id, p in sorted(study.items())]} if study else {}),
             "departures": [{"outcome_id": o["outcome_id"], "statement": o["statement"], "action": "added",
                             "reason": o["decision"]["reason"]} for o in outcomes if o["decision"]]
             + [{"outcome_id": e["outcome_id"], "statement": e["statement"], "action": "removed",

@@ -79,6 +79,9 @@ def _form_action(act: Callable[[Request, dict[str, str]], Awaitable[None]]) -> a
     return handler
 
 
+POOLED = "pooled:"  # the build form's value for a pooled round
+
+
 def _int(form: dict[str, str], key: str) -> int:
     value = parse_id(form.get(key, ""))
     if value is None:  # not an id at all ("²", 12 digits...): nothing this page offered
@@ -87,8 +90,13 @@ def _int(form: dict[str, str], key: str) -> int:
 
 
 async def _build(request: Request, form: dict[str, str]) -> None:
-    added = await write(request, shortlist.build_from_round, auth.current_user(request), _vid(request),
-                        _int(form, "round"))
+    chosen = form.get("round", "")
+    if chosen.startswith(POOLED):  # a pooled round: one round run in several of a panel's sessions
+        added = await write(request, shortlist.build_from_panel_round, auth.current_user(request), _vid(request),
+                            _int({"round": chosen.removeprefix(POOLED)}, "round"))
+    else:
+        added = await write(request, shortlist.build_from_round, auth.current_user(request), _vid(request),
+                            _int(form, "round"))
     request.session["flash"] = f"{added} outcomes added to the shortlist from that round."
 
 

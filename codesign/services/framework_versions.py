@@ -117,7 +117,8 @@ def new_draft_from(db: Session, actor: User, version_id: int) -> FrameworkVersio
     for item in db.exec(select(ShortlistItem).where(ShortlistItem.version_id == source.id)):
         db.add(ShortlistItem(
             version_id=draft.id, outcome_id=item.outcome_id, position=item.position, included=item.included,
-            source_round_id=item.source_round_id, computed_rank=item.computed_rank,
+            source_round_id=item.source_round_id, source_panel_round_id=item.source_panel_round_id,
+            computed_rank=item.computed_rank,
             computed_score=item.computed_score, computed_consensus=item.computed_consensus,
             computed_in=item.computed_in, reason=item.reason,
             payment_weight_bp=item.payment_weight_bp, definition_json=item.definition_json))

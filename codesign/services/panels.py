@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from codesign.errors import NotFound, ValidationFailed
@@ -41,8 +42,13 @@ def create_panel(db: Session, actor: User, population_group_id: int, name: str, 
         raise ValidationFailed(errors, {"name": name, "description": description})
     panel = Panel(population_group_id=population_group_id, name=name, description=description,
                   created_by_id=actor.id)
-    db.add(panel)
-    db.flush()
+    try:
+        with db.begin_nested():  # a panel of that name made at the same moment: refused, not a 500
+            db.add(panel)
+            db.flush()
+    except IntegrityError:
+        raise ValidationFailed({"name": "This population group already has a panel with that name"},
+                               {"name": name, "description": description}) from None
     audit.record(db, actor, "panel.created", summary=f"Panel “{name}” created", object_type="panel",
                  object_id=panel.id, population_group_id=population_group_id)
     db.commit()
@@ -73,12 +79,18 @@ def check_panellist(db: Session, panel: Panel, name: str, email: str, group_key:
     return errors, values, stakeholder
 
 
+def lock_panel_people(db: Session, panel_id: int) -> None:
+    """Take the panel's people lock (PostgreSQL; SQLite's writers queue anyway) until the transaction
+    ends: before checking that an email is new, so two additions of one address never both pass
+    the check (the second would fail on the unique key), and so numbers are taken in turn."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(_NUMBER_LOCK, {"panel_id": panel_id})
+
+
 def new_panellist(db: Session, panel: Panel, values: dict[str, str], stakeholder: StakeholderGroup) -> Panellist:
     """Add a checked panellist (no commit): numbered in the order added, with fresh link tokens."""
     assert panel.id is not None and stakeholder.id is not None
-    bind = db.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.execute(_NUMBER_LOCK, {"panel_id": panel.id})
+    lock_panel_people(db, panel.id)  # held already when the caller checked the email (it is re-entrant)
     number = (db.exec(select(func.max(Panellist.number)).where(Panellist.panel_id == panel.id)).one() or 0) + 1
     person = Panellist(panel_id=panel.id, number=number, stakeholder_group_id=stakeholder.id,
                        name=values["name"], email=values["email"], organisation=values["organisation"] or None,
@@ -93,6 +105,7 @@ def add_panellist(db: Session, actor: User, panel_id: int, name: str, email: str
     panel = db.get(Panel, panel_id)
     if panel is None:
         raise NotFound("No such panel")
+    lock_panel_people(db, panel_id)
     errors, values, stakeholder = check_panellist(db, panel, name, email, group_key, organisation)
     if errors or stakeholder is None:
         raise ValidationFailed(errors, values)

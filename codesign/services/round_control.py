@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -131,9 +131,11 @@ def reopen_round(db: Session, actor: User, session_id: int, round_id: int, reaso
     if session.status != SessionStatus.open:
         raise Conflict("This session has closed, so its rounds cannot take votes again. "
                        "Reopen the session first, or copy the round into another session.")
+    # Built from this round's results, or from a pooled round's results that include them.
+    from_results = or_(col(ShortlistItem.source_round_id) == round_id,
+                       col(ShortlistItem.source_panel_round_id) == (found.panel_round_id or -1))
     versions = sorted({int(n) for n in db.exec(select(FrameworkVersion.number).join(
-        ShortlistItem, col(ShortlistItem.version_id) == col(FrameworkVersion.id)).where(
-        ShortlistItem.source_round_id == round_id))})
+        ShortlistItem, col(ShortlistItem.version_id) == col(FrameworkVersion.id)).where(from_results))})
     if versions:
         # Its stored results were taken into a shortlist (and into a snapshot when frozen).
         raise Conflict(f"Outcomes framework version{'s' if len(versions) > 1 else ''} "
@@ -150,6 +152,9 @@ def reopen_round(db: Session, actor: User, session_id: int, round_id: int, reaso
                            f"already {'opened' if later.status == RoundStatus.open else 'run'}: its voters saw "
                            "these results. Reset that round first, or run a new round instead.")
     discarded = found.results_sha256
+    from codesign.services.pooled import discard_pooled  # it builds on services.rounds, as this does
+
+    discard_pooled(db, actor, found, "reopened")
     _log(db, actor, found, "round.reopened",
          f"Round {found.number} “{found.title}” reopened; its stored results were discarded and will be counted "
          f"again at the next close. Reason: {why}",

@@ -254,6 +254,13 @@ def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
          results_sha256=found.results_sha256)
 
 
+def _count_pooled(db: Session, actor: User, closed: Sequence[Round]) -> None:
+    """A pooled round (services.pooled) is counted, once, when its last member round closes."""
+    from codesign.services.pooled import count_when_complete  # it builds on this module
+
+    count_when_complete(db, actor, [r.panel_round_id for r in closed])
+
+
 def close_round(db: Session, actor: User, session_id: int, round_id: int, *, confirm_unsent: bool = False) -> Round:
     """Close, count once and store the results. Votes in flight finish first; none lands after.
     Refused while ranking or points lists are unsent, unless the facilitator confirms."""
@@ -264,6 +271,7 @@ def close_round(db: Session, actor: User, session_id: int, round_id: int, *, con
     if unsent and not confirm_unsent:
         raise UnsentLists(unsent)
     _close(db, actor, found, unsent)
+    _count_pooled(db, actor, [found])
     session = db.get(WorkshopSession, session_id)
     assert session is not None
     room.move(db, session, LiveView.closed, found.id)
@@ -289,6 +297,7 @@ def close_session(db: Session, actor: User, session_id: int, *, confirm_unsent: 
     for found in rounds_open:
         if found.status == RoundStatus.open:
             _close(db, actor, found, count_unsent(db, found))
+    _count_pooled(db, actor, rounds_open)
     session.status = SessionStatus.closed
     db.add(session)
     room.move(db, session, LiveView.ended)
@@ -338,6 +347,9 @@ def reset_round(db: Session, actor: User, session_id: int, round_id: int, reason
                    for p in pairs if p.ballot_id == b.id]}
         for b in ballots
     ]
+    from codesign.services.pooled import discard_pooled  # it builds on this module
+
+    discard_pooled(db, actor, found, "reset")
     _log(db, actor, found, "round.reset",
          f"Round {found.number} “{found.title}” reset from {found.status} with {len(ballots)} ballots. Reason: {why}",
          reason=why, previous_status=found.status, ballots=kept)

@@ -22,6 +22,8 @@ from codesign.models import (
     FrameworkVersion,
     Outcome,
     OutcomeStatus,
+    Panel,
+    PanelRound,
     Round,
     RoundStatus,
     ShortlistItem,
@@ -31,10 +33,12 @@ from codesign.models import (
 )
 from codesign.naming import round_label
 from codesign.queries.framework import get_version_view, version_years
+from codesign.queries.pooled import pooled_view
 from codesign.queries.rounds import round_results
 from codesign.services import audit
 from codesign.services.framework_versions import refuse_if_frozen
 from codesign.validation import check_text, normalise_paragraphs
+from codesign.voting.results import OutcomeResult
 
 
 def _version(db: Session, actor: User, version_id: int, attempted: str) -> FrameworkVersion:
@@ -72,11 +76,42 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
     results = round_results(db, found.session_id, round_id)
     if results.results is None:
         raise ValidationFailed({"round": "That round has no counted votes"})
+    added = _take(db, version_id, found.method, results.results.outcomes, round_id, None)
+    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from "
+         f"{round_label(found)}: {added} outcomes added", round_id=round_id, added=added)
+    db.commit()
+    return added
+
+
+def build_from_panel_round(db: Session, actor: User, version_id: int, panel_round_id: int) -> int:
+    """As build_from_round, from a pooled round's results (every session's ballots, each person
+    once: services.pooled), counted once its last member round closed."""
+    version = _version(db, actor, version_id, "building the shortlist")
+    found = db.get(PanelRound, panel_round_id)
+    panel = db.get(Panel, found.panel_id) if found is not None else None
+    if found is None or panel is None or panel.population_group_id != version.population_group_id:
+        raise ValidationFailed({"round": "Choose a pooled round of this population group"})
+    view = pooled_view(db, found.panel_id, panel_round_id)
+    if view.pooled is None or view.pooled.results is None:
+        raise ValidationFailed({"round": "That pooled round has not been counted yet: it is counted when the round "
+                                         "has closed in every session"})
+    added = _take(db, version_id, view.pooled.round.method, view.pooled.results.outcomes, None, panel_round_id)
+    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from pooled round "
+         f"{found.number} “{found.title}” of “{panel.name}”: {added} outcomes added",
+         panel_round_id=panel_round_id, added=added)
+    db.commit()
+    return added
+
+
+def _take(db: Session, version_id: int, method: str, outcomes: Sequence[OutcomeResult], round_id: int | None,
+          panel_round_id: int | None) -> int:
+    """Every outcome of a result with its computed rank and consensus; consensus-IN ones included
+    in rank order. Outcomes already listed keep the decision made about them."""
     existing = {i.outcome_id: i for i in db.exec(select(ShortlistItem).where(ShortlistItem.version_id == version_id))}
     last = int(db.exec(select(func.coalesce(func.max(ShortlistItem.position), 0)).where(
         ShortlistItem.version_id == version_id)).one())
     added = 0
-    for result in results.results.outcomes:
+    for result in outcomes:
         outcome_id = int(result.outcome)
         outcome = db.get(Outcome, outcome_id)
         if outcome is None or outcome.status != OutcomeStatus.accepted:
@@ -85,19 +120,17 @@ def build_from_round(db: Session, actor: User, version_id: int, round_id: int) -
         if item is None:
             last += 1
             item = ShortlistItem(version_id=version_id, outcome_id=outcome_id, position=last,
-                                 included=computed_in(found.method, result.consensus, result.rank))
+                                 included=computed_in(method, result.consensus, result.rank))
             added += 1
         item.source_round_id = round_id
+        item.source_panel_round_id = panel_round_id
         item.computed_rank = result.rank
         item.computed_score = result.score
         item.computed_consensus = result.consensus
-        item.computed_in = computed_in(found.method, result.consensus, result.rank)
+        item.computed_in = computed_in(method, result.consensus, result.rank)
         item.updated_at = utcnow()
         db.add(item)
     _renumber(db, version_id)
-    _log(db, actor, version, "shortlist.built", f"Shortlist of version {version.number} built from "
-         f"{round_label(found)}: {added} outcomes added", round_id=round_id, added=added)
-    db.commit()
     return added
 
 

@@ -6,7 +6,7 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,9 +28,8 @@ from codesign.models import (
     RoundOutcome,
     ShortlistItem,
     User,
-    WorkshopSession,
 )
-from codesign.services import panels, rounds
+from codesign.services import panel_people, panels, pooled, rounds
 from codesign.services.exports import store_export
 from codesign.web.exports import render_export
 from tests.conftest import join, make_user, sign_in
@@ -97,7 +96,7 @@ class World:
     tokens: list[str]
     frozen: int
     participants: list[int]  # everyone who joined the demo session
-    panels: list[int] = field(default_factory=list)  # a panel holding the demo session
+    panel: tuple[int, int, int] = (0, 0, 0)  # a panel holding the demo session: its id, a panellist, a pooled round
 
 
 def world(engine: Engine, session: Session) -> World:
@@ -118,15 +117,15 @@ def world(engine: Engine, session: Session) -> World:
     # One format stored as the freeze would have; the others are rendered when asked for.
     store_export(session, frozen.id or 0, "csv",
                  render_export(json.loads(frozen.snapshot_json or ""), frozen.sha256 or "", "csv"))
-    # A panel (study) holding the demo session, so that the study pages read real rounds.
-    panel = panels.create_panel(session, facilitator, info.population_group_id, "Demo study")
-    demo_session = session.get(WorkshopSession, info.session_id)
-    assert demo_session is not None
-    demo_session.panel_id = panel.id
-    session.add(demo_session)
-    session.commit()
+    panel = panels.create_panel(session, facilitator, info.population_group_id, "Diabetes study")
+    assert panel.id is not None
+    panel_people.attach_session(session, facilitator, panel.id, str(info.session_id))
+    online = panel_people.create_panel_session(session, facilitator, panel.id, "Online round", "", "online")
+    draft = session.exec(select(Round).where(Round.title == "Not open yet")).one()
+    pooled_round = pooled.run_in_sessions(session, facilitator, info.session_id, draft.id or 0, [str(online.id)])
+    person = panels.add_panellist(session, facilitator, panel.id, "Asha Patel", "asha@example.com", "patient")
     return World(
-        panels=[panel.id or 0],
+        panel=(panel.id, person.id or 0, pooled_round.id or 0),
         group=info.population_group_id, session=info.session_id, code=info.join_code,
         outcomes=[o.id or 0 for o in session.exec(select(Outcome).where(
             Outcome.population_group_id == info.population_group_id))],
@@ -159,7 +158,9 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
                                                for v, items in w.versions.items() for i in items],
         frozenset({"version_id", "fmt"}): [{"version_id": v, "fmt": f} for v in w.versions for f in export.FORMATS],
         frozenset({"token"}): [{"token": t} for t in w.tokens],
-        frozenset({"panel_id"}): [{"panel_id": p} for p in w.panels],
+        frozenset({"panel_id"}): [{"panel_id": w.panel[0]}],
+        frozenset({"panel_id", "panellist_id"}): [{"panel_id": w.panel[0], "panellist_id": w.panel[1]}],
+        frozenset({"panel_id", "panel_round_id"}): [{"panel_id": w.panel[0], "panel_round_id": w.panel[2]}],
     }
     assert frozenset(params) in table, f"no real values for path parameters {sorted(params)}: add them here"
     return table[frozenset(params)]

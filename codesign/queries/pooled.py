@@ -1,0 +1,211 @@
+"""Reads for pooled rounds: one round run in several of a panel's sessions (models.PanelRound).
+
+The pooled count is the ordinary count (queries.rounds.count_round and the engine) over every
+member round's ballots, with the first member round's settings; there is no second counting path.
+Only who a ballot belongs to changes: a ballot whose participant was matched to a panellist is
+keyed ``pl:<panellist id>``, so one person is one voter however many sessions they took part in.
+
+**One person, counted once.** When one person has counted ballots in two or more member rounds
+(or two matched participants in one), the ballot updated most recently is the one counted, whole;
+the others are left out of the pooled figures (they stay in their own session's results). Ties
+(the same instant) go to the later member round, then the later ballot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from codesign.errors import NotFound
+from codesign.models import Ballot, Panel, PanelRound, Participant, Round, RoundStatus, WorkshopSession
+from codesign.queries.rounds import RoundResults, ballots_frame, count_round, round_results
+from codesign.voting import stored
+from codesign.voting.order import split_options
+
+__all__ = [
+    "BreakdownRow",
+    "PooledView",
+    "breakdown",
+    "count_pooled",
+    "counting_settings",
+    "differences",
+    "get_panel_round",
+    "member_rounds",
+    "pooled_frame",
+    "pooled_view",
+    "settings_differences",
+]
+
+# What must be the same for rounds to be pooled: everything the count depends on. The rule's
+# smallest group shown is left out (it only hides small groups, and may be set as each round opens).
+SETTING_NAMES = {"method": "method", "combine": "way of combining groups", "options": "method options",
+                 "rule": "consensus rule", "outcomes": "outcomes", "table_based": "voting by tables",
+                 "weights": "group weights"}
+
+
+def get_panel_round(db: Session, panel_id: int, panel_round_id: int) -> PanelRound:
+    found = db.get(PanelRound, panel_round_id)
+    if found is None or found.panel_id != panel_id:
+        raise NotFound("No such pooled round on this panel")
+    return found
+
+
+def member_rounds(db: Session, panel_round_id: int) -> list[Round]:
+    """The member rounds, oldest first (the first one's settings are the pooled round's)."""
+    return list(db.exec(select(Round).where(Round.panel_round_id == panel_round_id).order_by(col(Round.id))
+                        .execution_options(populate_existing=True)))
+
+
+def counting_settings(db: Session, found: Round, *, weights: bool = False) -> dict[str, Any]:
+    """The settings a count depends on, comparable between rounds. `weights`: with the group
+    weights locked when each round opened (a draft has none yet, so linking drafts leaves them out)."""
+    from codesign.queries.rounds import round_outcomes
+
+    rule = json.loads(found.rule_json or "{}")
+    rule.pop("min_group_size", None)
+    return {"method": found.method, "combine": found.combine,
+            "options": split_options(json.loads(found.options_json or "{}"))[0], "rule": rule,
+            "outcomes": sorted(o.id or 0 for o in round_outcomes(db, found.id or 0)),
+            "table_based": found.table_based,
+            **({"weights": json.loads(found.weights_json or "{}")} if weights else {})}
+
+
+def differences(first: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+    """The names (in words) of the settings that differ."""
+    return [label for key, label in SETTING_NAMES.items() if first.get(key) != other.get(key)]
+
+
+def settings_differences(db: Session, rounds: Sequence[Round]) -> dict[int, list[str]]:
+    """For each round after the first whose settings differ from the first's: what differs (the
+    group weights too once every round has opened: the weights were changed between openings)."""
+    if not rounds:
+        return {}
+    opened = all(r.status != RoundStatus.draft for r in rounds)
+    first = counting_settings(db, rounds[0], weights=opened)
+    found: dict[int, list[str]] = {}
+    for r in rounds[1:]:
+        diff = differences(first, counting_settings(db, r, weights=opened))
+        if diff:
+            found[r.id or 0] = diff
+    return found
+
+
+@dataclass(frozen=True)
+class Kept:
+    round_id: int
+    updated_at: datetime
+    ballot_id: int
+
+
+def pooled_frame(db: Session, members: Sequence[Round]) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Every member round's counted ballots in the engine's format, one ballot per person (see the
+    module's docstring), and how many ballots each member round gave to the pool."""
+    frames: list[pd.DataFrame] = []
+    latest: dict[str, Kept] = {}
+    for r in members:
+        frame = ballots_frame(db, r)
+        rows = db.execute(sa_select(col(Ballot.voter_key), col(Ballot.id), col(Ballot.updated_at),
+                                    col(Participant.panellist_id))
+                          .outerjoin(Participant, col(Participant.id) == col(Ballot.participant_id))
+                          .where(col(Ballot.round_id) == r.id)).all()
+        person = {v: (f"pl:{pl}" if pl is not None else v) for v, _b, _u, pl in rows}
+        counted = set(frame["participant"]) if len(frame) else set()
+        for voter, ballot_id, updated, _pl in rows:
+            if voter not in counted:
+                continue  # an unsent ranking or points draft is no ballot: it never displaces one
+            key, mine = person[voter], Kept(r.id or 0, updated, ballot_id)
+            held = latest.get(key)
+            if held is None or (mine.updated_at, mine.round_id, mine.ballot_id) > (
+                    held.updated_at, held.round_id, held.ballot_id):
+                latest[key] = mine
+        frame = frame.assign(participant=frame["participant"].map(person) if len(frame) else frame["participant"],
+                             _round=r.id or 0, _ballot=frame["participant"].map(
+                                 {v: b for v, b, _u, _p in rows}) if len(frame) else frame["participant"])
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["participant", "group", "outcome", "value"]), {}
+    pooled = pd.concat(frames, ignore_index=True)
+    keep = pooled["_ballot"].isin({k.ballot_id for k in latest.values()}) if len(pooled) else pooled["_round"] == 0
+    pooled = pooled[keep]
+    given = {r.id or 0: int(pooled.loc[pooled["_round"] == r.id, "_ballot"].nunique()) for r in members}
+    out = pooled.drop(columns=["_round", "_ballot"]).reset_index(drop=True)
+    if "value" in out and len(out):
+        out["value"] = out["value"].astype("Int64")
+    return out, given
+
+
+def count_pooled(db: Session, members: Sequence[Round],
+                 wording: Mapping[str, str] | None = None) -> tuple[RoundResults, dict[int, int]]:
+    """Count the pooled round now, with the first member round's settings and weights."""
+    frame, given = pooled_frame(db, members)
+    return count_round(db, members[0], wording, frame=frame), given
+
+
+@dataclass(frozen=True)
+class MemberView:
+    round: Round
+    session: WorkshopSession
+    results: RoundResults  # the member round's own results (its stored ones once closed)
+    pooled_ballots: int | None  # ballots it gave to the pool (None until counted)
+
+
+@dataclass(frozen=True)
+class PooledView:
+    panel: Panel
+    panel_round: PanelRound
+    members: list[MemberView]
+    pooled: RoundResults | None  # None until every member round has closed and it was counted
+    differences: dict[int, list[str]]
+
+    @property
+    def waiting(self) -> list[MemberView]:
+        return [m for m in self.members if m.round.status != RoundStatus.closed]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    statement: str
+    place: int  # in the pooled results
+    places: list[int | None]  # in each member round's own results, in member order (None: not counted)
+
+
+def breakdown(view: PooledView) -> list[BreakdownRow]:
+    """Each outcome's place in the pooled results beside its place in each session's own results."""
+    if view.pooled is None or view.pooled.results is None:
+        return []
+    own = [{o.outcome: o.rank for o in m.results.results.outcomes}
+           if m.round.status == RoundStatus.closed and m.results.results is not None else {} for m in view.members]
+    labels = view.pooled.labels
+    return [BreakdownRow(labels.get(o.outcome, o.outcome), o.rank, [ranks.get(o.outcome) for ranks in own])
+            for o in view.pooled.results.outcomes]
+
+
+def pooled_view(db: Session, panel_id: int, panel_round_id: int) -> PooledView:
+    """The pooled round's page: its stored pooled results and each member round's own."""
+    found = get_panel_round(db, panel_id, panel_round_id)
+    panel = db.get(Panel, panel_id)
+    assert panel is not None
+    members = member_rounds(db, panel_round_id)
+    document = json.loads(found.results_json) if found.results_json else None
+    given = {int(k): int(v) for k, v in (document or {}).get("pooled_ballots", {}).items()}
+    views = []
+    for r in members:
+        session = db.get(WorkshopSession, r.session_id)
+        assert session is not None
+        views.append(MemberView(r, session, round_results(db, r.session_id, r.id or 0),
+                                given.get(r.id or 0) if document else None))
+    pooled: RoundResults | None = None
+    if document is not None and members:
+        first = members[0]
+        view = count_round(db, first, frame=pd.DataFrame(columns=["participant", "group", "outcome", "value"]))
+        results, tables = stored.from_json(document)
+        pooled = RoundResults(first, view.outcomes, view.group_names, results, tables, view.rule, view.options,
+                              {k: float(v) for k, v in document.get("weights", {}).items()})
+    return PooledView(panel, found, views, pooled, settings_differences(db, members))

@@ -1,0 +1,103 @@
+"""A framework's shortlist from a pooled round, and the appendix's annex reporting every round of
+the study: each session's rounds and each pooled round with its pooled and per-session counts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from codesign.errors import Conflict, ValidationFailed
+from codesign.export._annex import build_annex
+from codesign.models import ShortlistItem, User, WorkshopSession
+from codesign.queries.pooled import pooled_view
+from codesign.queries.snapshot import build_snapshot
+from codesign.services import framework_versions, round_control, rounds, shortlist
+from tests.conftest import post_form, sign_in
+from tests.panels.helpers import Study, make_study, open_all, person_in, rate
+
+# Two sessions' worth of voters per group: outcome 0 clearly IN everywhere, outcome 2 clearly OUT.
+VALUES = [["9", "6", "1", "5"], ["8", "5", "2", "6"], ["9", "4", "1", "5"]]
+
+
+def counted_study(session: Session, facilitator: User, workshop: WorkshopSession) -> Study:
+    study = make_study(session, facilitator, workshop, 4)
+    open_all(session, facilitator, study)
+    for index, found in enumerate(study.rounds):
+        for group in ("patient", "carer", "clinician", "commissioner"):
+            for values in VALUES[: 2 if index < 2 else 1]:
+                rate(session, found, person_in(session, study.sessions[index], group), study.outcomes, values)
+    for found in study.rounds:
+        assert found.id is not None
+        rounds.close_round(session, facilitator, found.session_id, found.id)
+    return study
+
+
+def test_shortlist_from_a_pooled_round_and_the_annex_reports_it(session: Session, facilitator: User,
+                                                                workshop: WorkshopSession) -> None:
+    study = counted_study(session, facilitator, workshop)
+    assert study.panel.id is not None
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    assert version.id is not None
+    added = shortlist.build_from_panel_round(session, facilitator, version.id, study.panel_round_id)
+    pooled = pooled_view(session, study.panel.id, study.panel_round_id).pooled
+    assert pooled is not None and pooled.results is not None
+    assert added == len(pooled.results.outcomes) == 4
+    items = session.exec(select(ShortlistItem).where(ShortlistItem.version_id == version.id)).all()
+    by_outcome = {i.outcome_id: i for i in items}
+    for result in pooled.results.outcomes:  # the pooled figures, not any one session's
+        item = by_outcome[int(result.outcome)]
+        assert (item.computed_rank, item.computed_score, item.computed_consensus) == (
+            result.rank, result.score, result.consensus)
+        assert (item.source_round_id, item.source_panel_round_id) == (None, study.panel_round_id)
+    assert {i.outcome_id for i in items if i.included} == {study.outcomes[0]}
+    # The snapshot names the pooled round as each item's source, and reports every round of the study.
+    snapshot = build_snapshot(session, version.id)
+    assert snapshot["outcomes"][0]["source_round"]["title"] == "Pooled round 1: How important is each outcome?"
+    assert snapshot["outcomes"][0]["votes"]["groups"]["patient"]["n"] == 5  # 2 + 2 + 1 patients
+    assert len(snapshot["methods"]["rounds"]) == 3  # each session's own round
+    (entry,) = snapshot["methods"]["pooled_rounds"]
+    assert entry["source"] and entry["participants"] == {"Carers": 5, "Clinicians": 5, "Commissioners": 5,
+                                                         "Patients": 5}
+    assert [s["pooled_people"] for s in entry["sessions"]] == [8, 8, 4]
+    annex = build_annex(snapshot)
+    pooled_annex = [r for r in annex.rounds if r.heading.startswith("Pooled round 1")]
+    assert len(pooled_annex) == 1 and len(annex.rounds) == 4
+    fields = dict(pooled_annex[0].fields)
+    assert fields["Sessions"] == "Workshop one; Workshop two; Online round"
+    assert "each person counted once" in fields["Counting"]
+    online = fields["Online round (round 1, online)"]
+    assert online.endswith("; 4 in the pooled count") and "too few to report" in online
+    assert "@" not in repr(snapshot)
+    # A member round can no longer be reopened: a framework was built from the pooled results.
+    member = study.rounds[1]
+    with pytest.raises(Conflict):
+        round_control.reopen_round(session, facilitator, member.session_id, member.id or 0, "Late votes")
+
+
+def test_a_pooled_round_not_yet_counted_or_of_another_group_is_refused(session: Session, facilitator: User,
+                                                                       workshop: WorkshopSession) -> None:
+    study = make_study(session, facilitator, workshop, 3)
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    assert version.id is not None
+    with pytest.raises(ValidationFailed):
+        shortlist.build_from_panel_round(session, facilitator, version.id, study.panel_round_id)
+    with pytest.raises(ValidationFailed):
+        shortlist.build_from_panel_round(session, facilitator, version.id, 9999)
+    assert session.exec(select(ShortlistItem)).all() == []
+
+
+def test_the_framework_page_builds_from_a_pooled_round(client: TestClient, session: Session, facilitator: User,
+                                                       workshop: WorkshopSession) -> None:
+    study = counted_study(session, facilitator, workshop)
+    version = framework_versions.start_draft(session, facilitator, workshop.population_group_id)
+    sign_in(client, facilitator)
+    url = f"/frameworks/{version.id}"
+    page = client.get(url)
+    assert page.status_code == 200, page.text[:300]
+    assert f'value="pooled:{study.panel_round_id}"' in page.text
+    done = post_form(client, f"{url}/shortlist/build", {"round": f"pooled:{study.panel_round_id}"}, token_from=url)
+    assert done.status_code == 303
+    assert {i.source_panel_round_id for i in session.exec(select(ShortlistItem))} == {study.panel_round_id}
+    refused = post_form(client, f"{url}/shortlist/build", {"round": "pooled:x"}, token_from=url)
+    assert refused.status_code == 422

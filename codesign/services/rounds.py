@@ -119,7 +119,7 @@ def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, s
     return created
 
 
-def _log(db: Session, actor: User, found: Round, action: str, summary: str, **details: Any) -> None:
+def _log(db: Session, actor: User | None, found: Round, action: str, summary: str, **details: Any) -> None:
     session = db.get(WorkshopSession, found.session_id)
     assert session is not None
     audit.record(db, actor, action, summary=summary, object_type="round", object_id=found.id,
@@ -168,7 +168,7 @@ def _locked(db: Session, session_id: int, round_id: int) -> Round:
     return found
 
 
-def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_group_size: str = "",
+def open_round(db: Session, actor: User | None, session_id: int, round_id: int, *, min_group_size: str = "",
                acknowledge_small: bool = False) -> Round:
     """Open for voting. Method, options, rule and stakeholder weights are locked from now on.
 
@@ -234,7 +234,7 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     return found
 
 
-def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
+def _close(db: Session, actor: User | None, found: Round, unsent: int) -> None:
     """Close a locked open round: count it once and keep the results with it."""
     now = utcnow()
     found.status = RoundStatus.closed
@@ -254,7 +254,8 @@ def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
          results_sha256=found.results_sha256)
 
 
-def close_round(db: Session, actor: User, session_id: int, round_id: int, *, confirm_unsent: bool = False) -> Round:
+def close_round(db: Session, actor: User | None, session_id: int, round_id: int, *,
+                confirm_unsent: bool = False) -> Round:
     """Close, count once and store the results. Votes in flight finish first; none lands after.
     Refused while ranking or points lists are unsent, unless the facilitator confirms."""
     found = _locked(db, session_id, round_id)

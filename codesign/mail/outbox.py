@@ -72,9 +72,10 @@ def enqueue(db: Session, draft: Draft, *, now: datetime | None = None) -> bool:
               "status": MailStatus.pending, "attempts": 0, "next_attempt_at": now or utcnow(),
               "last_error": "", "created_at": now or utcnow()}
     insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = db.connection().execute(statement)
-    return bool(result.rowcount)
+    statement = (insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(col(OutboxMessage.id)))
+    # RETURNING rather than rowcount, which the drivers do not agree on for a skipped row.
+    return db.connection().execute(statement).first() is not None
 
 
 def backoff(attempts: int) -> timedelta:

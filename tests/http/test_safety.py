@@ -29,7 +29,7 @@ from codesign.models import (
     ShortlistItem,
     User,
 )
-from codesign.services import rounds
+from codesign.services import panels, rounds, sessions
 from codesign.services.exports import store_export
 from codesign.web.exports import render_export
 from tests.conftest import join, make_user, sign_in
@@ -96,6 +96,7 @@ class World:
     tokens: list[str]
     frozen: int
     participants: list[int]  # everyone who joined the demo session
+    panel: int = 0  # a panel with an online session, a round in it, and a panellist whose link it opens
 
 
 def world(engine: Engine, session: Session) -> World:
@@ -110,6 +111,14 @@ def world(engine: Engine, session: Session) -> World:
         assert made is not None and made.id is not None
         rounds.open_round(session, facilitator, info.session_id, made.id, acknowledge_small=True)
     rounds.create_round(session, facilitator, info.session_id, round_form(ids, title="Not open yet"))
+    # A panel whose personal link (a token, below) a GET opens, and its online session's round.
+    panel = panels.create_panel(session, facilitator, info.population_group_id, "Online panel")
+    person = panels.add_panellist(session, facilitator, panel.id or 0, "Asha Patel", "asha@example.com", "patient")
+    online_session = sessions.create_session(session, facilitator, info.population_group_id, "Online", "2026-03-20")
+    online_session.mode, online_session.panel_id = "online", panel.id
+    session.add(online_session)
+    session.commit()
+    rounds.create_round(session, facilitator, online_session.id or 0, round_form(ids, title="Online round"))
     versions = list(session.exec(select(FrameworkVersion).where(
         FrameworkVersion.population_group_id == info.population_group_id)))
     frozen = next(v for v in versions if v.status == "frozen")
@@ -124,9 +133,10 @@ def world(engine: Engine, session: Session) -> World:
                 for r in session.exec(select(Round).where(Round.session_id == info.session_id))},
         versions={v.id or 0: [i.id or 0 for i in session.exec(select(ShortlistItem).where(
             ShortlistItem.version_id == v.id))] for v in versions},
-        tokens=[v.public_token for v in versions if v.public_token], frozen=frozen.id or 0,
+        tokens=[*(v.public_token for v in versions if v.public_token), person.link_token or "",
+                person.unsubscribe_token], frozen=frozen.id or 0,
         participants=[p.id or 0 for p in session.exec(select(Participant).where(
-            Participant.session_id == info.session_id))])
+            Participant.session_id == info.session_id))], panel=panel.id or 0)
 
 
 def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
@@ -149,6 +159,7 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
                                                for v, items in w.versions.items() for i in items],
         frozenset({"version_id", "fmt"}): [{"version_id": v, "fmt": f} for v in w.versions for f in export.FORMATS],
         frozenset({"token"}): [{"token": t} for t in w.tokens],
+        frozenset({"panel_id"}): [{"panel_id": w.panel}],
     }
     assert frozenset(params) in table, f"no real values for path parameters {sorted(params)}: add them here"
     return table[frozenset(params)]

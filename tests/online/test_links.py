@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from codesign.config import Settings
 from codesign.mail import worker
-from codesign.models import AuditEvent, Participant, Round, RoundStatus, User, WorkshopSession, utcnow
+from codesign.models import AuditEvent, Panellist, Participant, Round, RoundStatus, User, WorkshopSession, utcnow
 from codesign.services import online
 from codesign.uk_time import as_utc, form_value, parse_uk
 from tests.conftest import post_form, sign_in
@@ -186,3 +186,41 @@ def test_a_room_session_has_no_online_page(client: TestClient, session: Session,
     found = open_round(session, facilitator, workshop, accepted_ids(session, workshop, 3))
     sign_in(client, facilitator)
     assert client.get(f"/sessions/{workshop.id}/rounds/{found.id}/online").status_code == 409
+
+
+def test_a_session_online_takes_no_one_by_the_join_code(client: TestClient, session: Session, study: Study) -> None:
+    code = study.session.join_code
+    proved = post_form(client, f"/j/{code}", {"code": code}, token_from=f"/j/{code}")
+    assert proved.status_code == 303
+    refused = post_form(client, proved.headers["location"], {"group": "patient"}, token_from="/join")
+    assert refused.status_code == 409 and "personal link" in refused.text
+    assert participants(session) == []
+
+
+def test_a_later_round_shows_the_panellist_their_answer_and_each_groups_spread(
+        client: TestClient, session: Session, facilitator: User, study: Study) -> None:
+    from codesign.services import ballots, panels, rounds
+    from codesign.services.rounds import round_outcome_ids
+    from tests.round_helpers import round_form
+
+    panels.add_panellist(session, facilitator, study.panel.id or 0, "Dev Shah", "dev@example.com", "patient")
+    first_round = study.round.id or 0
+    outcomes = list(round_outcome_ids(session, first_round))
+    tokens = [p.link_token or "" for p in session.exec(select(Panellist).order_by(col(Panellist.number)))]
+    for token, value in zip(tokens, ["8", "9", "3", "7"], strict=True):
+        _, person = online.start_link(session, token)
+        for outcome in outcomes:
+            ballots.answer_rating(session, first_round, person.id or 0, outcome, value, f"k{token[:20]}{outcome}")
+    sid = study.session.id or 0
+    rounds.close_round(session, facilitator, sid, first_round)
+    rounds.set_revealed(session, facilitator, sid, first_round, True)
+    second = rounds.create_round(session, facilitator, sid, round_form(
+        outcomes, title="Round 2", feedback_round_id=str(first_round), min_group_size="3"))
+    rounds.open_round(session, facilitator, sid, second.id or 0, acknowledge_small=True)
+    entered = start(client, tokens[0])
+    assert entered.headers["location"].endswith(f"/rounds/{second.id}")
+    page = client.get(entered.headers["location"] + "/q/1")
+    assert page.status_code == 200
+    assert "You said: <strong>8</strong>" in page.text
+    # Each group's spread in round 1, in the room's words.
+    assert "<strong>Patients</strong> (3 people): 3 of 3 patients said critical (7 to 9)" in page.text

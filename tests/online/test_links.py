@@ -78,7 +78,8 @@ def test_answers_are_kept_across_visits(client: TestClient, other_client: TestCl
     ballot = session.exec(select(Ballot).where(Ballot.participant_id == answer.id)).one()
     saved = session.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id)).one()
     assert (saved.outcome_id, saved.value) == (outcome, 7)
-    assert "1 of 4 answered" in done.text or "1 of 4" in done.text
+    assert "You have answered 1 of 4" in done.text
+    assert "If there is another round, we will email you" in done.text  # not "the big screen"
 
 
 @pytest.mark.parametrize("how", ["revoked", "erased", "ended", "unknown"])

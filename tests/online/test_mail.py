@@ -206,3 +206,18 @@ def test_two_workers_at_once_send_each_message_once(session: Session, engine: En
     assert len(sent) == len(set(sent)) == 40
     assert len(smtp.inbox.messages) == 40
     assert len({m["X-Codesign-Outbox-Id"] for m in smtp.inbox.messages}) == 40
+
+
+def test_codesign_worker_once_sends_what_is_due(session: Session, study: Study, facilitator: User,
+                                                 mail_settings: Settings, smtp: SmtpServer,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from codesign.cli import main
+
+    online.queue_invitations(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)
+    for name, value in (("CODESIGN_DATABASE_URL", mail_settings.database_url), ("CODESIGN_ENV", "test"),
+                        ("CODESIGN_SMTP_URL", smtp.url), ("CODESIGN_MAIL_FROM", "study@example.nhs.uk")):
+        monkeypatch.setenv(name, value)
+    assert main(["worker", "--once"]) == 0
+    assert "3 sent" in capsys.readouterr().out
+    assert len(smtp.inbox.messages) == 3

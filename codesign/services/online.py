@@ -33,7 +33,8 @@ from codesign.models import (
 from codesign.queries.online import finished_panellists, link_problem, online_round, session_participant
 from codesign.services import audit, rounds
 from codesign.services.panels import new_token
-from codesign.uk_time import as_utc, parse_uk, uk_datetime
+from codesign.services.round_window import Window, check_window
+from codesign.uk_time import as_utc, uk_datetime
 
 MAX_REMINDER_DAYS = 60
 
@@ -96,40 +97,6 @@ def unsubscribe(db: Session, token: str, *, now: datetime | None = None) -> Pane
 
 
 # ---- round windows ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Window:
-    opens_at: datetime | None
-    closes_at: datetime | None
-
-
-def check_window(opens_text: str, closes_text: str, *, now: datetime, already_open: bool,
-                 current: Window) -> Window:
-    """The two form fields (UK time) as a UTC window, or ValidationFailed naming the field."""
-    errors: dict[str, str] = {}
-    values = {"opens_at": opens_text.strip()[:40], "closes_at": closes_text.strip()[:40]}
-    opens = current.opens_at if already_open else None
-    if not already_open and values["opens_at"]:
-        opens = parse_uk(values["opens_at"])
-        if opens is None:
-            errors["opens_at"] = ("Enter the opening date and time as a real UK date and time, "
-                                  "like 4 March 2027 9:00am")
-    closes = None
-    if not values["closes_at"]:
-        errors["closes_at"] = "Enter the date and time the round closes"
-    else:
-        closes = parse_uk(values["closes_at"])
-        if closes is None:
-            errors["closes_at"] = ("Enter the closing date and time as a real UK date and time, "
-                                   "like 11 March 2027 5:00pm")
-        elif closes <= now:
-            errors["closes_at"] = "The closing time must be in the future"
-        elif opens is not None and closes <= as_utc(opens):
-            errors["closes_at"] = "The round must close after it opens"
-    if errors:
-        raise ValidationFailed(errors, values)
-    return Window(opens, closes)
-
 
 def set_window(db: Session, actor: User, session_id: int, round_id: int, opens_text: str, closes_text: str,
                *, now: datetime | None = None) -> Round:

@@ -225,3 +225,34 @@ def test_a_later_round_shows_the_panellist_their_answer_and_each_groups_spread(
     assert "You said: <strong>8</strong>" in page.text
     # Each group's spread in round 1, in the room's words.
     assert "<strong>Patients</strong> (3 people): 3 of 3 patients said critical (7 to 9)" in page.text
+
+
+def test_the_round_form_of_an_online_session_sets_the_window(client: TestClient, session: Session,
+                                                             facilitator: User, workshop: WorkshopSession) -> None:
+    from tests.round_helpers import accepted_ids, round_form
+
+    study = make_study(session, facilitator, workshop, open_it=False)
+    sign_in(client, facilitator)
+    url = f"/sessions/{study.session.id}/rounds/new"
+    assert 'name="closes_at"' in client.get(url).text
+    form = round_form(accepted_ids(session, workshop, 3), title="Online round 2")
+    bad = post_form(client, url, {**form, "opens_at": "2031-06-10T09:00", "closes_at": "2031-06-01T17:00"},
+                    token_from=url)
+    assert bad.status_code == 422 and "must close after it opens" in bad.text
+    assert session.exec(select(Round).where(Round.title == "Online round 2")).first() is None
+    made = post_form(client, url, {**form, "opens_at": "2031-01-10T09:00", "closes_at": "2031-01-20T17:00"},
+                     token_from=url)
+    assert made.status_code == 303
+    found = session.exec(select(Round).where(Round.title == "Online round 2")).one()
+    # January is GMT: UK time is UTC.
+    assert found.opens_at is not None and found.closes_at is not None
+    assert (as_utc(found.opens_at), as_utc(found.closes_at)) == (parse_uk("2031-01-10T09:00"),
+                                                                 parse_uk("2031-01-20T17:00"))
+    assert form_value(found.opens_at) == "2031-01-10T09:00"
+    edit = client.get(f"/sessions/{study.session.id}/rounds/{found.id}/edit")
+    assert 'value="2031-01-20T17:00"' in edit.text
+    # A session in the room has no window on its form.
+    study.session.mode = "room"
+    session.add(study.session)
+    session.commit()
+    assert 'name="closes_at"' not in client.get(url).text

@@ -57,12 +57,22 @@ def link_problem(person: Panellist | None, panel: Panel | None, now: datetime) -
     return None
 
 
+REMOVED = ("This link no longer opens the study: the study team has taken you out of it. "
+           "If you think this is a mistake, reply to the email.")
+
+
 def session_participant(db: Session, session_id: int, panellist_id: int) -> Participant | None:
-    return db.exec(select(Participant).where(Participant.session_id == session_id,
-                                             Participant.panellist_id == panellist_id,
-                                             col(Participant.removed_at).is_(None),
-                                             col(Participant.merged_into_id).is_(None))
-                   .order_by(col(Participant.id))).first()
+    """The panellist's participant in the session: the one their link made, or the one the
+    facilitator merged it into (services.people). A removed one is returned as it is: the link then
+    says so rather than making a new participant."""
+    found = db.exec(select(Participant).where(Participant.session_id == session_id,
+                                              Participant.panellist_id == panellist_id)
+                    .order_by(col(Participant.id))).first()
+    seen: set[int] = set()
+    while found is not None and found.merged_into_id is not None and found.merged_into_id not in seen:
+        seen.add(found.merged_into_id)
+        found = db.get(Participant, found.merged_into_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,10 @@ def personal_link(db: Session, token: str, now: datetime | None = None) -> LinkV
         return LinkView(None, panel, person)
     current = db.exec(select(Round).where(Round.session_id == session.id, Round.status == "open")
                       .order_by(col(Round.number).desc())).first()
-    return LinkView(None, panel, person, session, session_participant(db, session.id, person.id), current)
+    participant = session_participant(db, session.id, person.id)
+    if participant is not None and participant.removed_at is not None:
+        return LinkView(REMOVED)
+    return LinkView(None, panel, person, session, participant, current)
 
 
 def unsubscribe_target(db: Session, token: str) -> Panellist | None:

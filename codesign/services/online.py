@@ -30,7 +30,7 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
-from codesign.queries.online import finished_panellists, link_problem, online_round, session_participant
+from codesign.queries.online import REMOVED, finished_panellists, link_problem, online_round, session_participant
 from codesign.services import audit, rounds
 from codesign.services.panels import new_token
 from codesign.services.round_window import Window, check_window
@@ -57,6 +57,8 @@ def start_link(db: Session, token: str, *, now: datetime | None = None) -> tuple
     if session is None or session.id is None:
         raise Conflict("There is nothing to answer yet. We will email you when there is.")
     existing = session_participant(db, session.id, person.id)
+    if existing is not None and existing.removed_at is not None:
+        raise Conflict(REMOVED)
     if existing is not None:
         return session, existing
     participant = Participant(session_id=session.id, stakeholder_group_id=person.stakeholder_group_id,

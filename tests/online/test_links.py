@@ -256,3 +256,17 @@ def test_the_round_form_of_an_online_session_sets_the_window(client: TestClient,
     session.add(study.session)
     session.commit()
     assert 'name="closes_at"' not in client.get(url).text
+
+
+def test_a_panellist_the_facilitator_removed_is_told_and_not_let_back_in(client: TestClient, session: Session,
+                                                                         study: Study) -> None:
+    token = study.people[0].link_token or ""
+    start(client, token)
+    made = session.exec(select(Participant)).one()
+    made.removed_at, made.removed_reason = utcnow(), "Asked to leave the study"
+    session.add(made)
+    session.commit()
+    page = client.get(f"/p/{token}")
+    assert page.status_code == 410 and "taken you out" in page.text
+    assert start(client, token).status_code == 410
+    assert len(session.exec(select(Participant)).all()) == 1

@@ -132,7 +132,9 @@ def _worker(settings: Settings, *, once: bool, interval: float) -> int:
     from codesign import db
     from codesign.mail import worker
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)  # uvicorn's "trace" is not logging's
+    logging.basicConfig(level=level if isinstance(level, int) else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if interval <= 0:
         print("codesign: --interval must be more than 0 seconds", file=sys.stderr)
         return 2

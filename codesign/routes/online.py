@@ -49,17 +49,14 @@ async def personal_link(request: Request) -> Response:
     if view.problem is not None:
         return render(request, "online/link_gone.html", {"message": view.problem}, status_code=410)
     if request.method == "POST":
-        form = await request.form()
-        del form  # the CSRF middleware has checked it; nothing else is sent
+        await request.form()  # only the CSRF token, which the middleware has checked
         try:
             session, participant = await write(request, online.start_link, token)
         except Conflict as exc:
             return render(request, "online/link_gone.html", {"message": str(exc)}, status_code=409)
         return _enter(request, session, participant, view.open_round.id if view.open_round else None)
     if view.session is not None and view.participant is not None:  # a return visit: the cookie again
-        response = _enter(request, view.session, view.participant, view.open_round.id if view.open_round else None)
-        response.status_code = 303
-        return response
+        return _enter(request, view.session, view.participant, view.open_round.id if view.open_round else None)
     return render(request, "online/start.html", {"view": view})
 
 

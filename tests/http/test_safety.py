@@ -97,6 +97,7 @@ class World:
     frozen: int
     participants: list[int]  # everyone who joined the demo session
     panel: int = 0  # a panel with an online session, a round in it, and a panellist whose link it opens
+    online: tuple[int, int] = (0, 0)  # that online session and its (draft) round
 
 
 def world(engine: Engine, session: Session) -> World:
@@ -118,7 +119,8 @@ def world(engine: Engine, session: Session) -> World:
     online_session.mode, online_session.panel_id = "online", panel.id
     session.add(online_session)
     session.commit()
-    rounds.create_round(session, facilitator, online_session.id or 0, round_form(ids, title="Online round"))
+    online_round = rounds.create_round(session, facilitator, online_session.id or 0,
+                                       round_form(ids, title="Online round"))
     versions = list(session.exec(select(FrameworkVersion).where(
         FrameworkVersion.population_group_id == info.population_group_id)))
     frozen = next(v for v in versions if v.status == "frozen")
@@ -136,7 +138,8 @@ def world(engine: Engine, session: Session) -> World:
         tokens=[*(v.public_token for v in versions if v.public_token), person.link_token or "",
                 person.unsubscribe_token], frozen=frozen.id or 0,
         participants=[p.id or 0 for p in session.exec(select(Participant).where(
-            Participant.session_id == info.session_id))], panel=panel.id or 0)
+            Participant.session_id == info.session_id))], panel=panel.id or 0,
+        online=(online_session.id or 0, online_round.id or 0))
 
 
 def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
@@ -147,7 +150,8 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
         frozenset({"group_id"}): [{"group_id": w.group}],
         frozenset({"session_id"}): [{"session_id": w.session}],
         frozenset({"session_id", "outcome_id"}): [{"session_id": w.session, "outcome_id": o} for o in w.outcomes],
-        frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_],
+        frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_]
+        + [{"session_id": w.online[0], "round_id": w.online[1]}],
         frozenset({"session_id", "participant_id"}): [{"session_id": w.session, "participant_id": p}
                                                       for p in w.participants],
         frozenset({"code"}): [{"code": w.code}],
@@ -217,6 +221,9 @@ def test_get_never_changes_state(app, client: TestClient, other_client: TestClie
     for fmt in export.FORMATS:
         assert seen[f"admin /frameworks/{w.frozen}/export/{fmt}"] == 200
     assert sum(status == 200 for status in seen.values()) > 100
+    # ...and the online pages: the round's online page, a panellist's link (its Start page) and the panel's mail.
+    assert seen[f"admin /sessions/{w.online[0]}/rounds/{w.online[1]}/online"] == 200
+    assert seen[f"stranger /p/{w.tokens[-2]}"] == 200 and seen[f"admin /panels/{w.panel}/mail"] == 200
 
 
 @pytest.mark.parametrize("url", ["/", "/join", "/signin"])

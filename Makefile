@@ -25,7 +25,9 @@ run: $(DEPS_STAMP)
 	@echo ""
 	@echo "  codesign is running at http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	@echo ""
-	$(BIN)/codesign serve --port $(PORT)
+	@# The worker (mail, online round windows) runs beside the server and stops with it.
+	@$(BIN)/codesign worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/codesign serve --port $(PORT)
 
 ## make test: lint, types, then the whole suite on SQLite and again on a throwaway PostgreSQL 15
 test: $(DEPS_STAMP) system-deps lint test-sqlite test-postgres

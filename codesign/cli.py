@@ -1,4 +1,5 @@
-"""The `codesign` command: serve, migrate, seed-demo, create-user, tally, results, export, verify, evidence."""
+"""The `codesign` command: serve, worker, migrate, seed-demo, create-user, tally, results, export, verify,
+evidence."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="address to listen on (CODESIGN_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (CODESIGN_PORT, default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (CODESIGN_WORKERS, default 1)")
+
+    worker = sub.add_parser("worker", help="send mail from the outbox and open and close online rounds on time")
+    worker.add_argument("--once", action="store_true", help="do what is due now, then stop (tests, cron)")
+    worker.add_argument("--interval", type=float, default=10.0, help="seconds between passes (default 10)")
 
     sub.add_parser("migrate", help="bring the database to the latest schema")
     seed = sub.add_parser("seed-demo", help="load the demo (idempotent) and print its login and join code")
@@ -70,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "worker":
+        return _worker(settings, once=args.once, interval=args.interval)
     if args.command == "migrate":
         return _migrate(settings)
     if args.command == "seed-demo":
@@ -114,6 +121,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         forwarded_allow_ips=settings.trusted_proxy or None,
         server_header=False,
     )
+    return 0
+
+
+def _worker(settings: Settings, *, once: bool, interval: float) -> int:
+    import logging
+    import signal
+    import threading
+
+    from codesign import db
+    from codesign.mail import worker
+
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)  # uvicorn's "trace" is not logging's
+    logging.basicConfig(level=level if isinstance(level, int) else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if interval <= 0:
+        print("codesign: --interval must be more than 0 seconds", file=sys.stderr)
+        return 2
+    engine = db.make_engine(settings)
+    try:
+        if once:
+            tick = worker.run_once(engine, settings)
+            print(f"Worker: {len(tick.sent)} sent, {len(tick.failed)} not sent (will retry or failed), "
+                  f"{len(tick.opened)} rounds opened, {len(tick.closed)} closed, {tick.reminders} reminders queued")
+            return 0
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        print(f"codesign worker running (every {interval:g} s); Ctrl+C stops it", file=sys.stderr)
+        worker.run_forever(engine, settings, interval, stop)
+    finally:
+        engine.dispose()
     return 0
 
 

@@ -68,6 +68,12 @@ class Settings:
     # The least money an outcome should have at stake in a paid contract year, in pence; below it the
     # framework page warns (never blocks). 0 turns the warning off. CODESIGN_MIN_OUTCOME_STAKE, in pounds.
     min_outcome_stake_pence: int = 10_000 * 100
+    # Mail (online rounds: invitations and reminders), sent by `codesign worker` from the outbox.
+    # CODESIGN_SMTP_URL: smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host:465 (implicit
+    # TLS) or smtp://host:port (no login, no TLS: a local relay or a test server). Blank: no mail is
+    # sent (messages wait in the outbox). It holds a password, so it is never shown (repr=False) or logged.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = ""
     # How the secret key was found (SECRET_GIVEN, SECRET_FILE or SECRET_PER_PROCESS).
     secret_origin: str = SECRET_GIVEN
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -123,6 +129,13 @@ class Settings:
         if self.fhir_base and not _HTTP_BASE.fullmatch(self.fhir_base):
             raise SettingsError("CODESIGN_FHIR_BASE must be an http(s) address with no query or fragment, "
                                 f"like https://fhir.example.nhs.uk/fhir, not {self.fhir_base!r}")
+        if self.smtp_url or self.mail_from:
+            from codesign.mail.smtp import MailSettingsError, check_mail_settings  # the one SMTP URL parser
+
+            try:
+                check_mail_settings(self.smtp_url, self.mail_from)
+            except MailSettingsError as exc:
+                raise SettingsError(str(exc)) from None
         if not 0 < self.port < 65536:
             raise SettingsError(f"CODESIGN_PORT must be between 1 and 65535, not {self.port}")
         if self.workers < 1:
@@ -178,6 +191,8 @@ class Settings:
             trusted_proxy=env.get("CODESIGN_TRUSTED_PROXY", ""),
             log_level=env.get("CODESIGN_LOG_LEVEL", "info").lower(),
             min_outcome_stake_pence=_int(env, "CODESIGN_MIN_OUTCOME_STAKE", 10_000) * 100,
+            smtp_url=env.get("CODESIGN_SMTP_URL", "").strip(),
+            mail_from=env.get("CODESIGN_MAIL_FROM", "").strip(),
         )
         return settings.validate(needs_secret=needs_secret)
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from codesign.errors import Conflict
 from codesign.models import Round, RoundOutcome, RoundStatus, WorkshopSession
 from codesign.queries.rounds import get_round
+from codesign.uk_time import form_value
 from codesign.voting.order import split_options
 
 __all__ = ["draft_round_values", "list_copy_targets"]
@@ -41,6 +42,7 @@ def draft_round_values(db: Session, session_id: int, round_id: int) -> tuple[Rou
         "outcomes": ",".join(str(i) for i in ids),
         "order": shown.order,
         "arrangement": ",".join(str(i) for i in ids),  # the round's own order first on the form
+        "opens_at": form_value(found.opens_at), "closes_at": form_value(found.closes_at),  # online rounds
     }
     return found, values
 

@@ -25,13 +25,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import DateTime, bindparam, text
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import RoundStatus, SessionStatus, utcnow
+from codesign.uk_time import as_utc, uk_datetime
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CLOSED = "This round has closed, so your answer was not changed. Thank you for taking part."
@@ -42,11 +44,13 @@ NO_TABLE = ("This round is voted by tables, and you did not give a table number 
             "Vote together on your table’s device, or ask the facilitator.")
 
 NOW = bindparam("now", type_=UTCDateTime())
-_ROUND = ("SELECT r.id, r.session_id, r.method, r.status, r.table_based, r.options_json, s.status "
+_ROUND = ("SELECT r.id, r.session_id, r.method, r.status, r.table_based, r.options_json, s.status, "
+          "r.opens_at AS opens_at, r.closes_at AS closes_at "
           "FROM voting_round r JOIN workshop_session s ON s.id = r.session_id WHERE r.id = :rid")
 # Only the round row is locked: closing a session closes its open rounds first (locking each), so
 # a vote can never slip in after a session closes, and one lock order means no deadlock.
-Q_ROUND = text(_ROUND)
+# An online round's window (services.online) is read with it, typed so SQLite gives datetimes too.
+Q_ROUND = text(_ROUND).columns(opens_at=DateTime(timezone=True), closes_at=DateTime(timezone=True))
 Q_ROUND_SHARED = text("SELECT pg_advisory_xact_lock_shared(1618, :rid)")
 Q_ROUND_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(1618, :rid)")
 # A participant the facilitator removed, or merged into another, votes no more (services.people).
@@ -82,6 +86,8 @@ class LockedRound:
     table_based: bool
     options_json: str
     session_status: str
+    opens_at: datetime | None = None  # an online round's window (None in the room)
+    closes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,8 @@ def lock_round(db: Session, round_id: int) -> LockedRound | None:
     if db.get_bind().dialect.name == "postgresql":
         db.connection().execute(Q_ROUND_SHARED, {"rid": round_id})
     row = db.connection().execute(Q_ROUND, {"rid": round_id}).first()
-    return None if row is None else LockedRound(int(row[0]), int(row[1]), row[2], row[3], bool(row[4]), row[5], row[6])
+    return None if row is None else LockedRound(int(row[0]), int(row[1]), row[2], row[3], bool(row[4]), row[5], row[6],
+                                                row[7], row[8])
 
 
 def lock_round_exclusively(db: Session, round_id: int) -> None:
@@ -144,6 +151,15 @@ def refuse_unless_open(found: LockedRound) -> None:
         raise Conflict(SESSION_CLOSED)
     if found.status != RoundStatus.open:
         raise Conflict(CLOSED if found.status == RoundStatus.closed else NOT_OPEN)
+    if found.opens_at is not None or found.closes_at is not None:
+        # An online round takes answers only inside its window, whenever the worker gets round to
+        # opening or closing it (uk_time: shown in UK time, stored in UTC).
+        now = utcnow()
+        if found.closes_at is not None and as_utc(found.closes_at) <= now:
+            raise Conflict(f"This round closed at {uk_datetime(found.closes_at)}, so your answer was not saved. "
+                           "Thank you for taking part.")
+        if found.opens_at is not None and as_utc(found.opens_at) > now:
+            raise Conflict(f"This round opens at {uk_datetime(found.opens_at)}. Please come back then.")
 
 
 def voter_key(found: LockedRound, person: Voter) -> str:

@@ -79,6 +79,7 @@ def update_round(db: Session, actor: User, session_id: int, round_id: int, form:
     found.rule_json = json.dumps(settings["rule"].to_dict())
     found.table_based = settings["table_based"]
     found.feedback_round_id = feedback.id if feedback else None
+    found.opens_at, found.closes_at = settings["window"].opens_at, settings["window"].closes_at
     db.add(found)
     db.exec(delete(RoundOutcome).where(col(RoundOutcome.round_id) == round_id))
     db.flush()  # the old list goes before the new one (round and outcome are unique together)

@@ -27,6 +27,7 @@ from codesign.models import (
     Round,
     RoundOutcome,
     RoundStatus,
+    SessionMode,
     SessionStatus,
     StakeholderGroup,
     User,
@@ -46,6 +47,7 @@ from codesign.services.round_form import ORDER_CHOICES as ORDER_CHOICES
 from codesign.services.round_form import arrange as arrange
 from codesign.services.round_form import move_outcome as move_outcome
 from codesign.services.round_form import parse_round_form as parse_round_form
+from codesign.services.round_window import Window, window_errors
 from codesign.validation import check_int, check_text, normalise_paragraphs, parse_id
 from codesign.voting import ConsensusRule
 from codesign.voting.order import RANDOM, Presentation, split_options
@@ -66,6 +68,9 @@ def checked_round_form(db: Session, session: WorkshopSession, form: Mapping[str,
     feedback_id = parse_id(form.get("feedback_round_id", ""))
     feedback = db.get(Round, feedback_id) if feedback_id else None
     settings, errors = parse_round_form(form, {i for i in accepted if i is not None})
+    # An online session's round may have a window (services.round_window); both blank: none.
+    settings["window"] = window_errors(errors, form.get("opens_at", ""), form.get("closes_at", ""), now=utcnow(),
+                                       required=False) if session.mode == SessionMode.online else Window(None, None)
     if feedback_id and (feedback is None or feedback.session_id != session.id or feedback.status != RoundStatus.closed):
         errors["feedback_round_id"] = "Feedback can only come from a closed round of this session"
     if feedback is not None and settings["method"] != feedback.method:
@@ -99,6 +104,7 @@ def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, s
         options_json=json.dumps({**settings["options"].to_dict(), **Presentation(settings["order"]).to_dict()}),
         rule_json=json.dumps(settings["rule"].to_dict()), table_based=settings["table_based"],
         feedback_round_id=feedback.id if feedback else None, created_by_id=actor.id,
+        opens_at=settings["window"].opens_at, closes_at=settings["window"].closes_at,
     )
     db.add(created)
     db.flush()
@@ -119,7 +125,7 @@ def create_round(db: Session, actor: User, session_id: int, form: Mapping[str, s
     return created
 
 
-def _log(db: Session, actor: User, found: Round, action: str, summary: str, **details: Any) -> None:
+def _log(db: Session, actor: User | None, found: Round, action: str, summary: str, **details: Any) -> None:
     session = db.get(WorkshopSession, found.session_id)
     assert session is not None
     audit.record(db, actor, action, summary=summary, object_type="round", object_id=found.id,
@@ -168,7 +174,7 @@ def _locked(db: Session, session_id: int, round_id: int) -> Round:
     return found
 
 
-def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_group_size: str = "",
+def open_round(db: Session, actor: User | None, session_id: int, round_id: int, *, min_group_size: str = "",
                acknowledge_small: bool = False) -> Round:
     """Open for voting. Method, options, rule and stakeholder weights are locked from now on.
 
@@ -234,7 +240,7 @@ def open_round(db: Session, actor: User, session_id: int, round_id: int, *, min_
     return found
 
 
-def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
+def _close(db: Session, actor: User | None, found: Round, unsent: int) -> None:
     """Close a locked open round: count it once and keep the results with it."""
     now = utcnow()
     found.status = RoundStatus.closed
@@ -254,14 +260,15 @@ def _close(db: Session, actor: User, found: Round, unsent: int) -> None:
          results_sha256=found.results_sha256)
 
 
-def _count_pooled(db: Session, actor: User, closed: Sequence[Round]) -> None:
+def _count_pooled(db: Session, actor: User | None, closed: Sequence[Round]) -> None:
     """A pooled round (services.pooled) is counted, once, when its last member round closes."""
     from codesign.services.pooled import count_when_complete  # it builds on this module
 
     count_when_complete(db, actor, [r.panel_round_id for r in closed])
 
 
-def close_round(db: Session, actor: User, session_id: int, round_id: int, *, confirm_unsent: bool = False) -> Round:
+def close_round(db: Session, actor: User | None, session_id: int, round_id: int, *,
+                confirm_unsent: bool = False) -> Round:
     """Close, count once and store the results. Votes in flight finish first; none lands after.
     Refused while ranking or points lists are unsent, unless the facilitator confirms."""
     found = _locked(db, session_id, round_id)

@@ -13,6 +13,7 @@ from codesign.models import (
     LiveView,
     Participant,
     PopulationGroup,
+    SessionMode,
     SessionStatus,
     StakeholderGroup,
     User,
@@ -130,6 +131,8 @@ def join_session(
         raise NotFound("No such session")
     if session.status != SessionStatus.open:
         raise Conflict("This session has closed, so nobody new can join it.")
+    if session.mode == SessionMode.online:  # only panellists, each by their own link (services.online)
+        raise Conflict("This study is online. Please use the personal link in the email we sent you.")
     first_name = normalise_text(first_name)
     stakeholder_key = normalise_text(stakeholder_key)[:40]  # never a NUL or a long string to the database
     errors: dict[str, str] = {}

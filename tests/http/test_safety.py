@@ -29,7 +29,7 @@ from codesign.models import (
     ShortlistItem,
     User,
 )
-from codesign.services import panel_people, panels, pooled, rounds
+from codesign.services import panel_people, panels, pooled, rounds, sessions
 from codesign.services.exports import store_export
 from codesign.web.exports import render_export
 from tests.conftest import join, make_user, sign_in
@@ -97,6 +97,8 @@ class World:
     frozen: int
     participants: list[int]  # everyone who joined the demo session
     panel: tuple[int, int, int] = (0, 0, 0)  # a panel holding the demo session: its id, a panellist, a pooled round
+    online_panel: int = 0  # a panel with an online session, a round in it, and a panellist whose link it opens
+    online: tuple[int, int] = (0, 0)  # that online session and its (draft) round
 
 
 def world(engine: Engine, session: Session) -> World:
@@ -111,21 +113,31 @@ def world(engine: Engine, session: Session) -> World:
         assert made is not None and made.id is not None
         rounds.open_round(session, facilitator, info.session_id, made.id, acknowledge_small=True)
     rounds.create_round(session, facilitator, info.session_id, round_form(ids, title="Not open yet"))
+    # A panel whose personal link (a token, below) a GET opens, and its online session's round.
+    panel = panels.create_panel(session, facilitator, info.population_group_id, "Online panel")
+    person = panels.add_panellist(session, facilitator, panel.id or 0, "Asha Patel", "asha@example.com", "patient")
+    online_session = sessions.create_session(session, facilitator, info.population_group_id, "Online", "2026-03-20")
+    online_session.mode, online_session.panel_id = "online", panel.id
+    session.add(online_session)
+    session.commit()
+    online_round = rounds.create_round(session, facilitator, online_session.id or 0,
+                                       round_form(ids, title="Online round"))
     versions = list(session.exec(select(FrameworkVersion).where(
         FrameworkVersion.population_group_id == info.population_group_id)))
     frozen = next(v for v in versions if v.status == "frozen")
     # One format stored as the freeze would have; the others are rendered when asked for.
     store_export(session, frozen.id or 0, "csv",
                  render_export(json.loads(frozen.snapshot_json or ""), frozen.sha256 or "", "csv"))
-    panel = panels.create_panel(session, facilitator, info.population_group_id, "Diabetes study")
-    assert panel.id is not None
-    panel_people.attach_session(session, facilitator, panel.id, str(info.session_id))
-    online = panel_people.create_panel_session(session, facilitator, panel.id, "Online round", "", "online")
+    # A panel (study) holding the demo session, with a pooled round across it and an online session.
+    study = panels.create_panel(session, facilitator, info.population_group_id, "Diabetes study")
+    assert study.id is not None
+    panel_people.attach_session(session, facilitator, study.id, str(info.session_id))
+    online = panel_people.create_panel_session(session, facilitator, study.id, "Online round", "", "online")
     draft = session.exec(select(Round).where(Round.title == "Not open yet")).one()
     pooled_round = pooled.run_in_sessions(session, facilitator, info.session_id, draft.id or 0, [str(online.id)])
-    person = panels.add_panellist(session, facilitator, panel.id, "Asha Patel", "asha@example.com", "patient")
+    member = panels.add_panellist(session, facilitator, study.id, "Asha Patel", "asha@example.com", "patient")
     return World(
-        panel=(panel.id, person.id or 0, pooled_round.id or 0),
+        panel=(study.id, member.id or 0, pooled_round.id or 0),
         group=info.population_group_id, session=info.session_id, code=info.join_code,
         outcomes=[o.id or 0 for o in session.exec(select(Outcome).where(
             Outcome.population_group_id == info.population_group_id))],
@@ -133,9 +145,11 @@ def world(engine: Engine, session: Session) -> World:
                 for r in session.exec(select(Round).where(Round.session_id == info.session_id))},
         versions={v.id or 0: [i.id or 0 for i in session.exec(select(ShortlistItem).where(
             ShortlistItem.version_id == v.id))] for v in versions},
-        tokens=[v.public_token for v in versions if v.public_token], frozen=frozen.id or 0,
+        tokens=[*(v.public_token for v in versions if v.public_token), person.link_token or "",
+                person.unsubscribe_token], frozen=frozen.id or 0,
         participants=[p.id or 0 for p in session.exec(select(Participant).where(
-            Participant.session_id == info.session_id))])
+            Participant.session_id == info.session_id))], online_panel=panel.id or 0,
+        online=(online_session.id or 0, online_round.id or 0))
 
 
 def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
@@ -146,7 +160,8 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
         frozenset({"group_id"}): [{"group_id": w.group}],
         frozenset({"session_id"}): [{"session_id": w.session}],
         frozenset({"session_id", "outcome_id"}): [{"session_id": w.session, "outcome_id": o} for o in w.outcomes],
-        frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_],
+        frozenset({"session_id", "round_id"}): [{"session_id": w.session, **r} for r in rounds_]
+        + [{"session_id": w.online[0], "round_id": w.online[1]}],
         frozenset({"session_id", "participant_id"}): [{"session_id": w.session, "participant_id": p}
                                                       for p in w.participants],
         frozenset({"code"}): [{"code": w.code}],
@@ -158,7 +173,7 @@ def path_values(params: set[str], w: World) -> list[dict[str, Any]]:
                                                for v, items in w.versions.items() for i in items],
         frozenset({"version_id", "fmt"}): [{"version_id": v, "fmt": f} for v in w.versions for f in export.FORMATS],
         frozenset({"token"}): [{"token": t} for t in w.tokens],
-        frozenset({"panel_id"}): [{"panel_id": w.panel[0]}],
+        frozenset({"panel_id"}): [{"panel_id": w.panel[0]}, {"panel_id": w.online_panel}],
         frozenset({"panel_id", "panellist_id"}): [{"panel_id": w.panel[0], "panellist_id": w.panel[1]}],
         frozenset({"panel_id", "panel_round_id"}): [{"panel_id": w.panel[0], "panel_round_id": w.panel[2]}],
     }
@@ -218,6 +233,9 @@ def test_get_never_changes_state(app, client: TestClient, other_client: TestClie
     for fmt in export.FORMATS:
         assert seen[f"admin /frameworks/{w.frozen}/export/{fmt}"] == 200
     assert sum(status == 200 for status in seen.values()) > 100
+    # ...and the online pages: the round's online page, a panellist's link (its Start page) and the panel's mail.
+    assert seen[f"admin /sessions/{w.online[0]}/rounds/{w.online[1]}/online"] == 200
+    assert seen[f"stranger /p/{w.tokens[-2]}"] == 200 and seen[f"admin /panels/{w.online_panel}/mail"] == 200
 
 
 @pytest.mark.parametrize("url", ["/", "/join", "/signin"])

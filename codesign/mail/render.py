@@ -1,0 +1,55 @@
+"""Messages to panellists, rendered from templates/mail/ (plain text and HTML from one context).
+
+Plain English for a reading age of about 9 to 11 (a test holds the text to it). Every message
+carries the person's own link and an unsubscribe link; the sender adds a List-Unsubscribe header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from codesign import paths
+from codesign.uk_time import uk_datetime
+
+KINDS = ("invitation", "reminder")
+
+_env = Environment(loader=FileSystemLoader(paths.TEMPLATES / "mail"), undefined=StrictUndefined,
+                   autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_env.filters["uk_datetime"] = uk_datetime
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    kind: str  # one of KINDS
+    name: str  # the panellist's name as the facilitator gave it
+    study: str  # the panel's name ("Living well with diabetes")
+    round_title: str
+    closes_at: datetime | None
+    link_url: str
+    unsubscribe_url: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+SUBJECTS = {"invitation": "Please give your views: {study}", "reminder": "A reminder: {study} closes soon"}
+
+
+def render_message(context: MessageContext) -> Rendered:
+    if context.kind not in KINDS:
+        raise ValueError(f"no mail template for {context.kind!r}")
+    values = {"m": context}
+    subject = SUBJECTS[context.kind].format(study=context.study)
+    if context.kind == "reminder" and context.closes_at is None:
+        subject = f"A reminder: {context.study}"
+    return Rendered(subject=subject[:300],
+                    text=_env.get_template(f"{context.kind}.txt").render(values),
+                    html=_env.get_template(f"{context.kind}.html").render(values))

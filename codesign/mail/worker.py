@@ -67,7 +67,8 @@ def send_due(engine: Engine, target: SmtpTarget | None, mail_from: str, public: 
             return
         for message in batch:
             outgoing = Outgoing(to=message.to_address, subject=message.subject, text=message.body_text,
-                                html=message.body_html, unsubscribe_url=f"{public}/u/{message.unsubscribe_token}",
+                                html=message.body_html,
+                                unsubscribe_url=f"{public}/unsubscribe/{message.unsubscribe_token}",
                                 message_id=message.id)
             try:
                 send(target, mail_from, outgoing)

@@ -86,7 +86,7 @@ class LinkView:
 
 
 def personal_link(db: Session, token: str, now: datetime | None = None) -> LinkView:
-    """What /p/<token> shows (a read: the link's participant is made only by the Start button)."""
+    """What /take-part/<token> shows (a read: the link's participant is made only by the Start button)."""
     now = now or utcnow()
     person = db.exec(select(Panellist).where(Panellist.link_token == token)).first() if token else None
     panel = db.get(Panel, person.panel_id) if person is not None else None

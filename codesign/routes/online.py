@@ -1,4 +1,4 @@
-"""Online rounds: a panellist's personal link (/p/<token>), unsubscribing (/u/<token>), and the
+"""Online rounds: a panellist's personal link (/take-part/<token>), unsubscribing (/unsubscribe/<token>), and the
 facilitator's page for an online round (its window, invitations, reminders and their schedule).
 
 GET never changes anything: a personal link's first visit shows a "Start" button (a POST makes the
@@ -131,8 +131,8 @@ async def round_action(request: Request) -> Response:
 
 ROUND = "/sessions/{session_id:id}/rounds/{round_id:id}/online"
 routes = [
-    Route("/p/{token}", personal_link, methods=["GET", "POST"], name="personal_link"),
-    Route("/u/{token}", unsubscribe, methods=["GET", "POST"], name="unsubscribe"),
+    Route("/take-part/{token}", personal_link, methods=["GET", "POST"], name="personal_link"),
+    Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"], name="unsubscribe"),
     Route(ROUND, online_round, name="online_round"),
     Route(ROUND + "/{action:str}", round_action, methods=["POST"], name="online_round_action"),
 ]

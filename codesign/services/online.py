@@ -133,8 +133,8 @@ def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: s
     assert person.id is not None and person.email is not None
     rendered = render_message(MessageContext(
         kind=kind, name=person.name or "there", study=panel.name, round_title=found.title,
-        closes_at=found.closes_at, link_url=f"{base_url}/p/{person.link_token}",
-        unsubscribe_url=f"{base_url}/u/{person.unsubscribe_token}"))
+        closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
+        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}"))
     return outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=rendered.subject,
                         body_text=rendered.text, body_html=rendered.html, dedupe_key=dedupe_key,
                         session_id=found.session_id, round_id=found.id)

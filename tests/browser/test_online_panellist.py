@@ -23,7 +23,7 @@ from tests.online.helpers import SmtpServer, make_study
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
-LINK = re.compile(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/take-part/[A-Za-z0-9_-]+)")
 
 
 @pytest.fixture

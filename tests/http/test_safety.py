@@ -235,7 +235,7 @@ def test_get_never_changes_state(app, client: TestClient, other_client: TestClie
     assert sum(status == 200 for status in seen.values()) > 100
     # ...and the online pages: the round's online page, a panellist's link (its Start page) and the panel's mail.
     assert seen[f"admin /sessions/{w.online[0]}/rounds/{w.online[1]}/online"] == 200
-    assert seen[f"stranger /p/{w.tokens[-2]}"] == 200 and seen[f"admin /panels/{w.online_panel}/mail"] == 200
+    assert seen[f"stranger /take-part/{w.tokens[-2]}"] == 200 and seen[f"admin /panels/{w.online_panel}/mail"] == 200
 
 
 @pytest.mark.parametrize("url", ["/", "/join", "/signin"])

@@ -1,4 +1,4 @@
-"""Personal links (/p/<token>) and online round windows, over HTTP."""
+"""Personal links (/take-part/<token>) and online round windows, over HTTP."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def study(session: Session, facilitator: User, workshop: WorkshopSession) -> Stu
 
 
 def start(client: TestClient, token: str):  # type: ignore[no-untyped-def]
-    return post_form(client, f"/p/{token}", {}, token_from="/join")
+    return post_form(client, f"/take-part/{token}", {}, token_from="/join")
 
 
 def participants(session: Session) -> list[Participant]:
@@ -39,7 +39,7 @@ def rate(client: TestClient, url: str, value: str = "8"):  # type: ignore[no-unt
 def test_a_link_opens_the_round_with_no_code_and_makes_one_participant(client: TestClient, other_client: TestClient,
                                                                         session: Session, study: Study) -> None:
     asha = study.people[0]
-    page = client.get(f"/p/{asha.link_token}")
+    page = client.get(f"/take-part/{asha.link_token}")
     assert page.status_code == 200 and "Start" in page.text and "Hello Asha Patel" in page.text
     assert participants(session) == []  # a GET changes nothing
     entered = start(client, asha.link_token or "")
@@ -52,7 +52,7 @@ def test_a_link_opens_the_round_with_no_code_and_makes_one_participant(client: T
     assert client.get(question.headers["location"]).status_code == 200
     # Again, and from another device: the same participant, never a second one.
     assert start(client, asha.link_token or "").status_code == 303
-    back = other_client.get(f"/p/{asha.link_token}")
+    back = other_client.get(f"/take-part/{asha.link_token}")
     assert back.status_code == 303 and back.headers["location"].endswith(f"/rounds/{study.round.id}")
     assert [p.id for p in participants(session)] == [made.id]
     # The audit log names the panellist by number only.
@@ -69,7 +69,7 @@ def test_answers_are_kept_across_visits(client: TestClient, other_client: TestCl
     outcome = shown_outcome(session, first.text)
     assert rate(client, base + "/q/1", "7").status_code == 303
     # A later visit on another device, by the same link: their answer is there.
-    other_client.get(f"/p/{token}")
+    other_client.get(f"/take-part/{token}")
     done = other_client.get(base + "/done")
     assert done.status_code == 200
     answer = session.exec(select(Participant)).one()
@@ -97,9 +97,9 @@ def test_a_link_that_no_longer_works_says_so(client: TestClient, session: Sessio
         token = "x" * 43
     session.add(asha)
     session.commit()
-    page = client.get(f"/p/{token}")
+    page = client.get(f"/take-part/{token}")
     assert page.status_code == 410 and "This link no longer works" in page.text
-    refused = post_form(client, f"/p/{token}", {}, token_from="/join")
+    refused = post_form(client, f"/take-part/{token}", {}, token_from="/join")
     assert refused.status_code == 410 and participants(session) == []
 
 
@@ -266,7 +266,7 @@ def test_a_panellist_the_facilitator_removed_is_told_and_not_let_back_in(client:
     made.removed_at, made.removed_reason = utcnow(), "Asked to leave the study"
     session.add(made)
     session.commit()
-    page = client.get(f"/p/{token}")
+    page = client.get(f"/take-part/{token}")
     assert page.status_code == 410 and "taken you out" in page.text
     assert start(client, token).status_code == 410
     assert len(session.exec(select(Participant)).all()) == 1

@@ -69,9 +69,9 @@ def test_invitations_go_once_to_everyone_with_their_own_links(session: Session, 
         [message] = smtp.inbox.to(person.email or "")
         text = smtp.inbox.text(message)
         html = message.get_body(("html",))
-        assert html is not None and f"{BASE}/p/{person.link_token}" in str(html.get_content())
-        assert f"{BASE}/p/{person.link_token}" in text and f"{BASE}/u/{person.unsubscribe_token}" in text
-        assert message["List-Unsubscribe"].strip() == f"<{BASE}/u/{person.unsubscribe_token}>"
+        assert html is not None and f"{BASE}/take-part/{person.link_token}" in str(html.get_content())
+        assert f"{BASE}/take-part/{person.link_token}" in text and f"{BASE}/unsubscribe/{person.unsubscribe_token}" in text
+        assert message["List-Unsubscribe"].strip() == f"<{BASE}/unsubscribe/{person.unsubscribe_token}>"
         assert message["From"] == "Outcomes study <study@example.nhs.uk>"
         assert f"Hello {person.name}" in text and "Living well with diabetes" in message["Subject"]
     assert worker.run_once(engine, mail_settings).sent == []  # nothing twice
@@ -105,11 +105,11 @@ def test_unsubscribing_stops_all_mail(client: TestClient, session: Session, engi
                                       facilitator: User, mail_settings: Settings, smtp: SmtpServer) -> None:
     cara = study.people[2]
     online.queue_invitations(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)
-    page = client.get(f"/u/{cara.unsubscribe_token}")
+    page = client.get(f"/unsubscribe/{cara.unsubscribe_token}")
     assert page.status_code == 200 and "Stop emails" in page.text
     session.refresh(cara)
     assert cara.unsubscribed_at is None  # the page alone changes nothing
-    done = post_form(client, f"/u/{cara.unsubscribe_token}", {}, token_from=f"/u/{cara.unsubscribe_token}")
+    done = post_form(client, f"/unsubscribe/{cara.unsubscribe_token}", {}, token_from=f"/unsubscribe/{cara.unsubscribe_token}")
     assert done.status_code == 303
     assert "no more emails" in client.get(done.headers["location"]).text
     online.queue_reminders(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)

@@ -52,10 +52,10 @@ def test_messages_are_plain_english_with_both_links(kind: str) -> None:
 
     rendered = render_message(MessageContext(
         kind=kind, name="Asha <b>", study="Living well with diabetes", round_title="Round 1: What matters",
-        closes_at=datetime(2027, 3, 4, 17, 0, tzinfo=UTC), link_url="https://x.example/p/TOKEN",
-        unsubscribe_url="https://x.example/u/UNSUB"))
+        closes_at=datetime(2027, 3, 4, 17, 0, tzinfo=UTC), link_url="https://x.example/take-part/TOKEN",
+        unsubscribe_url="https://x.example/unsubscribe/UNSUB"))
     for body in (rendered.text, rendered.html):
-        assert "https://x.example/p/TOKEN" in body and "https://x.example/u/UNSUB" in body
+        assert "https://x.example/take-part/TOKEN" in body and "https://x.example/unsubscribe/UNSUB" in body
     assert "5:00pm on Thursday 4 March 2027" in rendered.text
     assert "Asha &lt;b&gt;" in rendered.html and "<b>" not in rendered.html.split("<body", 1)[1].split("Hello", 1)[1][:20]
     # A line ending in a colon introduces a link on the next line: it ends a sentence there.

@@ -43,7 +43,7 @@ def at_once(work: list[Callable[[], object]]) -> list[object]:
 def test_start_pressed_on_several_devices_at_once_makes_one_participant(
         session: Session, settings: Settings, facilitator: User, workshop: WorkshopSession) -> None:
     study = make_study(session, facilitator, workshop)
-    link = f"/p/{study.people[0].link_token}"
+    link = f"/take-part/{study.people[0].link_token}"
     with LiveServer(settings) as server:
         devices = [Device(server.port) for _ in range(6)]
         tokens = [d.token("/join") for d in devices]

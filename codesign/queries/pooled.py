@@ -201,11 +201,24 @@ def pooled_view(db: Session, panel_id: int, panel_round_id: int) -> PooledView:
         assert session is not None
         views.append(MemberView(r, session, round_results(db, r.session_id, r.id or 0),
                                 given.get(r.id or 0) if document else None))
-    pooled: RoundResults | None = None
-    if document is not None and members:
-        first = members[0]
-        view = count_round(db, first, frame=pd.DataFrame(columns=["participant", "group", "outcome", "value"]))
-        results, tables = stored.from_json(document)
-        pooled = RoundResults(first, view.outcomes, view.group_names, results, tables, view.rule, view.options,
-                              {k: float(v) for k, v in document.get("weights", {}).items()})
+    pooled = _stored(db, members, document)
     return PooledView(panel, found, views, pooled, settings_differences(db, members))
+
+
+def _stored(db: Session, members: Sequence[Round], document: Mapping[str, Any] | None) -> RoundResults | None:
+    """The pooled results kept when the last member round closed, read as a round's are."""
+    if document is None or not members:
+        return None
+    first = members[0]
+    view = count_round(db, first, frame=pd.DataFrame(columns=["participant", "group", "outcome", "value"]))
+    results, tables = stored.from_json(document)
+    return RoundResults(first, view.outcomes, view.group_names, results, tables, view.rule, view.options,
+                        {k: float(v) for k, v in document.get("weights", {}).items()})
+
+
+def stored_pooled_results(db: Session, panel_round_id: int) -> RoundResults | None:
+    """A pooled round's stored results, or None until every member round has closed and it was counted."""
+    found = db.get(PanelRound, panel_round_id)
+    if found is None or not found.results_json:
+        return None
+    return _stored(db, member_rounds(db, panel_round_id), json.loads(found.results_json))

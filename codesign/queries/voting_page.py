@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict
 from codesign.models import Ballot, BallotAnswer, Outcome, PairwiseAnswer, Participant, Round, RoundStatus
+from codesign.queries.pooled import stored_pooled_results
 from codesign.queries.rounds import RoundResults, read_draft, round_outcomes, round_results, voter_key
 from codesign.voting import MethodOptions, next_pair, plain
 from codesign.voting.disclosure import disclosure
@@ -102,6 +103,16 @@ def order_voter(found: Round, participant: Participant) -> str:
         return f"p:{participant.id}"
 
 
+def _earlier_results(db: Session, earlier: Round) -> RoundResults:
+    """What a Delphi round feeds back: the whole study's spread when the earlier round was run in
+    several sessions at once and its pooled results are counted, else the earlier round's own."""
+    if earlier.panel_round_id is not None:
+        pooled = stored_pooled_results(db, earlier.panel_round_id)
+        if pooled is not None:
+            return pooled
+    return round_results(db, earlier.session_id, earlier.id or 0)
+
+
 def _feedback(db: Session, found: Round, participant: Participant) -> tuple[dict[int, Feedback], bool]:
     """Each outcome's earlier answer, and each group's spread only once the earlier round's results
     have been revealed, without groups or outcomes too small to show (voting.disclosure)."""
@@ -115,7 +126,7 @@ def _feedback(db: Session, found: Round, participant: Participant) -> tuple[dict
     if ballot is not None:
         mine = {a.outcome_id: a.value for a in db.exec(select(BallotAnswer).where(BallotAnswer.ballot_id == ballot.id))}
     shown = earlier.status == RoundStatus.closed and earlier.revealed
-    previous = round_results(db, earlier.session_id, earlier.id or 0) if shown else None
+    previous = _earlier_results(db, earlier) if shown else None
     res = previous.results if previous is not None else None
     rules = disclosure(res) if res is not None else None
     feedback: dict[int, Feedback] = {}

@@ -11,7 +11,17 @@ from starlette.testclient import TestClient
 
 from codesign.config import Settings
 from codesign.mail import worker
-from codesign.models import AuditEvent, Panellist, Participant, Round, RoundStatus, User, WorkshopSession, utcnow
+from codesign.models import (
+    AuditEvent,
+    Panellist,
+    Participant,
+    Round,
+    RoundStatus,
+    StakeholderGroup,
+    User,
+    WorkshopSession,
+    utcnow,
+)
 from codesign.services import online
 from codesign.uk_time import as_utc, form_value, parse_uk
 from tests.conftest import post_form, sign_in
@@ -270,3 +280,44 @@ def test_a_panellist_the_facilitator_removed_is_told_and_not_let_back_in(client:
     assert page.status_code == 410 and "taken you out" in page.text
     assert start(client, token).status_code == 410
     assert len(session.exec(select(Participant)).all()) == 1
+
+
+def test_a_later_round_feeds_back_the_whole_studys_spread_when_round_1_was_pooled(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession) -> None:
+    """Round 1 runs online and in a room at once (one pooled round); round 2 online shows each group's
+    spread over both, not only the online answers."""
+    from codesign.services import ballots, panel_people, pooled, rounds, sessions
+    from codesign.services.rounds import round_outcome_ids
+    from tests.round_helpers import round_form
+
+    study = make_study(session, facilitator, workshop, open_it=False)
+    room = sessions.create_session(session, facilitator, workshop.population_group_id, "Room", "2026-03-21")
+    panel_people.attach_session(session, facilitator, study.panel.id or 0, str(room.id))
+    online_sid, first_round = study.session.id or 0, study.round.id or 0
+    pooled.run_in_sessions(session, facilitator, online_sid, first_round, [str(room.id)])
+    room_round = session.exec(select(Round).where(Round.session_id == room.id)).one()
+    for sid, rid in ((online_sid, first_round), (room.id or 0, room_round.id or 0)):
+        rounds.open_round(session, facilitator, sid, rid, acknowledge_small=True)
+    outcomes = list(round_outcome_ids(session, first_round))
+    patient_group = session.exec(select(StakeholderGroup).where(StakeholderGroup.key == "patient")).one()
+    patients = [p for p in study.people if p.stakeholder_group_id == patient_group.id]
+    for person in patients:  # online patients: critical
+        _, participant = online.start_link(session, person.link_token or "")
+        for outcome in outcomes:
+            ballots.answer_rating(session, first_round, participant.id or 0, outcome, "8", f"online-{participant.id}-{outcome}")
+    for n in range(3):  # room patients: not important
+        participant = sessions.join_session(session, room.id or 0, "patient")
+        for outcome in outcomes:
+            ballots.answer_rating(session, room_round.id or 0, participant.id or 0, outcome, "2", f"room-{n}-{outcome}")
+    rounds.close_round(session, facilitator, room.id or 0, room_round.id or 0)
+    rounds.close_round(session, facilitator, online_sid, first_round)  # the last member: the pooled count
+    rounds.set_revealed(session, facilitator, online_sid, first_round, True)
+    second = rounds.create_round(session, facilitator, online_sid, round_form(
+        outcomes, title="Round 2", feedback_round_id=str(first_round), min_group_size="1"))
+    rounds.open_round(session, facilitator, online_sid, second.id or 0, acknowledge_small=True)
+    entered = start(client, patients[0].link_token or "")
+    page = client.get(entered.headers["location"] + "/q/1")
+    assert "You said: <strong>8</strong>" in page.text
+    total = len(patients) + 3
+    assert (f"<strong>Patients</strong> ({total} people): {len(patients)} of {total} patients said critical (7 to 9)"
+            in page.text), page.text[page.text.find("Patients</strong>") - 50:][:300]

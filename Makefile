@@ -38,7 +38,7 @@ lint: $(DEPS_STAMP)
 
 test-sqlite: $(DEPS_STAMP)
 	@echo "== test suite on SQLite"
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --durations=15 || [ $$? -eq 5 ]  # 5 = nothing collected: not a failure
 
 # Run once, on SQLite: tests that touch no database (the pure counting, evidence and contract code, exports
 # rendered from a snapshot, settings, text and number parsing, names, the seed text's reading age,
@@ -59,7 +59,7 @@ RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ON
 	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py tests/test_routes.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
-	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) $(addprefix --ignore=,$(RUN_ONCE)) \
+	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) --durations=15 $(addprefix --ignore=,$(RUN_ONCE)) \
 	  $(addprefix --deselect=,$(DESELECT_ON_POSTGRES)) \
 	  || [ $$? -eq 5 ]
 

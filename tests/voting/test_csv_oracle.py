@@ -73,7 +73,7 @@ def ballot_files(draw: st.DrawFn) -> tuple[str, Method]:
         elif fault == "spaces" and row:
             j = draw(st.integers(0, len(row) - 1))
             row[j] = f" {row[j]}\t"
-        elif fault == "group" and i > 0 and "group" in order:
+        elif fault == "group" and i > 0 and len(row) > order.index("group"):
             row[order.index("group")] = draw(st.sampled_from(GROUPS))
     text = _write(table, draw(st.sampled_from(["\n", "\r\n", "\r"])))
     if draw(st.booleans()):  # a fault in the text itself: quotes, line breaks, a byte order mark...

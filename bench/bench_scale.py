@@ -2,6 +2,7 @@
 database, at 1,000 and 20,000 participants x 80 outcomes (80,000 and 1.6 million answers).
 
 Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,20000] [--postgres] [--skip-files] [--skip-db]
+     [--skip-sqlite]
 
 Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system:
 steadier than wall time on a shared machine) and peak resident memory (the child's ru_maxrss, read
@@ -195,6 +196,8 @@ def main() -> None:
                         "(run under tests/with_postgres.sh)")
     parser.add_argument("--skip-files", action="store_true")
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: the database count on "
+                        "PostgreSQL only")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
@@ -202,10 +205,10 @@ def main() -> None:
         workdir = Path(tmp)
         if not args.skip_files:
             bench_files(workdir, sizes)
-        if not args.skip_db:
+        if not args.skip_db and not args.skip_sqlite:
             bench_database(workdir, sizes, postgres=False)
-            if args.postgres:
-                bench_database(workdir, sizes, postgres=True)
+        if not args.skip_db and args.postgres:
+            bench_database(workdir, sizes, postgres=True)
 
 
 if __name__ == "__main__":

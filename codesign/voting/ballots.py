@@ -120,11 +120,12 @@ def _outcome_codes(
     categorical = [_category_names(c) for c in columns]
     if outcomes is None:
         seen = set()
-        for column, names in zip(columns, categorical, strict=True):
-            if names is None:
+        for column, by_category in zip(columns, categorical, strict=True):
+            if by_category is None:
                 seen.update(pd.unique(column.astype(str)).tolist())
             else:
-                seen.update(names[i] for i in np.flatnonzero(np.bincount(names[0], minlength=len(names[1])) > 0))
+                codes, names = by_category
+                seen.update(names[i] for i in np.flatnonzero(np.bincount(codes, minlength=len(names)) > 0))
         listed = sorted(str(o) for o in seen)
     else:
         listed = [str(o) for o in outcomes]
@@ -133,11 +134,12 @@ def _outcome_codes(
             raise ValueError(f"outcome {duplicate!r} is listed twice")
     index = pd.Index(listed)
     coded = []
-    for column, names in zip(columns, categorical, strict=True):
-        if names is None:
+    for column, by_category in zip(columns, categorical, strict=True):
+        if by_category is None:
             codes = np.asarray(index.get_indexer(column.astype(str)), dtype=np.int64)
         else:
-            codes = np.asarray(index.get_indexer(pd.Index(names[1], dtype=object)), dtype=np.int64)[names[0]]
+            category_codes, names = by_category
+            codes = np.asarray(index.get_indexer(pd.Index(names, dtype=object)), dtype=np.int64)[category_codes]
         if (codes < 0).any():
             row = int(np.argmax(codes < 0))
             raise ValueError(f"ballot row {row}: outcome {column.iloc[row]!r} is not on the ballot")

@@ -240,10 +240,16 @@ class _Rows:
                 data[name] = (pd.arrays.IntegerArray(numbers, unable) if self.method == "rating"
                               else pd.Series(numbers, dtype="int64"))
             else:
-                values = column.values
-                if name == "choice":
-                    values = np.array([str(v).lower() for v in values], dtype=object)
-                data[name] = pd.Series(values[column.codes], dtype="str")
+                # Categoricals: a code per row and each name once (1.6 million answers name 20,000
+                # people); the engine codes them from their categories (ballots.py).
+                codes, values = column.codes, column.values
+                if name == "choice":  # in lower case: "Left" and "left" are one choice
+                    remap, values = pd.factorize(pd.Series([str(v).lower() for v in values], dtype=object))
+                    codes, values = np.asarray(remap)[codes], np.asarray(values, dtype=object)
+                used = np.bincount(codes, minlength=len(values)) > 0
+                renumbered = np.cumsum(used) - 1
+                data[name] = pd.Categorical.from_codes(renumbered[codes],
+                                                       categories=pd.Index(values[used], dtype=object))
         return pd.DataFrame(data, columns=list(columns))
 
 

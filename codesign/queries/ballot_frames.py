@@ -38,11 +38,24 @@ def _ballots(db: Session, rounds: Sequence[Round],
 
 
 def _integers(db: Session, stmt: Executable, width: int) -> np.ndarray:
-    """An all-integer query's rows as an n x width int64 array, read in batches."""
+    """An all-integer query's rows as an n x width int64 array, read in batches.
+
+    Straight from the driver's cursor (SQLAlchemy would wrap each row in an object), in the
+    session's transaction; on PostgreSQL a named (server-side) cursor, so the rows come over in
+    batches rather than all at once. The query holds only integers, so it is sent with them inline.
+    """
+    conn = db.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor(name="codesign_answers") if conn.dialect.name == "postgresql" else raw.cursor()
     parts = []
-    result = db.execute(stmt.execution_options(yield_per=_BATCH))
-    for batch in result.partitions(_BATCH):
-        parts.append(np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=width * len(batch)))
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(_BATCH):
+            parts.append(np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=width * len(batch)))
+    finally:
+        cursor.close()
     return np.concatenate(parts).reshape(-1, width) if parts else np.zeros((0, width), dtype=np.int64)
 
 

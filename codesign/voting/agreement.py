@@ -119,9 +119,11 @@ def _greedy_block(answered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         col_gaps = (~block).sum(axis=0)
         if not row_gaps.any():
             break
-        # (gaps, -answers lost, rater first, -index): the largest key is set aside.
-        r = max(range(rows.size), key=lambda i: (row_gaps[i], -(cols.size - row_gaps[i]), 1, -i))
-        c = max(range(cols.size), key=lambda j: (col_gaps[j], -(rows.size - col_gaps[j]), 0, -j))
+        # (gaps, -answers lost, rater first, -index): the largest key is set aside. Within rows (or
+        # columns) the answers lost fall as the gaps grow, so that is the most gaps, lowest index:
+        # argmax (a Python max over every rater took a second and a half at 20,000 raters).
+        r = int(np.argmax(row_gaps))
+        c = int(np.argmax(col_gaps))
         if (row_gaps[r], -(cols.size - row_gaps[r]), 1) >= (col_gaps[c], -(rows.size - col_gaps[c]), 0):
             rows = np.delete(rows, r)
         else:

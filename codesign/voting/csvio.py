@@ -16,6 +16,10 @@ physical lines of the file (1 = header), so they match what a text editor shows;
 names a line and a column of the file (a missing value: the column just after the last one).
 Cells are trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
 
+The file is read column-wise (csvtable.py: pandas' C parser, NumPy over the bytes for where each
+record starts) and checked column-wise (csvcheck.py); only the rows that fail are described. A file
+pandas might split differently from the csv module is read record by record as before.
+
 Whole numbers are ASCII digits, at most nine of them (``int()`` would take "٣" and fail on
 thousands of digits). A cell holding a control character (NUL above all: PostgreSQL cannot store
 it), a bidi control, a lone surrogate or a noncharacter is refused: these are never part of a name.

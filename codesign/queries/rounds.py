@@ -8,22 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound
 from codesign.models import (
     Ballot,
-    BallotAnswer,
     Outcome,
-    PairwiseAnswer,
     Participant,
     Round,
     RoundOutcome,
     RoundStatus,
-    StakeholderGroup,
     WorkshopSession,
 )
+from codesign.queries.ballot_frames import ballots_frame_for_rounds
 from codesign.queries.basic import list_stakeholder_groups
 from codesign.voting import ConsensusRule, MethodOptions, Results, TableCombined, combine_tables, stored, tally
 from codesign.voting.order import parse_options
@@ -90,30 +87,7 @@ def ballots_frame(db: Session, found: Round) -> pd.DataFrame:
     Outcomes are keyed by id (as text), groups by stakeholder group key. Ranking and points
     count submitted ballots only; rating and pairwise count every saved answer.
     """
-    groups = {g.id: g.key for g in db.exec(select(StakeholderGroup))}
-    if found.method == "pairwise":
-        rows = db.execute(
-            # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
-            sa_select(col(Ballot.voter_key), col(Ballot.stakeholder_group_id), col(PairwiseAnswer.left_outcome_id),
-                      col(PairwiseAnswer.right_outcome_id), col(PairwiseAnswer.choice))
-            .join(PairwiseAnswer, col(PairwiseAnswer.ballot_id) == col(Ballot.id))
-            .where(col(Ballot.round_id) == found.id)
-        ).all()
-        return pd.DataFrame(
-            [(v, groups.get(g, "?"), str(left), str(right), c) for v, g, left, right, c in rows],
-            columns=["participant", "group", "left", "right", "choice"],
-        )
-    stmt = (select(Ballot.voter_key, Ballot.stakeholder_group_id, BallotAnswer.outcome_id, BallotAnswer.value)
-            .join(BallotAnswer, col(BallotAnswer.ballot_id) == col(Ballot.id)).where(Ballot.round_id == found.id))
-    if found.method in ("ranking", "points"):
-        stmt = stmt.where(col(Ballot.submitted_at).is_not(None))
-    answers = db.exec(stmt).all()
-    frame = pd.DataFrame(
-        [(v, groups.get(g, "table"), str(o), val) for v, g, o, val in answers],
-        columns=["participant", "group", "outcome", "value"],
-    )
-    frame["value"] = frame["value"].astype("Int64") if len(frame) else frame["value"]
-    return frame
+    return ballots_frame_for_rounds(db, [found]).drop(columns="round")
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,28 @@ def _require_columns(ballots: pd.DataFrame, columns: Sequence[str]) -> None:
             raise ValueError(f"ballot row {row}: {column} is missing")
 
 
+def _category_names(column: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """A categorical column's codes and category names as text, or None (not categorical, or two
+    categories with the same text). Codes come from the categories, not from hashing every row:
+    the database reader gives 1.6 million answers as categoricals (queries/ballot_frames.py)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return None
+    names = [str(c) for c in column.cat.categories]
+    if len(set(names)) != len(names):
+        return None
+    return np.asarray(column.cat.codes, dtype=np.int64), names
+
+
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Sorted codes of a label column (labels compared as strings)."""
+    categorical = _category_names(column)
+    if categorical is not None:
+        codes, names = categorical
+        used = np.flatnonzero(np.bincount(codes, minlength=len(names)) > 0)
+        order = sorted(used.tolist(), key=names.__getitem__)
+        rank = np.full(len(names), -1, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[codes], [names[i] for i in order]
     codes, uniques = pd.factorize(column.astype(str), sort=True)
     return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
 
@@ -97,8 +117,15 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
 def _outcome_codes(
     columns: Sequence[pd.Series], outcomes: Sequence[str] | None
 ) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    categorical = [_category_names(c) for c in columns]
     if outcomes is None:
-        seen = pd.unique(pd.concat([c.astype(str) for c in columns], ignore_index=True))
+        seen = set()
+        for column, by_category in zip(columns, categorical, strict=True):
+            if by_category is None:
+                seen.update(pd.unique(column.astype(str)).tolist())
+            else:
+                codes, names = by_category
+                seen.update(names[i] for i in np.flatnonzero(np.bincount(codes, minlength=len(names)) > 0))
         listed = sorted(str(o) for o in seen)
     else:
         listed = [str(o) for o in outcomes]
@@ -107,8 +134,12 @@ def _outcome_codes(
             raise ValueError(f"outcome {duplicate!r} is listed twice")
     index = pd.Index(listed)
     coded = []
-    for column in columns:
-        codes = np.asarray(index.get_indexer(column.astype(str)), dtype=np.int64)
+    for column, by_category in zip(columns, categorical, strict=True):
+        if by_category is None:
+            codes = np.asarray(index.get_indexer(column.astype(str)), dtype=np.int64)
+        else:
+            category_codes, names = by_category
+            codes = np.asarray(index.get_indexer(pd.Index(names, dtype=object)), dtype=np.int64)[category_codes]
         if (codes < 0).any():
             row = int(np.argmax(codes < 0))
             raise ValueError(f"ballot row {row}: outcome {column.iloc[row]!r} is not on the ballot")

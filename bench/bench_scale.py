@@ -1,0 +1,215 @@
+"""Studies of any size: `codesign tally` on a ballot file, and counting a round from the
+database, at 1,000 and 20,000 participants x 80 outcomes (80,000 and 1.6 million answers).
+
+Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,20000] [--postgres] [--skip-files] [--skip-db]
+     [--skip-sqlite]
+
+Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system:
+steadier than wall time on a shared machine) and peak resident memory (the child's ru_maxrss, read
+by a wrapper process of its own so no other child's peak is mixed in). `codesign tally` is timed
+whole, from starting Python to the JSON on stdout. The database count is `count_round` in a
+process that has imported the app; the database is bulk-loaded first (executemany on SQLite,
+COPY on PostgreSQL; not timed). PostgreSQL: `--postgres` under tests/with_postgres.sh, or
+CODESIGN_BENCH_POSTGRES_URL naming a database on loopback that may be written to.
+Target (issue 14): 20,000 x 80 under 2 s and 500 MB on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_engine import GROUPS, N_OUTCOMES, rating_ballots
+from load_setup import ROOT, BenchError, codesign_command, database, migrate
+
+from codesign.voting import ballots_to_csv
+
+# Runs a command and reports its own children's peak memory: a fresh wrapper per measurement.
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": done.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+                  "peak_mb": usage.ru_maxrss / 1024, "stderr": done.stderr.decode()[-2000:],
+                  "stdout_tail": done.stdout.decode()[-300:]}))
+"""
+
+_COUNT = """
+import json, sys, time
+from codesign import db
+from codesign.config import Settings
+from codesign.models import Round
+from codesign.queries.rounds import count_round
+engine = db.make_engine(Settings(database_url=sys.argv[1], env="development"))
+with db.read_session(engine) as s:
+    found = s.get(Round, int(sys.argv[2]))
+    start = time.perf_counter()
+    view = count_round(s, found)
+    print(json.dumps({"count_seconds": time.perf_counter() - start, "outcomes": len(view.results.outcomes)}))
+"""
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, env=env,
+                          cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"wrapper failed: {done.stderr}")
+    result: dict[str, object] = json.loads(done.stdout)
+    if result["rc"] != 0:
+        raise BenchError(f"{' '.join(command[:3])}... failed: {result['stderr']}")
+    return result
+
+
+def ranking_all(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Every participant ranks all 80 outcomes."""
+    frame = rating_ballots(n, rng)
+    frame["value"] = (np.argsort(np.argsort(-rng.random((n, N_OUTCOMES)), axis=1), axis=1) + 1).ravel()
+    return frame
+
+
+def points_spread(n: int, rng: np.random.Generator, budget: int = 100) -> pd.DataFrame:
+    """Every participant gives each of the 80 outcomes 0 or 1 point (at most 80 of a budget of 100)."""
+    frame = rating_ballots(n, rng)
+    frame["value"] = rng.integers(0, 2, n * N_OUTCOMES)
+    assert frame.groupby("participant")["value"].sum().max() <= budget
+    return frame
+
+
+def write_files(workdir: Path, n: int) -> dict[str, Path]:
+    rng = np.random.default_rng(n)
+    frames = {"rating": rating_ballots(n, rng), "ranking": ranking_all(n, rng), "points": points_spread(n, rng)}
+    frames["rating"]["value"] = frames["rating"]["value"].astype("Int64")
+    paths = {}
+    for method, frame in frames.items():
+        paths[method] = workdir / f"{method}-{n}.csv"
+        paths[method].write_text(ballots_to_csv(frame, method), encoding="utf-8")  # type: ignore[arg-type]
+    return paths
+
+
+def bench_files(workdir: Path, sizes: list[int]) -> None:
+    for n in sizes:
+        for method, path in write_files(workdir, n).items():
+            extra = ["--budget", "100"] if method == "points" else []
+            result = measure([*codesign_command(), "tally", str(path), "--method", method, *extra])
+            report(f"codesign tally {method}", n, result)
+
+
+def report(what: str, n: int, result: dict[str, object], note: str = "") -> None:
+    print(f"{what:<34}{n:>8,} x {N_OUTCOMES}  wall {result['wall']:6.2f} s  cpu {result['cpu']:6.2f} s  "
+          f"peak {result['peak_mb']:6.0f} MB{note}", flush=True)
+
+
+def load_round(url: str, n: int) -> int:
+    """A session with an open rating round of 80 outcomes and n participants' answers; its id."""
+    from sqlmodel import select
+
+    from codesign import db
+    from codesign.config import Settings
+    from codesign.models import Ballot, Outcome, OutcomeStatus, StakeholderGroup
+    from codesign.services import accounts, population, rounds, sessions
+
+    engine = db.make_engine(Settings(database_url=url, env="development"))
+    try:
+        with db.write_session(engine) as s:
+            admin = accounts.create_user(s, "bench-admin@example.nhs.uk", "admin", "bench-password-123456")
+            group = population.create_population_group(s, admin, "Scale benchmark",
+                                                       template_slug="adults-with-diabetes")
+            assert group.id is not None
+            workshop = sessions.create_session(s, admin, group.id, "Scale benchmark")
+            assert workshop.id is not None
+            outcomes = [Outcome(population_group_id=group.id, statement=f"Benchmark outcome {j:02d}",
+                                status=OutcomeStatus.accepted) for j in range(N_OUTCOMES)]
+            s.add_all(outcomes)
+            s.flush()
+            ids = [o.id for o in outcomes]
+            form = {"title": "Rating at scale", "method": "rating", "combine": "weighted", "in_min": "70",
+                    "in_max_low": "15", "out_min": "70", "out_max_high": "15", "min_group_size": "5",
+                    "budget": "10", "outcomes": ",".join(str(i) for i in ids)}
+            made = rounds.create_round(s, admin, workshop.id, form)
+            assert made.id is not None
+            rounds.open_round(s, admin, workshop.id, made.id, acknowledge_small=True)
+            group_ids = {g.key: g.id for g in s.exec(select(StakeholderGroup).where(
+                StakeholderGroup.population_group_id == group.id))}
+            round_id = made.id
+        frame = rating_ballots(n, np.random.default_rng(n))
+        with engine.begin() as conn:
+            conn.execute(Ballot.__table__.insert(), [  # type: ignore[attr-defined]
+                {"round_id": round_id, "voter_key": f"x:{i}", "stakeholder_group_id": group_ids[GROUPS[i % 4]],
+                 "draft_json": "", "source": "import", "updated_at": pd.Timestamp.now("UTC").to_pydatetime()}
+                for i in range(n)])
+            ballot_ids = [r[0] for r in conn.exec_driver_sql(
+                f"SELECT id FROM ballot WHERE round_id = {round_id} ORDER BY id")]
+            values = frame["value"].to_numpy()
+            who = np.repeat(np.array(ballot_ids), N_OUTCOMES)
+            outcome = np.tile(np.array(ids), n)
+            rows = ((int(b), int(o), None if np.isnan(v) else int(v)) for b, o, v in zip(who, outcome, values,
+                                                                                         strict=True))
+            raw = conn.connection.driver_connection
+            now = pd.Timestamp.now("UTC").to_pydatetime()
+            if url.startswith("sqlite"):
+                raw.executemany("INSERT INTO ballot_answer (ballot_id, outcome_id, value, reason, updated_at) "  # type: ignore[union-attr]
+                                "VALUES (?, ?, ?, '', ?)", ((b, o, v, now.isoformat(" ")) for b, o, v in rows))
+            else:
+                with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+                        "COPY ballot_answer (ballot_id, outcome_id, value, reason, updated_at) FROM STDIN") as copy:
+                    for b, o, v in rows:
+                        copy.write_row((b, o, v, "", now))
+        return round_id
+    finally:
+        engine.dispose()
+
+
+def bench_database(workdir: Path, sizes: list[int], postgres: bool) -> None:
+    label = "PostgreSQL" if postgres else "SQLite"
+    for n in sizes:
+        with database(SimpleNamespace(postgres=postgres),  # type: ignore[arg-type]
+                       workdir / f"db-{n}") as url:
+            (workdir / f"db-{n}").mkdir(exist_ok=True)
+            migrate(url)
+            start = time.perf_counter()
+            round_id = load_round(url, n)
+            loaded = time.perf_counter() - start
+            result = measure([sys.executable, "-c", _COUNT, url, str(round_id)])
+            inner = json.loads(str(result["stdout_tail"]).strip().splitlines()[-1])
+            report(f"count_round from {label}", n, result,
+                   f"  (count_round itself {inner['count_seconds']:.2f} s; loaded in {loaded:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,20000")
+    parser.add_argument("--postgres", action="store_true", help="the database count on PostgreSQL too "
+                        "(run under tests/with_postgres.sh)")
+    parser.add_argument("--skip-files", action="store_true")
+    parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: the database count on "
+                        "PostgreSQL only")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+    with tempfile.TemporaryDirectory(prefix="codesign-scale-") as tmp:
+        workdir = Path(tmp)
+        if not args.skip_files:
+            bench_files(workdir, sizes)
+        if not args.skip_db and not args.skip_sqlite:
+            bench_database(workdir, sizes, postgres=False)
+        if not args.skip_db and args.postgres:
+            bench_database(workdir, sizes, postgres=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Checking a ballot file's rows column by column; pure. csvio.py reads the file into a table
+(csvtable.py) and calls ``check_rows``.
+
+Every rule is a vectorised test over the whole table: text rules (a number, U, on the ballot,
+left/right/none) run once per distinct cell, the rest on integer codes. Only the rows that fail
+are then described, in file order and up to MAX_ERRORS, so the messages are those of the
+row-by-row checker this replaces: the first group a participant was given, the line of an
+earlier value for the same outcome or position, a points budget on a participant's last row.
+"What came first" counts only rows whose cells are all there, as before; the points total and
+the ranking depth (no outcome list given) count every row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from codesign.voting.csv_errors import MAX_ERRORS, BallotError, shown
+from codesign.voting.csvtable import Column, Table
+from codesign.voting.types import Method, MethodOptions
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
+_LONG_WHOLE = re.compile(r"[+-]?[0-9]+")
+CHOICES = ("left", "right", "none")
+
+
+def whole(text: str) -> int | None:
+    """ASCII digits, at most nine of them (``int()`` would take "٣" and thousands of digits)."""
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
+def _first_rows(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``keys`` of ``rows`` (in file order): whether each repeats an earlier key, and the row
+    where its key first appeared."""
+    codes, _ = pd.factorize(keys)
+    repeat = np.asarray(pd.Series(codes).duplicated(), dtype=bool)
+    # factorize numbers keys by first appearance, so the first rows are in code order
+    return repeat, rows[np.flatnonzero(~repeat)][codes]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One check on complete rows: which rows fail, and what to say about row i."""
+
+    column: str
+    fails: np.ndarray
+    message: Callable[[int], str]
+
+
+class _Rows:
+    def __init__(self, method: Method, names: list[str], outcomes: Sequence[str] | None, options: MethodOptions,
+                 table: Table) -> None:
+        self.method, self.names, self.options, self.table = method, names, options, table
+        self.position = {name: i for i, name in enumerate(names)}
+        self.allowed = set(outcomes) if outcomes is not None else None
+        width = len(names)
+        short = table.widths < width
+        extra = np.zeros(len(table), dtype=bool)
+        for column in table.columns[width:]:
+            extra |= ~column.empty()
+        self.misshapen = short | extra
+        self.empty = {name: self.col(name).empty() & ~self.misshapen for name in names}
+        self.complete = ~self.misshapen
+        for blank in self.empty.values():
+            self.complete &= ~blank
+        self.rows = np.flatnonzero(self.complete)
+        self.who = self.col("participant")
+
+    def col(self, name: str) -> Column:
+        return self.table.column(self.position[name])
+
+    def cell(self, row: int, name: str) -> str:
+        return self.col(name).cell(row)
+
+    def line(self, row: int) -> int:
+        return int(self.table.lines[row])
+
+    def rules(self) -> list[_Rule]:
+        group = self.col("group")
+        repeat, first = _first_rows(self.who.codes[self.rows], self.rows)
+        first_of = np.zeros(len(self.table), dtype=np.int64)
+        first_of[self.rows] = first
+        moved = np.zeros(len(self.table), dtype=bool)
+        moved[self.rows] = repeat & (group.codes[self.rows] != group.codes[first])
+
+        def other_group(i: int) -> str:
+            earlier = int(first_of[i])
+            return (f"participant {shown(self.cell(i, 'participant'))} is in group {shown(self.cell(earlier, 'group'))}"
+                    f" on line {self.line(earlier)}; a participant belongs to one group")
+
+        rules = [_Rule("group", moved, other_group)]
+        return rules + (self._pair_rules() if self.method == "pairwise" else self._scored_rules())
+
+    def _not_listed(self, name: str) -> _Rule:
+        column = self.col(name)
+        if self.allowed is None:
+            fails = np.zeros(len(self.table), dtype=bool)
+        else:
+            fails = np.array([v not in self.allowed for v in column.values], dtype=bool)[column.codes]
+        return _Rule(name, fails & self.complete, lambda i: f"{shown(self.cell(i, name))} is not on the ballot")
+
+    def _pair_rules(self) -> list[_Rule]:
+        left, right, choice = self.col("left"), self.col("right"), self.col("choice")
+        same = np.asarray(pd.Index(left.values).get_indexer(right.values), dtype=np.int64)[right.codes] == left.codes
+        valid = np.array([str(v).lower() in CHOICES for v in choice.values], dtype=bool)[choice.codes]
+        return [
+            self._not_listed("left"),
+            self._not_listed("right"),
+            _Rule("right", same & self.complete,
+                  lambda i: f"left and right are the same ({shown(self.cell(i, 'left'))})"),
+            _Rule("choice", ~valid & self.complete,
+                  lambda i: f"{shown(self.cell(i, 'choice').lower())} is not one of left, right, none"),
+        ]
+
+    def _scored_rules(self) -> list[_Rule]:
+        outcome = self.col("outcome")
+        keys = self.who.codes[self.rows] * len(outcome.values) + outcome.codes[self.rows]
+        repeat, first = _first_rows(keys, self.rows)
+        again = np.zeros(len(self.table), dtype=bool)
+        again[self.rows] = repeat
+        first_of = np.zeros(len(self.table), dtype=np.int64)
+        first_of[self.rows] = first
+
+        def already(i: int) -> str:
+            return (f"participant {shown(self.cell(i, 'participant'))} already gave a value for "
+                    f"{shown(self.cell(i, 'outcome'))} on line {self.line(int(first_of[i]))}")
+
+        return [self._not_listed("outcome"), _Rule("outcome", again, already), self._value_rule()]
+
+    def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's value as a number, whether it is U (rating), whether it is no number at all."""
+        column = self.col("value")
+        texts = [str(v) for v in column.values]
+        unable = np.array([self.method == "rating" and t.lower() == "u" for t in texts], dtype=bool)
+        parsed = [whole(t) for t in texts]
+        text_bad = np.array([p is None for p in parsed], dtype=bool) & ~unable
+        numbers = np.array([p or 0 for p in parsed], dtype=np.int64)
+        return numbers[column.codes], unable[column.codes], text_bad[column.codes]
+
+    def _value_rule(self) -> _Rule:
+        numbers, unable, text_bad = self.values()
+        number = self.complete & ~unable & ~text_bad
+        problems: list[tuple[np.ndarray, Callable[[int], str]]] = []
+        if self.method == "rating":
+            problems.append((number & ((numbers < 1) | (numbers > 9)), lambda i: f"{numbers[i]} is out of range 1-9"))
+        elif self.method == "ranking":
+            problems += self._ranking_problems(numbers, number)
+        else:
+            problems += self._points_problems(numbers, text_bad, number)
+        unable_words = " or U (unable to score)" if self.method == "rating" else ""
+
+        def message(i: int) -> str:
+            if text_bad[i]:
+                text = self.cell(i, "value")
+                what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable_words}"
+                return f"{shown(text)} {what}"
+            return next(describe(i) for fails, describe in problems if fails[i])
+
+        fails = self.complete & text_bad
+        for problem, _ in problems:
+            fails |= problem
+        return _Rule("value", fails, message)
+
+    def ranking_depth(self) -> int:
+        if self.allowed is not None:
+            return self.options.ranking_depth(len(self.allowed))
+        outcome = self.col("outcome")
+        used = np.bincount(outcome.codes, minlength=len(outcome.values)) > 0
+        return self.options.ranking_depth(int((used & (outcome.values != "")).sum()))
+
+    def _ranking_problems(self, numbers: np.ndarray,
+                          number: np.ndarray) -> list[tuple[np.ndarray, Callable[[int], str]]]:
+        k = self.ranking_depth()
+        outside = number & ((numbers < 1) | (numbers > k))
+        placed = np.flatnonzero(number & ~outside)
+        repeat, first = _first_rows(self.who.codes[placed] * (k + 1) + numbers[placed], placed)
+        twice = np.zeros(len(self.table), dtype=bool)
+        twice[placed] = repeat
+        first_of = np.zeros(len(self.table), dtype=np.int64)
+        first_of[placed] = first
+        return [
+            (outside, lambda i: f"position {numbers[i]} is out of range 1-{k}"),
+            (twice, lambda i: f"position {numbers[i]} is used twice by participant "
+                              f"{shown(self.cell(i, 'participant'))} (line {self.line(int(first_of[i]))})"),
+        ]
+
+    def _points_problems(self, numbers: np.ndarray, text_bad: np.ndarray,
+                         number: np.ndarray) -> list[tuple[np.ndarray, Callable[[int], str]]]:
+        cap, budget = self.options.max_per_outcome, self.options.budget
+        negative = number & (numbers < 0)
+        over = number & ~negative & (numbers > cap if cap is not None else False)
+        # The total counts every row with a positive whole number, complete or not, as before.
+        totals = np.zeros(len(self.who.values), dtype=np.int64)
+        np.add.at(totals, self.who.codes, np.where(~text_bad & (numbers > 0), numbers, 0))
+        last = ~np.asarray(pd.Series(self.who.codes[::-1]).duplicated(), dtype=bool)[::-1]
+        spent = number & ~negative & ~over & last & (totals[self.who.codes] > budget)
+        return [
+            (negative, lambda i: f"{numbers[i]} is negative; points must be 0 or more"),
+            (over, lambda i: f"{numbers[i]} is over the limit of {cap} points per outcome"),
+            (spent, lambda i: f"participant {shown(self.cell(i, 'participant'))} allocated "
+                              f"{totals[self.who.codes[i]]} points in total; the budget is {budget}"),
+        ]
+
+    def errors(self) -> list[BallotError]:
+        rules = self.rules()
+        failing = self.misshapen.copy()
+        for blank in self.empty.values():
+            failing |= blank
+        for rule in rules:
+            failing |= rule.fails
+        errors: list[BallotError] = []
+        width = len(self.names)
+        for i in np.flatnonzero(failing):
+            row, line = int(i), self.line(int(i))
+            if self.misshapen[row]:
+                found = int(self.table.widths[row])
+                column = found + 1 if found < width else width + 1
+                errors.append(BallotError(line, column, None, f"expected {width} values, found {found}"))
+            elif not self.complete[row]:
+                errors += [BallotError(line, self.position[name] + 1, name, f"{name} is empty")
+                           for name in self.names if self.empty[name][row]]
+            else:
+                found_here = [BallotError(line, self.position[r.column] + 1, r.column, r.message(row))
+                              for r in rules if r.fails[row]]
+                errors += sorted(found_here, key=lambda e: e.column or 0)
+            if len(errors) >= MAX_ERRORS:
+                break
+        return errors[:MAX_ERRORS]
+
+    def frame(self, columns: Sequence[str]) -> pd.DataFrame:
+        data: dict[str, object] = {}
+        for name in columns:
+            column = self.col(name)
+            if name == "value":
+                numbers, unable, _ = self.values()
+                data[name] = (pd.arrays.IntegerArray(numbers, unable) if self.method == "rating"
+                              else pd.Series(numbers, dtype="int64"))
+            else:
+                # Categoricals: a code per row and each name once (1.6 million answers name 20,000
+                # people); the engine codes them from their categories (ballots.py).
+                codes, values = column.codes, column.values
+                if name == "choice":  # in lower case: "Left" and "left" are one choice
+                    remap, values = pd.factorize(pd.Series([str(v).lower() for v in values], dtype=object))
+                    codes, values = np.asarray(remap)[codes], np.asarray(values, dtype=object)
+                used = np.bincount(codes, minlength=len(values)) > 0
+                renumbered = np.cumsum(used) - 1
+                data[name] = pd.Categorical.from_codes(renumbered[codes],
+                                                       categories=pd.Index(values[used], dtype=object))
+        return pd.DataFrame(data, columns=list(columns))
+
+
+def check_rows(method: Method, names: list[str], outcomes: Sequence[str] | None, options: MethodOptions,
+               table: Table, columns: Sequence[str]) -> tuple[pd.DataFrame | None, list[BallotError]]:
+    """The ballots (in ``columns`` order) or, when any row is wrong, the errors (file order)."""
+    rows = _Rows(method, names, outcomes, options, table)
+    errors = rows.errors()
+    return (None, errors) if errors else (rows.frame(columns), [])

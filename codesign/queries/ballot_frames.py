@@ -10,8 +10,10 @@ back as categoricals (a code per answer, each name once), which the engine codes
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,15 +42,17 @@ def _ballots(db: Session, rounds: Sequence[Round],
 def _integers(db: Session, stmt: Executable, width: int) -> np.ndarray:
     """An all-integer query's rows as an n x width int64 array, read in batches.
 
-    Straight from the driver's cursor (SQLAlchemy would wrap each row in an object), in the
-    session's transaction; on PostgreSQL a named (server-side) cursor, so the rows come over in
-    batches rather than all at once. The query holds only integers, so it is sent with them inline.
+    Straight from the driver (SQLAlchemy would wrap each row in an object), in the session's
+    transaction: on SQLite the cursor's rows in batches; on PostgreSQL by COPY (`_copied`). The
+    query holds only integers, so it is sent with them inline.
     """
     conn = db.connection()
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))  # type: ignore[attr-defined]
     raw = conn.connection.driver_connection
     assert raw is not None
-    cursor = raw.cursor(name="codesign_answers") if conn.dialect.name == "postgresql" else raw.cursor()
+    if conn.dialect.name == "postgresql":
+        return _copied(raw, sql, width)
+    cursor = raw.cursor()
     parts = []
     try:
         cursor.execute(sql)
@@ -57,6 +61,22 @@ def _integers(db: Session, stmt: Executable, width: int) -> np.ndarray:
     finally:
         cursor.close()
     return np.concatenate(parts).reshape(-1, width) if parts else np.zeros((0, width), dtype=np.int64)
+
+
+def _copied(raw: Any, sql: str, width: int) -> np.ndarray:
+    """PostgreSQL: the query's rows by COPY ... TO STDOUT (text, tab-separated), parsed by pandas' C
+    reader: for 1.6 million answers several times faster than fetching rows, and no Python object
+    per row or value."""
+    buffer = io.BytesIO()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    if not buffer.tell():
+        return np.zeros((0, width), dtype=np.int64)
+    buffer.seek(0)
+    table = pd.read_csv(buffer, sep="\t", header=None, dtype=np.int64, engine="c", na_filter=False)
+    values: np.ndarray = table.to_numpy(dtype=np.int64).reshape(-1, width)
+    return values
 
 
 def _labels(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:

@@ -169,7 +169,7 @@ def _migrate(settings: Settings) -> int:
 
 def _seed_demo(settings: Settings, *, if_empty: bool = False) -> int:
     from codesign import db, queries
-    from codesign.services.demo import find_demo, seed_demo
+    from codesign.services.demo import DEMO_USERS, find_demo, seed_demo
 
     engine = db.make_engine(settings)
     try:
@@ -185,6 +185,8 @@ def _seed_demo(settings: Settings, *, if_empty: bool = False) -> int:
         engine.dispose()
     print("Demo " + ("loaded." if info.created else "already loaded; nothing changed."))
     print(f"  Facilitator sign-in: {info.facilitator_email} / {info.password}")
+    print(f"  Also: {', '.join(email for email, _role, _name in DEMO_USERS if email != info.facilitator_email)}"
+          " (the same password)")
     print(f"  Demo session join code: {info.join_code}")
     return 0
 

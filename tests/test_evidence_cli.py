@@ -79,3 +79,15 @@ def test_the_codesign_command_runs_it(database_url: str) -> None:
                             capture_output=True, text=True, env=env, timeout=120, check=False)
     assert result.returncode == 2
     assert result.stderr == "codesign evidence: the following arguments are required: --indicator\n"
+
+
+def test_it_needs_no_secret_key_in_production(database_url: str, tmp_path: Path) -> None:
+    """Importing and comparing figures signs nothing: an analyst's machine has no secret key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
+    env.update(CODESIGN_DATABASE_URL=database_url, CODESIGN_ENV="production")
+    figures = tmp_path / "figures.csv"
+    figures.write_text(data_file(), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "codesign.cli", "evidence", "import", str(figures)],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Imported" in result.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -48,10 +49,12 @@ class ServedApp:
     """`codesign serve` in a subprocess, as deployed: several worker processes over one database.
     For tests where what one worker's device sees must follow what another worker wrote."""
 
-    def __init__(self, database_url: str, secret: str, *, workers: int = 2, **env: str) -> None:
+    def __init__(self, database_url: str, secret: str, *, workers: int = 2, log: Path | None = None,
+                 **env: str) -> None:
         import os
         import sys
 
+        self.log = log  # where the server's output goes (default: this process's)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
@@ -65,7 +68,12 @@ class ServedApp:
         import http.client
         import subprocess
 
-        self.proc = subprocess.Popen(self.command, env=self.env, start_new_session=True)
+        out = self.log.open("ab") if self.log is not None else None
+        try:
+            self.proc = subprocess.Popen(self.command, env=self.env, start_new_session=True, stdout=out, stderr=out)
+        finally:
+            if out is not None:
+                out.close()  # the child has its own copy
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

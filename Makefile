@@ -54,7 +54,7 @@ BROWSER_ONCE := $(filter-out tests/browser/test_live_room.py,$(wildcard tests/br
 PAGES_ONCE := $(addprefix tests/http/,test_appendix_parts.py test_facilitator.py test_fhir_export.py \
 	test_framework_wording.py test_list_in_place.py test_page_titles.py test_plain_results.py \
 	test_population_wording.py test_present.py test_redirects.py test_round_downloads.py test_round_names.py \
-	test_saved_focus.py test_static.py test_text_size.py)
+	test_saved_focus.py test_static.py test_text_size.py test_access_log.py)
 RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ONCE) $(PAGES_ONCE) tests/test_config.py \
 	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py tests/test_routes.py
 test-postgres: $(DEPS_STAMP)

@@ -96,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from codesign.web.access_log import log_config
+
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
@@ -117,6 +119,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=log_config(),  # personal-link tokens never reach the log (web/access_log.py)
         proxy_headers=bool(settings.trusted_proxy),
         forwarded_allow_ips=settings.trusted_proxy or None,
         server_header=False,

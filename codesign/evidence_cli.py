@@ -1,4 +1,5 @@
-"""`codesign evidence import FILE.csv | peers FILE.csv | compare --indicator ID --area CODE ...`.
+"""`codesign evidence import FILE.csv | fetch --indicator ID --area-type ID | peers FILE.csv |
+compare --indicator ID --area CODE ...`.
 
 Its own argument parser, so that a bad argument says one line on stderr and exits 2 (argparse would
 print the usage as well); a refused file says its first problems, with line and column, on one line.
@@ -8,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from codesign.config import Settings, SettingsError
+from codesign.evidence.fingertips import DEFAULT_BASE, data_url
 
 HELP = "import indicator data or peer groups, or compare an area with its peers (JSON)"
 
@@ -31,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
     imported = sub.add_parser("import", help="import a Fingertips-layout indicator data CSV")
     imported.add_argument("file", type=Path)
+    fetch = sub.add_parser("fetch", help="import indicator data from the Fingertips API (needs the internet)")
+    fetch.add_argument("--indicator", required=True, action="append", help="Fingertips indicator id (repeatable)")
+    fetch.add_argument("--area-type", required=True, help="Fingertips area type id, e.g. 66 (sub-ICB) or 221 (ICB)")
+    fetch.add_argument("--parent-area-type", default="15", help="parent area type id (default 15, England)")
+    fetch.add_argument("--base-url", default=DEFAULT_BASE, help=f"the API (default {DEFAULT_BASE})")
     peers = sub.add_parser("peers", help="import peer groups from area_code,peer_code rows")
     peers.add_argument("file", type=Path)
     compare = sub.add_parser("compare", help="print the comparison as JSON (docs/evidence.md)")
@@ -52,6 +61,20 @@ def _read(path: Path) -> str:
         raise BadArguments(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _fetch(url: str) -> str:
+    """The API's CSV (certificates verified; a failure is one line for the user)."""
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - an https address we built
+            return bytes(response.read()).decode("utf-8-sig")
+    except urllib.error.HTTPError as exc:
+        raise BadArguments(f"the Fingertips API answered {exc.code} {exc.reason} for {url}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise BadArguments(f"cannot reach the Fingertips API ({reason}); is this machine online?") from None
+    except UnicodeDecodeError:
+        raise BadArguments("the Fingertips API's answer is not UTF-8 text") from None
+
+
 def run_evidence(argv: Sequence[str], out: TextIO, err: TextIO, settings: Settings | None = None) -> int:
     from codesign import db, queries
     from codesign.errors import NotFound, ValidationFailed
@@ -62,6 +85,12 @@ def run_evidence(argv: Sequence[str], out: TextIO, err: TextIO, settings: Settin
         if args.action == "compare" and args.multiplier is not None and not args.multiplier > 0:
             raise BadArguments("--multiplier must be above 0")
         text = _read(args.file) if args.action in ("import", "peers") else ""
+        if args.action == "fetch":
+            try:
+                url = data_url(args.indicator, args.area_type, args.parent_area_type, args.base_url)
+            except ValueError as exc:
+                raise BadArguments(str(exc)) from None
+            text = _fetch(url)
         settings = settings or Settings.from_env(needs_secret=False)  # reads and imports figures: signs nothing
     except (BadArguments, SettingsError) as exc:
         print(f"codesign evidence: {exc}", file=err)
@@ -76,9 +105,11 @@ def run_evidence(argv: Sequence[str], out: TextIO, err: TextIO, settings: Settin
             out.write("\n")
             return 0
         with db.write_session(engine) as session:
-            if args.action == "import":
-                summary = evidence.import_indicators(session, None, text, args.file.name)
-                print(f"Imported {summary.rows} figures from {args.file.name} ({summary.added} new, "
+            if args.action in ("import", "fetch"):
+                source = args.file.name if args.action == "import" else (
+                    f"Fingertips API, indicators {','.join(args.indicator)}, area type {args.area_type}")
+                summary = evidence.import_indicators(session, None, text, source)
+                print(f"Imported {summary.rows} figures from {source} ({summary.added} new, "
                       f"{summary.updated} updated) for {len(summary.indicators)} indicators and {summary.areas} "
                       "areas.", file=out)
             else:

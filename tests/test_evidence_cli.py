@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,53 @@ def test_it_needs_no_secret_key_in_production(database_url: str, tmp_path: Path)
                             capture_output=True, text=True, env=env, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "Imported" in result.stdout
+
+
+class _Recorded(http.server.BaseHTTPRequestHandler):
+    """The Fingertips API's all_data/csv/by_indicator_id, answering with a recorded-layout file."""
+
+    body = b""
+    asked: list[str] = []  # noqa: RUF012 - one test at a time reads it
+
+    def do_GET(self) -> None:
+        _Recorded.asked.append(self.path)
+        if "indicator_ids=999" in self.path:
+            self.send_error(500, "Internal Server Error")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_fetch_reads_the_fingertips_api_layout_and_imports_it(settings: Settings, tmp_path: Path) -> None:
+    """Never the network: the API is served on the loopback address with a file in its layout."""
+    _Recorded.body = ("\ufeff" + data_file()).encode("utf-8")  # the API sends a BOM, as the download does
+    _Recorded.asked = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorded)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        status, out, err = run(settings, "fetch", "--indicator", "90001", "--area-type", "66", "--base-url", base)
+        assert status == 0, err
+        assert "Imported 12 figures from Fingertips API, indicators 90001, area type 66 (12 new, 0 updated)" in out
+        assert _Recorded.asked == ["/api/all_data/csv/by_indicator_id?indicator_ids=90001&child_area_type_id=66"
+                                   "&parent_area_type_id=15"]
+        peers = tmp_path / "peers.csv"
+        peers.write_text(peer_file("A", [f"P{i:02}" for i in range(10)]), encoding="utf-8")
+        assert run(settings, "peers", str(peers))[0] == 0
+        status, out, _ = run(settings, "compare", "--indicator", "90001", "--area", "A", "--direction", "higher")
+        assert status == 0 and json.loads(out)["value"] == 60.0
+        refused = run(settings, "fetch", "--indicator", "999", "--area-type", "66", "--base-url", base)
+        assert refused[0] == 2 and refused[2].count("\n") == 1 and "answered 500" in refused[2]
+    finally:
+        server.shutdown()
+        server.server_close()
+    bad = run(settings, "fetch", "--indicator", "90001; DROP", "--area-type", "66")
+    assert bad[0] == 2 and "indicator id '90001; DROP' is not a whole number" in bad[2]
+    offline = run(settings, "fetch", "--indicator", "90001", "--area-type", "66", "--base-url", "http://127.0.0.1:9/")
+    assert offline[0] == 2 and "cannot reach the Fingertips API" in offline[2]

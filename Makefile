@@ -56,7 +56,7 @@ PAGES_ONCE := $(addprefix tests/http/,test_appendix_parts.py test_facilitator.py
 	test_population_wording.py test_present.py test_redirects.py test_round_downloads.py test_round_names.py \
 	test_saved_focus.py test_static.py test_text_size.py test_access_log.py)
 RUN_ONCE := tests/voting tests/contract tests/export tests/evidence $(BROWSER_ONCE) $(PAGES_ONCE) tests/test_config.py \
-	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py tests/test_routes.py
+	tests/test_validation.py tests/test_naming.py tests/test_tally_cli.py tests/test_cli.py tests/test_readability.py tests/test_routes.py tests/test_threads.py
 test-postgres: $(DEPS_STAMP)
 	@echo "== test suite on PostgreSQL 15"
 	tests/with_postgres.sh $(BIN)/python -m pytest -n $(TEST_PROCESSES) --durations=15 $(addprefix --ignore=,$(RUN_ONCE)) \

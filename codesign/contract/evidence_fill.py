@@ -63,11 +63,54 @@ def _figure(value: object) -> str:
 
 
 def baseline_fields(evidence: Mapping[str, Any]) -> dict[str, str]:
-    """The baseline value, period and source and the comparator, from the data."""
+    """The baseline value, period and source and the comparator, from the data. An area with no
+    similar areas set gets no comparator text: "0 similar areas: ; peer mean not available" says
+    nothing a contract can hold anyone to."""
     if evidence.get("value") is None:
         raise ValueError("no value for the area in that period")
-    return {"baseline_value": str(rounded(evidence["value"])), "baseline_period": str(evidence.get("period", "")),
-            "baseline_source": source_text(evidence), "comparator": comparator_text(evidence)}
+    fields = {"baseline_value": str(rounded(evidence["value"])), "baseline_period": str(evidence.get("period", "")),
+              "baseline_source": source_text(evidence)}
+    if evidence.get("peers"):
+        fields["comparator"] = comparator_text(evidence)
+    return fields
+
+
+def baseline_mismatch(definition: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[str]:
+    """How a saved baseline differs from the linked data's (value, period, source), in words; [] when
+    it matches, when no baseline value is saved, or when the data have no value. The value matches
+    when the data's, rounded to the places typed (at least one), equals it."""
+    saved = str(definition.get("baseline_value") or "").strip()
+    if not saved or not evidence.get("available") or evidence.get("value") is None:
+        return []
+    try:
+        typed = Decimal(saved)
+    except ArithmeticError:
+        return []
+    places = max(PLACES, -int(typed.as_tuple().exponent))
+    data = rounded(float(evidence["value"]), places)
+    out = []
+    if data != typed:
+        out.append(f"the value is {saved}, the data's is {data}")
+    period = str(evidence.get("period", ""))
+    if str(definition.get("baseline_period") or "").strip() != period:
+        out.append(f"the period is {str(definition.get('baseline_period') or '').strip() or 'not set'}, "
+                   f"the data's is {period}")
+    if str(definition.get("baseline_source") or "").strip() != source_text(evidence):
+        out.append(f"the source is not the linked data ({source_text(evidence)})")
+    return out
+
+
+def peer_coverage(evidence: Mapping[str, Any]) -> str | None:
+    """"8 of 10 similar areas have a figure for 2024/25; no figure for: ..." when some peers have
+    no figure for the period compared (the peer mean and the best five are from the rest), else None."""
+    peers = evidence.get("peers") or []
+    missing = [area_label(str(p.get("area_name") or ""), p["area"]) for p in peers if p.get("value") is None]
+    if not missing:
+        return None
+    period = evidence.get("period", "")
+    have = len(peers) - len(missing)
+    return (f"{have} of {len(peers)} similar areas {'has' if have == 1 else 'have'} a figure for {period}; "
+            f"no figure for {', '.join(missing)}. The peer mean and the best five are from the {have} that have one")
 
 
 def suggest_targets(evidence: Mapping[str, Any], years: Sequence[str]) -> list[str] | None:

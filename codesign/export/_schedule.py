@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.contract.evidence_fill import area_label
+from codesign.contract.evidence_fill import area_label, peer_coverage
 from codesign.export import _fields as F
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
@@ -191,6 +191,10 @@ def evidence_spec(o: Mapping[str, Any]) -> EvidenceSpec | None:
         ("Opportunity", "Not available (no denominator or unit)" if opportunity is None else
          f"{_figure(opportunity, 0)} events a year gained or avoided if the area matched the best-5 mean"),
     ]
+    if not ev.get("peers"):
+        summary.insert(1, ("Similar areas", "None set for this area when the version was frozen"))
+    elif (coverage := peer_coverage(ev)) is not None:
+        summary.insert(1, ("Similar areas with a figure", coverage))
     return EvidenceSpec(heading=f"{code(o)}: baseline against similar areas",
                         note=illustrative_note(ev) + "Figures kept in this version when it was frozen.",
                         alt=peers_alt(ev), peers=peers, summary=summary, data=ev)

@@ -11,12 +11,14 @@ and applied only when the user chooses, and stay editable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 ILLUSTRATIVE = "ILLUSTRATIVE values, not real statistics"
 PLACES = 1  # Fingertips shows values to one decimal place; more only when one is too coarse for the steps
+BEST_FIVE = 5
 MAX_COMPARATOR = 2000  # the definition's text limit (definition.MAX_TEXT)
 
 
@@ -56,6 +58,44 @@ def comparator_text(evidence: Mapping[str, Any]) -> str:
     if len(text) > MAX_COMPARATOR:  # very long area names: the codes still name every peer
         text = f"{len(peers)} similar areas: {listed(False)}{tail}"
     return text[:MAX_COMPARATOR]
+
+
+_YEAR = re.compile(r"[0-9]{4}(/[0-9]{2}|/[0-9]{4}|-[0-9]{2})?")  # "2024", "2024/25": a period a year long
+
+
+def value_places(evidence: Mapping[str, Any]) -> int:
+    """Decimal places for a table of the peers' values: one, as Fingertips shows them, or two when
+    at one the fifth and sixth best would look tied (and best-5 membership arbitrary)."""
+    best = evidence.get("best5") or []
+    if len(best) < BEST_FIVE:
+        return PLACES
+    values = {p["area"]: p.get("value") for p in evidence.get("peers") or []}
+    fifth = values.get(best[-1])
+    others = [v for code, v in values.items() if v is not None and code not in best]
+    if fifth is None or not others:
+        return PLACES
+    sixth = max(others) if evidence.get("direction") == "higher" else min(others)
+    tied = rounded(fifth) == rounded(sixth) and float(fifth) != float(sixth)
+    return PLACES + 1 if tied else PLACES
+
+
+def opportunity_words(evidence: Mapping[str, Any]) -> str:
+    """What the opportunity counts: people for a percentage (each is a person who would meet it),
+    events for a rate; more or fewer by the direction; "a year" only when the period is a year."""
+    what = "people" if float(evidence.get("multiplier") or 0) == 100 else "events"
+    more = "more" if evidence.get("direction") == "higher" else "fewer"
+    return f"{more} {what}" + (" a year" if _YEAR.fullmatch(str(evidence.get("period", ""))) else "")
+
+
+def opportunity_text(evidence: Mapping[str, Any]) -> str:
+    """"8,008 more people a year if the area matched the best-5 mean", or why there is none."""
+    value = evidence.get("opportunity")
+    if value is None:
+        return ("Not available: this area has no similar areas set" if not evidence.get("peers")
+                else "Not available (no denominator or unit)")
+    if round(float(value)) == 0:
+        return "None: the area is already at or better than the best-5 mean"
+    return f"{float(value):,.0f} {opportunity_words(evidence)} if the area matched the best-5 mean"
 
 
 def _figure(value: object) -> str:

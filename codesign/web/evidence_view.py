@@ -11,7 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.contract.evidence_fill import ILLUSTRATIVE, area_label, baseline_mismatch, peer_coverage, suggest_targets
+from codesign.contract.evidence_fill import (
+    ILLUSTRATIVE,
+    area_label,
+    baseline_mismatch,
+    opportunity_text,
+    peer_coverage,
+    suggest_targets,
+    value_places,
+)
 from codesign.evidence import charts
 
 log = logging.getLogger(__name__)
@@ -63,9 +71,11 @@ def _peer_rows(ev: Mapping[str, Any]) -> list[tuple[str, ...]]:
     areas.append((ev["area"], ev.get("value"), ev.get("denominator")))
     valued = sorted((a for a in areas if a[1] is not None), key=lambda a: float(a[1]),
                     reverse=ev.get("direction") == "higher")
-    rows: list[tuple[str, ...]] = [(_name(ev, code), _num(value), _whole(denominator), "Yes" if code in best else "")
+    places = value_places(ev)
+    rows: list[tuple[str, ...]] = [(_name(ev, code), _num(value, places), _whole(denominator),
+                                    "Yes" if code in best else "")
             for code, value, denominator in valued + [a for a in areas if a[1] is None]]
-    rows += [(label, _num(ev.get(key)), "", "") for key, label in
+    rows += [(label, _num(ev.get(key), places), "", "") for key, label in
              (("best5_mean", "Best-5 mean"), ("peer_mean", "Peer mean"), ("national", "England"))
              if ev.get(key) is not None]
     return rows
@@ -100,8 +110,7 @@ def _summary(ev: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows += [("England", charts.fmt_value(ev.get("national"), ev)),
              ("Peer mean", charts.fmt_value(ev.get("peer_mean"), ev)),
              ("Best-5 mean", charts.fmt_value(ev.get("best5_mean"), ev)),
-             ("Opportunity", "Not available" if ev.get("opportunity") is None else
-              f"{_whole(ev['opportunity'])} events a year gained or avoided by matching the best-5 mean"),
+             ("Opportunity", opportunity_text(ev)),
              ("Source", f"{ev.get('source') or 'an imported file'}, imported {str(ev.get('imported_at') or '')[:10]}")]
     return rows
 

@@ -88,8 +88,11 @@ def linked_evidence(db: Session, definition: dict[str, Any]) -> dict[str, Any] |
     unit = str(definition.get("unit", ""))
     found = get_data_multiplier(db, indicator, area)
     try:
+        # The definition's multiplier unless the figures are plainly in another of the three units;
+        # with no unit multiplier (a count, a mean score) the library's or the inferred one, as before.
+        stated = UNIT_MULTIPLIERS.get(unit)
         comparison = get_comparison(db, indicator, area, direction=direction,
-                                    multiplier=found or UNIT_MULTIPLIERS.get(unit))
+                                    multiplier=found if stated and found else stated)
     except (NotFound, ValidationFailed) as exc:
         problem = str(exc) if isinstance(exc, NotFound) else "; ".join(exc.errors.values())
         return {"indicator": indicator, "area": area, "available": False, "problem": problem}

@@ -106,11 +106,14 @@ def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
 
 
 def peers_alt(evidence: Mapping[str, Any]) -> str:
-    values = [float(p["value"]) for p in evidence.get("peers") or [] if p.get("value") is not None]
+    peers = evidence.get("peers") or []
+    values = [float(p["value"]) for p in peers if p.get("value") is not None]
     spread = (f" ranging from {fmt_value(min(values), evidence)} to {fmt_value(max(values), evidence)}"
               if values else "")
+    # Peers with no figure for the period are not drawn: say how many of them are.
+    among = f"{len(values)} of {len(peers)}" if len(values) < len(peers) else f"{len(values)}"
     return (f"Bar chart for {evidence.get('period', '')}: {area_name(evidence, evidence['area'])} "
-            f"{fmt_value(evidence.get('value'), evidence)} against {len(values)} similar areas{spread}; "
+            f"{fmt_value(evidence.get('value'), evidence)} against {among} similar areas{spread}; "
             f"best-5 mean {fmt_value(evidence.get('best5_mean'), evidence)}, peer mean "
             f"{fmt_value(evidence.get('peer_mean'), evidence)}"
             + (f", England {fmt_value(evidence['national'], evidence)}" if evidence.get("national") is not None

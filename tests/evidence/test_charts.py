@@ -109,3 +109,10 @@ def test_the_funnel_alternative_says_both_levels_as_the_table_does() -> None:
                                           "99.8% limits: Area A.")
     ev["funnel"] = {**ev["funnel"], "outside": [], "outside95": []}
     assert charts.funnel_alt(ev).endswith("Every area lies within the 95% limits.")
+
+
+def test_the_bar_chart_alternative_says_how_many_peers_have_a_figure() -> None:
+    ev = document()
+    ev["peers"][3]["value"] = None
+    ev["peers"][7]["value"] = None
+    assert charts.peers_alt(ev).startswith("Bar chart for 2024: Area A 60.0% against 8 of 10 similar areas ranging")

@@ -11,12 +11,14 @@ and applied only when the user chooses, and stay editable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 ILLUSTRATIVE = "ILLUSTRATIVE values, not real statistics"
 PLACES = 1  # Fingertips shows values to one decimal place; more only when one is too coarse for the steps
+BEST_FIVE = 5
 MAX_COMPARATOR = 2000  # the definition's text limit (definition.MAX_TEXT)
 
 
@@ -58,16 +60,97 @@ def comparator_text(evidence: Mapping[str, Any]) -> str:
     return text[:MAX_COMPARATOR]
 
 
+_YEAR = re.compile(r"[0-9]{4}(/[0-9]{2}|/[0-9]{4}|-[0-9]{2})?")  # "2024", "2024/25": a period a year long
+
+
+def value_places(evidence: Mapping[str, Any]) -> int:
+    """Decimal places for a table of the peers' values: one, as Fingertips shows them, or two when
+    at one the fifth and sixth best would look tied (and best-5 membership arbitrary)."""
+    best = evidence.get("best5") or []
+    if len(best) < BEST_FIVE:
+        return PLACES
+    values = {p["area"]: p.get("value") for p in evidence.get("peers") or []}
+    fifth = values.get(best[-1])
+    others = [v for code, v in values.items() if v is not None and code not in best]
+    if fifth is None or not others:
+        return PLACES
+    sixth = max(others) if evidence.get("direction") == "higher" else min(others)
+    tied = rounded(fifth) == rounded(sixth) and float(fifth) != float(sixth)
+    return PLACES + 1 if tied else PLACES
+
+
+def opportunity_words(evidence: Mapping[str, Any]) -> str:
+    """What the opportunity counts: people for a percentage (each is a person who would meet it),
+    events for a rate; more or fewer by the direction; "a year" only when the period is a year."""
+    what = "people" if float(evidence.get("multiplier") or 0) == 100 else "events"
+    more = "more" if evidence.get("direction") == "higher" else "fewer"
+    return f"{more} {what}" + (" a year" if _YEAR.fullmatch(str(evidence.get("period", ""))) else "")
+
+
+def opportunity_text(evidence: Mapping[str, Any]) -> str:
+    """"8,008 more people a year if the area matched the best-5 mean", or why there is none."""
+    value = evidence.get("opportunity")
+    if value is None:
+        return ("Not available: this area has no similar areas set" if not evidence.get("peers")
+                else "Not available (no denominator or unit)")
+    if round(float(value)) == 0:
+        return "None: the area is already at or better than the best-5 mean"
+    return f"{float(value):,.0f} {opportunity_words(evidence)} if the area matched the best-5 mean"
+
+
 def _figure(value: object) -> str:
     return "not available" if value is None else f"{rounded(float(str(value)))}"
 
 
 def baseline_fields(evidence: Mapping[str, Any]) -> dict[str, str]:
-    """The baseline value, period and source and the comparator, from the data."""
+    """The baseline value, period and source and the comparator, from the data. An area with no
+    similar areas set gets no comparator text: "0 similar areas: ; peer mean not available" says
+    nothing a contract can hold anyone to."""
     if evidence.get("value") is None:
         raise ValueError("no value for the area in that period")
-    return {"baseline_value": str(rounded(evidence["value"])), "baseline_period": str(evidence.get("period", "")),
-            "baseline_source": source_text(evidence), "comparator": comparator_text(evidence)}
+    fields = {"baseline_value": str(rounded(evidence["value"])), "baseline_period": str(evidence.get("period", "")),
+              "baseline_source": source_text(evidence)}
+    if evidence.get("peers"):
+        fields["comparator"] = comparator_text(evidence)
+    return fields
+
+
+def baseline_mismatch(definition: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[str]:
+    """How a saved baseline differs from the linked data's (value, period, source), in words; [] when
+    it matches, when no baseline value is saved, or when the data have no value. The value matches
+    when the data's, rounded to the places typed (at least one), equals it."""
+    saved = str(definition.get("baseline_value") or "").strip()
+    if not saved or not evidence.get("available") or evidence.get("value") is None:
+        return []
+    try:
+        typed = Decimal(saved)
+    except ArithmeticError:
+        return []
+    places = max(PLACES, -int(typed.as_tuple().exponent))
+    data = rounded(float(evidence["value"]), places)
+    out = []
+    if data != typed:
+        out.append(f"the value is {saved}, the data's is {data}")
+    period = str(evidence.get("period", ""))
+    if str(definition.get("baseline_period") or "").strip() != period:
+        out.append(f"the period is {str(definition.get('baseline_period') or '').strip() or 'not set'}, "
+                   f"the data's is {period}")
+    if str(definition.get("baseline_source") or "").strip() != source_text(evidence):
+        out.append(f"the source is not the linked data ({source_text(evidence)})")
+    return out
+
+
+def peer_coverage(evidence: Mapping[str, Any]) -> str | None:
+    """"8 of 10 similar areas have a figure for 2024/25; no figure for: ..." when some peers have
+    no figure for the period compared (the peer mean and the best five are from the rest), else None."""
+    peers = evidence.get("peers") or []
+    missing = [area_label(str(p.get("area_name") or ""), p["area"]) for p in peers if p.get("value") is None]
+    if not missing:
+        return None
+    period = evidence.get("period", "")
+    have = len(peers) - len(missing)
+    return (f"{have} of {len(peers)} similar areas {'has' if have == 1 else 'have'} a figure for {period}; "
+            f"no figure for {', '.join(missing)}. The peer mean and the best five are from the {have} that have one")
 
 
 def suggest_targets(evidence: Mapping[str, Any], years: Sequence[str]) -> list[str] | None:

@@ -106,11 +106,14 @@ def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
 
 
 def peers_alt(evidence: Mapping[str, Any]) -> str:
-    values = [float(p["value"]) for p in evidence.get("peers") or [] if p.get("value") is not None]
+    peers = evidence.get("peers") or []
+    values = [float(p["value"]) for p in peers if p.get("value") is not None]
     spread = (f" ranging from {fmt_value(min(values), evidence)} to {fmt_value(max(values), evidence)}"
               if values else "")
+    # Peers with no figure for the period are not drawn: say how many of them are.
+    among = f"{len(values)} of {len(peers)}" if len(values) < len(peers) else f"{len(values)}"
     return (f"Bar chart for {evidence.get('period', '')}: {area_name(evidence, evidence['area'])} "
-            f"{fmt_value(evidence.get('value'), evidence)} against {len(values)} similar areas{spread}; "
+            f"{fmt_value(evidence.get('value'), evidence)} against {among} similar areas{spread}; "
             f"best-5 mean {fmt_value(evidence.get('best5_mean'), evidence)}, peer mean "
             f"{fmt_value(evidence.get('peer_mean'), evidence)}"
             + (f", England {fmt_value(evidence['national'], evidence)}" if evidence.get("national") is not None
@@ -118,8 +121,14 @@ def peers_alt(evidence: Mapping[str, Any]) -> str:
 
 
 def _funnel_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    fig = funnel_figure(evidence)
+    return None if fig is None else _save(fig, fmt)
+
+
+def funnel_figure(evidence: Mapping[str, Any]) -> Figure | None:
     """Each area's value against its denominator, with 95% (dashed) and 99.8% (solid) control
-    limits around the peer mean; the area is a labelled diamond, areas outside 99.8% are labelled."""
+    limits around the peer mean; the area is a diamond named in the legend, peers outside 99.8%
+    are labelled beside their points, towards the middle."""
     funnel = evidence.get("funnel")
     if not funnel or not funnel.get("limits"):
         return None
@@ -137,32 +146,52 @@ def _funnel_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
     ax.scatter([float(p["denominator"]) for p in peers], [float(p["value"]) for p in peers], color=PEER, s=30,
                marker="o", label="Similar areas", zorder=3)
     outside = set(funnel.get("outside") or [])
-    for p in peers:
-        if p["area"] in outside:
-            ax.annotate(area_name(evidence, p["area"]), (float(p["denominator"]), float(p["value"])),
-                        textcoords="offset points", xytext=(5, 4), fontsize=8, color=INK)
+    # The area is named in the legend (its diamond), not beside its point: a label there ran over
+    # the limit lines and off the plot when the area was the largest or the most extreme.
     if evidence.get("value") is not None and evidence.get("denominator"):
         point = (float(evidence["denominator"]), float(evidence["value"]))
-        ax.scatter([point[0]], [point[1]], color=AREA, s=70, marker="D", label="This area", zorder=4)
-        ax.annotate(f"{area_name(evidence, evidence['area'])} (this area)", point, textcoords="offset points",
-                    xytext=(6, -12), fontsize=8.5, fontweight="bold", color=AREA)
+        ax.scatter([point[0]], [point[1]], color=AREA, s=70, marker="D", zorder=4,
+                   label=f"{area_name(evidence, evidence['area'])} (this area)")
     ax.set_xscale("log")
+    low, high = ax.get_xlim()
+    middle = (low * high) ** 0.5  # the middle of a log axis
+    for p in peers:
+        if p["area"] in outside:
+            # Written towards the middle of the plot, so a label never runs off its edge.
+            right = float(p["denominator"]) > middle
+            ax.annotate(area_name(evidence, p["area"]), (float(p["denominator"]), float(p["value"])),
+                        textcoords="offset points", xytext=(-5 if right else 5, 4), fontsize=8, color=INK,
+                        ha="right" if right else "left")
     ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks would be most of the drawing time
     ax.set_xlabel("Denominator (people counted)")
     ax.set_ylabel(_axis_label(evidence))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, fmt)
+    return fig
 
 
 def funnel_alt(evidence: Mapping[str, Any]) -> str:
     funnel = evidence.get("funnel") or {}
-    outside = [area_name(evidence, c) for c in funnel.get("outside") or []]
     return (f"Funnel plot for {evidence.get('period', '')}: each area's value against its denominator, with 95% "
             f"and 99.8% control limits around the peer mean of {fmt_value(funnel.get('centre'), evidence)}"
             + (" (widened for over-dispersion)" if funnel.get("overdispersed") else "") + ". "
-            + (f"Outside the 99.8% limits: {', '.join(outside)}." if outside else
-               "No area lies outside the 99.8% limits."))
+            + _outside_text(evidence, funnel))
+
+
+def _outside_text(evidence: Mapping[str, Any], funnel: Mapping[str, Any]) -> str:
+    """Both levels, as the table does: an area outside 95% but inside 99.8% is said to be so."""
+    out998 = [area_name(evidence, c) for c in funnel.get("outside") or []]
+    out95 = [area_name(evidence, c) for c in funnel.get("outside95") or [] if c not in (funnel.get("outside") or [])]
+    if not out998 and not out95:
+        return "Every area lies within the 95% limits."
+    parts = []
+    if out998:
+        parts.append(f"Outside the 99.8% limits: {', '.join(out998)}.")
+    if out95:
+        parts.append(f"Outside the 95% limits but within the 99.8% limits: {', '.join(out95)}.")
+    if not out998:
+        parts.append("No area lies outside the 99.8% limits.")
+    return " ".join(parts)
 
 
 def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:

@@ -113,6 +113,24 @@ def infer_multiplier(observations: Sequence[Observation | None]) -> float | None
     return None
 
 
+DATA_MULTIPLIERS = (100.0, 1_000.0, 100_000.0)  # the units a definition can say: %, per 1,000, per 100,000
+
+
+def data_multiplier(observations: Sequence[Observation | None]) -> float | None:
+    """The unit the figures are in, from value x denominator / count (the median over every figure
+    with a count above 0), taken to the nearest of 100 (%), 1,000 and 100,000 on a log scale; None
+    when no figure has a count and a denominator. Used to check a definition's unit against the data
+    it links to: a rate per 100,000 compared as per 1,000 gives an opportunity 100 times too big."""
+    ratios = sorted(o.value * o.denominator / o.count for o in observations
+                    if o is not None and o.value is not None and o.value > 0 and o.count and o.count > 0
+                    and o.denominator and o.denominator > 0)
+    if not ratios:
+        return None
+    middle = len(ratios) // 2
+    ratio = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return min(DATA_MULTIPLIERS, key=lambda m: abs(math.log(ratio / m)))
+
+
 def interval(o: Observation, multiplier: float | None) -> tuple[float | None, float | None, str]:
     """The 95% interval: the file's, else Wilson (a percentage) or Byar (a rate) from the count."""
     if o.lower_ci95 is not None and o.upper_ci95 is not None:

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.contract.evidence_fill import area_label
+from codesign.contract.evidence_fill import area_label, opportunity_text, opportunity_words, peer_coverage
 from codesign.export import _fields as F
 from codesign.export import _labels as L
 from codesign.export._model import Grid, Pairs
 
+NOT_DRAWN = "The chart could not be drawn from these figures; the same numbers are in the table below."
 # At most this many label/value rows in one specification (the one-page rule; tests check it).
 MAX_ROWS = 28
 
@@ -181,16 +182,18 @@ def evidence_spec(o: Mapping[str, Any]) -> EvidenceSpec | None:
                  rows=[(label, _figure(value), _figure(denominator, 0), role)
                        for _code, label, value, denominator, role in _comparison(ev)],
                  widths=(46, 14, 16, 24), numeric=frozenset({1, 2}))
-    opportunity = ev.get("opportunity")
     summary: Pairs = [
         ("Indicator data", f"{ev.get('indicator_name') or ev['indicator']} (indicator {ev['indicator']}), "
                            f"{ev.get('period', '')}; {ev.get('source') or 'imported file'}, imported "
                            f"{str(ev.get('imported_at') or '')[:10]}"),
         ("Peer mean and best-5 mean", f"{fmt_value(ev.get('peer_mean'), ev)}; {fmt_value(ev.get('best5_mean'), ev)} "
                                       f"({', '.join(ev.get('best5') or [])})"),
-        ("Opportunity", "Not available (no denominator or unit)" if opportunity is None else
-         f"{_figure(opportunity, 0)} events a year gained or avoided if the area matched the best-5 mean"),
+        ("Opportunity", opportunity_text(ev)),
     ]
+    if not ev.get("peers"):
+        summary.insert(1, ("Similar areas", "None set for this area when the version was frozen"))
+    elif (coverage := peer_coverage(ev)) is not None:
+        summary.insert(1, ("Similar areas with a figure", coverage))
     return EvidenceSpec(heading=f"{code(o)}: baseline against similar areas",
                         note=illustrative_note(ev) + "Figures kept in this version when it was frozen.",
                         alt=peers_alt(ev), peers=peers, summary=summary, data=ev)
@@ -198,20 +201,26 @@ def evidence_spec(o: Mapping[str, Any]) -> EvidenceSpec | None:
 
 def comparison_rows(snapshot: Mapping[str, Any]) -> list[list[Any]]:
     """The comparison data of every linked indicator, one row per area (for a spreadsheet):
-    code, indicator, period, area, value, lower and upper 95%, count, denominator, role, note."""
+    code, indicator, period, area, value, lower and upper 95%, count, denominator, role, note,
+    unit, source (the file and its import date)."""
     out: list[list[Any]] = []
     for o in snapshot["outcomes"]:
         ev = o.get("indicator_data")
         if not ev or not ev.get("available"):
             continue
         note = illustrative_note(ev).strip()
+        from codesign.evidence.charts import unit  # matplotlib only for an appendix with indicator data
+
+        kept = [unit(ev) or "as in the file", f"{ev.get('source') or 'imported file'}, imported "
+                                             f"{str(ev.get('imported_at') or '')[:10]}"]
         name = f"{ev.get('indicator_name') or ev['indicator']} ({ev['indicator']})"
         for area, label, value, denominator, role in _comparison(ev):
             own = area == ev["area"]
             out.append([code(o), name, ev.get("period", ""), label, value, ev.get("lower_ci95") if own else None,
                         ev.get("upper_ci95") if own else None, ev.get("count") if own else None, denominator, role,
-                        note])
+                        note, *kept])
         for label, value in (("Peer mean", ev.get("peer_mean")), ("Best-5 mean", ev.get("best5_mean")),
-                             ("Opportunity (events a year)", ev.get("opportunity"))):
-            out.append([code(o), name, ev.get("period", ""), label, value, None, None, None, None, "Summary", note])
+                             (f"Opportunity ({opportunity_words(ev)})", ev.get("opportunity"))):
+            out.append([code(o), name, ev.get("period", ""), label, value, None, None, None, None, "Summary", note,
+                        *kept])
     return out

@@ -8,6 +8,7 @@ page, and "Appendix A · version N · SHA-256 <hash>" plus "Page X of Y" in the 
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
@@ -20,8 +21,10 @@ from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
-from codesign.export._schedule import EvidenceSpec, IndicatorSpec
+from codesign.export._schedule import NOT_DRAWN, EvidenceSpec, IndicatorSpec
 from codesign.export._study import StudyAnnex
+
+log = logging.getLogger(__name__)
 
 FONT = "Arial"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -84,10 +87,16 @@ def _evidence(doc: Any, ev: EvidenceSpec) -> None:
 
     _heading(doc, L.printable(ev.heading), level=3).paragraph_format.keep_with_next = True
     _note(doc, ev.note)
-    doc.add_picture(io.BytesIO(peers_chart(ev.data, "png")), width=Cm(16))
-    doc_pr = doc.inline_shapes[-1]._inline.docPr
-    doc_pr.set("descr", L.printable(ev.alt))
-    doc_pr.set("title", L.printable(ev.heading))
+    try:
+        png = peers_chart(ev.data, "png")
+    except Exception:  # a chart that cannot be drawn never stops the appendix: its table follows
+        log.exception("The peers chart could not be drawn for the appendix (%s)", ev.heading)
+        doc.add_paragraph(NOT_DRAWN)
+    else:
+        doc.add_picture(io.BytesIO(png), width=Cm(16))
+        doc_pr = doc.inline_shapes[-1]._inline.docPr
+        doc_pr.set("descr", L.printable(ev.alt))
+        doc_pr.set("title", L.printable(ev.heading))
     _grid(doc, ev.peers, size=8.5)
     _pairs(doc, ev.summary, labels=("Comparison", "Figures"), size=8.5)
 

@@ -30,7 +30,7 @@ from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
 from codesign.export._model import Grid, Pairs
-from codesign.export._schedule import EvidenceSpec
+from codesign.export._schedule import NOT_DRAWN, EvidenceSpec
 from codesign.export._study import StudyAnnex
 
 TEMPLATE = paths.TEMPLATES / "export" / "appendix.typ"
@@ -172,7 +172,14 @@ def _evidence(ev: EvidenceSpec) -> list[Block]:
     """The baseline against similar areas: the chart, the same numbers as a table, the opportunity."""
     from codesign.evidence.charts import peers_chart  # matplotlib only for an appendix with indicator data
 
-    return [heading(ev.heading, 3), para(ev.note, "note"), image(peers_chart(ev.data, "png"), ev.alt, 94),
+    # The heading and its note are kept on the page of the chart (Typst's sticky blocks), so a chart
+    # never starts a page with its heading left at the foot of the one before.
+    try:
+        chart = [image(peers_chart(ev.data, "png"), ev.alt, 94)]
+    except Exception:  # a chart that cannot be drawn never stops the appendix: its table follows
+        log.exception("The peers chart could not be drawn for the appendix (%s)", ev.heading)
+        chart = [para(NOT_DRAWN)]
+    return [{**heading(ev.heading, 3), "keep": True}, {**para(ev.note, "note"), "keep": True}, *chart,
             grid(ev.peers, size=8.5), _table("Comparison", "Figures", ev.summary, size=8.5)]
 
 

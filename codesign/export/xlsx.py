@@ -78,7 +78,7 @@ def write_xlsx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
 COMPARISON_COLUMNS = [Column("Code", 10), Column("Indicator", 40), Column("Period", 10), Column("Area", 40),
                       Column("Value", 10, "0.0##"), Column("Lower 95%", 10, "0.0##"), Column("Upper 95%", 10, "0.0##"),
                       Column("Count", 10, "#,##0"), Column("Denominator", 12, "#,##0"), Column("Compared as", 24),
-                      Column("Note", 40)]
+                      Column("Note", 40), Column("Unit", 12), Column("Source", 40)]
 
 
 def _put(ws: Any, row: int, col: int, value: Any, fmt: str | None) -> None:

@@ -16,13 +16,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from codesign.errors import NotFound, ValidationFailed
-from codesign.evidence import Comparison, Observation, PeriodData, compare
+from codesign.evidence import Comparison, Observation, PeriodData, compare, data_multiplier
 from codesign.evidence.compare import UNIT_MULTIPLIERS, Direction
 from codesign.library import indicator_library
 from codesign.models import IndicatorValue, PeerLink
 
 __all__ = ["NATIONAL_CODE", "IndicatorSummary", "PeerGroup", "comparison_inputs", "get_comparison",
-           "indicator_defaults", "list_indicators", "list_peer_groups"]
+           "get_data_multiplier", "indicator_defaults", "list_indicators", "list_peer_groups"]
 
 NATIONAL_CODE = "E92000001"  # England, as Fingertips codes it
 
@@ -91,6 +91,9 @@ def comparison_inputs(db: Session, indicator: str, area: str) -> dict[str, Perio
         raise NotFound(f"There are no figures for indicator {indicator} in area {area}")
     breakdown = max(own, key=lambda k: (k[0].casefold() == "persons", own[k], k))
     chosen = [r for r in rows if (r.sex, r.age) == breakdown]
+    # A peer with no figure for a period is still named (from its other periods' rows), so the page
+    # can say which similar areas are missing rather than show a bare code.
+    names = {r.area_code: r.area_name for r in rows if r.area_name}
     data: dict[str, PeriodData] = {}
     for period in sorted({r.period for r in chosen if r.area_code == area}):
         by_area = {r.area_code: r for r in chosen if r.period == period}
@@ -98,7 +101,8 @@ def comparison_inputs(db: Session, indicator: str, area: str) -> dict[str, Perio
         national = by_area.get(NATIONAL_CODE)
         data[period] = PeriodData(
             _observation(local) if local else None, _observation(national) if national else None,
-            tuple(_observation(by_area[p]) if p in by_area else Observation(p, None) for p in peers))
+            tuple(_observation(by_area[p]) if p in by_area else Observation(p, None, area_name=names.get(p, ""))
+                  for p in peers))
     return data
 
 
@@ -108,6 +112,16 @@ def indicator_defaults(indicator: str) -> tuple[Direction | None, float | None]:
     direction = found.get("direction")
     return (direction if direction in ("higher", "lower") else None,
             UNIT_MULTIPLIERS.get(str(found.get("unit", ""))))
+
+
+def get_data_multiplier(db: Session, indicator: str, area: str) -> float | None:
+    """The unit the linked figures are in (100, 1,000 or 100,000), inferred from their Value, Count
+    and Denominator; None when there are no figures or none has a count."""
+    try:
+        data = comparison_inputs(db, indicator, area)
+    except NotFound:
+        return None
+    return data_multiplier([o for d in data.values() for o in (d.local, d.national, *d.peers)])
 
 
 def get_comparison(db: Session, indicator: str, area: str, period: str | None = None,

@@ -45,7 +45,8 @@ async def _definition_page(request: Request, *, errors: dict[str, str] | None = 
     suggestions = suggest_indicators(item.outcome.statement, item.outcome.library_key, view.group.template_slug)
     evidence = await read(request, queries.definition_evidence, version_id, item_id)
     # Drawing the charts is CPU work: off the event loop, as the database reads are.
-    panel = await run_in_threadpool(evidence_panel, evidence, [t["year"] for t in item.definition["targets"]])
+    panel = await run_in_threadpool(evidence_panel, evidence, [t["year"] for t in item.definition["targets"]],
+                                    item.definition)
     return render(request, "framework/definition.html", {
         "view": view, "item": item, "definition": definition, "fields": defs.FIELDS, "sections": defs.SECTIONS,
         "labels": {"indicator_type": defs.INDICATOR_TYPES, "unit": defs.UNITS, "direction": defs.DIRECTIONS,

@@ -51,7 +51,8 @@ async def _version_page(request: Request, *, errors: dict[str, str] | None = Non
     view = await read(request, queries.get_version_view, _vid(request))
     context = {"view": view, "errors": errors or {}, "values": values or {},
                "checklist": view.checklist() if view.version.status == "draft" else [],
-               "warnings": view.warnings(request.app.state.settings.min_outcome_stake_pence),
+               "warnings": view.warnings(request.app.state.settings.min_outcome_stake_pence)
+               + await read(request, queries.evidence_warnings, _vid(request)),
                "accepted": await read(request, queries.list_outcomes, view.group.id or 0),
                "integrity": await read(request, integrity.verify_version, _vid(request)),
                "flash": request.session.pop("flash", None)}

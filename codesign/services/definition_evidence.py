@@ -52,7 +52,10 @@ def use_evidence_baseline(db: Session, actor: User, version_id: int, item_id: in
                                        "indicator data page, or type the baseline in"})
     written = evidence_fill.baseline_fields(evidence)
     if with_targets:
-        targets = evidence_fill.suggest_targets(evidence, labels)
+        targets = evidence_fill.suggest_targets(evidence, labels) if evidence.get("peers") else None
+        if not evidence.get("peers"):
+            raise ValidationFailed({FIELD: f"There are no targets to suggest: area {evidence['area']} has no similar "
+                                           "areas set. Add them on the Peer areas page"})
         if targets is None:
             raise ValidationFailed({FIELD: "There are no targets to suggest: the area is already at or better than "
                                            "the best-5 mean of its peers. Set the targets locally"})

@@ -32,6 +32,7 @@ from codesign.models import (
     utcnow,
 )
 from codesign.naming import round_label
+from codesign.queries.definition_evidence import unit_conflict
 from codesign.queries.framework import get_version_view, version_years
 from codesign.queries.pooled import pooled_view
 from codesign.queries.rounds import round_results
@@ -293,6 +294,11 @@ def save_definition(db: Session, actor: User, version_id: int, item_id: int, for
         if other is not None:
             errors["indicator_code"] = (f"{code} is already the code of “{other.outcome.statement}”; each indicator "
                                         "in a framework version needs its own code")
+    if not {"unit", "evidence_indicator", "evidence_area"} & errors.keys():
+        # Compared in the wrong unit, the opportunity is 100 times out and the interval misplaced.
+        conflict = unit_conflict(db, definition)
+        if conflict:
+            errors["unit"] = conflict
     if errors:
         raise ValidationFailed(errors, dict(form))
     item.definition_json = json.dumps(definition, sort_keys=True)

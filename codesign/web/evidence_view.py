@@ -6,12 +6,24 @@ what a frozen version shows never depends on the data still being there."""
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codesign.contract.evidence_fill import ILLUSTRATIVE, area_label, suggest_targets
+from codesign.contract.evidence_fill import (
+    ILLUSTRATIVE,
+    area_label,
+    baseline_mismatch,
+    opportunity_text,
+    peer_coverage,
+    suggest_targets,
+    value_places,
+)
 from codesign.evidence import charts
+
+log = logging.getLogger(__name__)
+NOT_DRAWN = "This chart could not be drawn from these figures. The same numbers are in the table below."
 
 
 @dataclass(frozen=True)
@@ -19,7 +31,7 @@ class ChartView:
     id: str
     title: str
     alt: str
-    src: str  # data:image/svg+xml;base64,...
+    src: str  # data:image/svg+xml;base64,..., or "" when drawing failed (the table stands in)
     header: tuple[str, ...]
     rows: list[tuple[str, ...]]
 
@@ -31,6 +43,10 @@ class EvidencePanel:
     charts: list[ChartView]
     suggested: list[tuple[str, str]] | None  # (year, target), or None: nothing to suggest
     illustrative: str | None
+    problems: list[str]  # where the definition disagrees with the data (unit) or the library (direction)
+    mismatch: list[str]  # how the saved baseline differs from the data's ([] when it matches or is unset)
+    coverage: str | None  # "8 of 10 similar areas have a figure for 2024/25 ...", None when all have
+    no_peers: bool
 
 
 def _uri(svg: bytes) -> str:
@@ -55,9 +71,11 @@ def _peer_rows(ev: Mapping[str, Any]) -> list[tuple[str, ...]]:
     areas.append((ev["area"], ev.get("value"), ev.get("denominator")))
     valued = sorted((a for a in areas if a[1] is not None), key=lambda a: float(a[1]),
                     reverse=ev.get("direction") == "higher")
-    rows: list[tuple[str, ...]] = [(_name(ev, code), _num(value), _whole(denominator), "Yes" if code in best else "")
+    places = value_places(ev)
+    rows: list[tuple[str, ...]] = [(_name(ev, code), _num(value, places), _whole(denominator),
+                                    "Yes" if code in best else "")
             for code, value, denominator in valued + [a for a in areas if a[1] is None]]
-    rows += [(label, _num(ev.get(key)), "", "") for key, label in
+    rows += [(label, _num(ev.get(key), places), "", "") for key, label in
              (("best5_mean", "Best-5 mean"), ("peer_mean", "Peer mean"), ("national", "England"))
              if ev.get(key) is not None]
     return rows
@@ -92,8 +110,7 @@ def _summary(ev: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows += [("England", charts.fmt_value(ev.get("national"), ev)),
              ("Peer mean", charts.fmt_value(ev.get("peer_mean"), ev)),
              ("Best-5 mean", charts.fmt_value(ev.get("best5_mean"), ev)),
-             ("Opportunity", "Not available" if ev.get("opportunity") is None else
-              f"{_whole(ev['opportunity'])} events a year gained or avoided by matching the best-5 mean"),
+             ("Opportunity", opportunity_text(ev)),
              ("Source", f"{ev.get('source') or 'an imported file'}, imported {str(ev.get('imported_at') or '')[:10]}")]
     return rows
 
@@ -109,16 +126,35 @@ CHARTS: tuple[tuple[str, str, Callable[..., bytes | None], Callable[[Mapping[str
 )
 
 
-def evidence_panel(evidence: dict[str, Any] | None, years: Sequence[str]) -> EvidencePanel | None:
-    """None when the definition links to no data, or the linked data are missing (the page says so)."""
+def _draw(key: str, draw: Callable[..., bytes | None], evidence: Mapping[str, Any]) -> bytes | Exception | None:
+    """The chart, None when there is nothing to draw, or the error when drawing failed: a chart that
+    cannot be drawn (figures a frozen version kept that contradict each other) must never take the
+    page down; it is logged and its table stands in."""
+    try:
+        return draw(evidence, "svg")
+    except Exception as exc:  # any failure inside matplotlib: the table still says everything
+        log.exception("The %s chart could not be drawn for indicator %s, area %s", key, evidence.get("indicator"),
+                      evidence.get("area"))
+        return exc
+
+
+def evidence_panel(evidence: dict[str, Any] | None, years: Sequence[str],
+                   definition: Mapping[str, Any] | None = None) -> EvidencePanel | None:
+    """None when the definition links to no data, or the linked data are missing (the page says so).
+    `definition` (the saved one) is checked against the data: a baseline that no longer matches."""
     if not evidence or not evidence.get("available"):
         return None
     views = []
     for key, title, draw, alt, header, rows in CHARTS:
-        svg = draw(evidence, "svg")
-        if svg is not None:
+        svg = _draw(key, draw, evidence)
+        if isinstance(svg, Exception):
+            views.append(ChartView(key, title, NOT_DRAWN, "", header, rows(evidence)))
+        elif svg is not None:
             views.append(ChartView(key, title, alt(evidence), _uri(svg), header, rows(evidence)))
-    targets = suggest_targets(evidence, years)
+    no_peers = not evidence.get("peers")
+    targets = None if no_peers else suggest_targets(evidence, years)
+    problems = [str(evidence[k]) for k in ("unit_problem", "direction_problem") if evidence.get(k)]
     return EvidencePanel(evidence, _summary(evidence), views,
                          None if targets is None else list(zip(years, targets, strict=True)),
-                         ILLUSTRATIVE if evidence.get("illustrative") else None)
+                         ILLUSTRATIVE if evidence.get("illustrative") else None, problems,
+                         baseline_mismatch(definition or {}, evidence), peer_coverage(evidence), no_peers)

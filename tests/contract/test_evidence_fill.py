@@ -48,3 +48,46 @@ def test_very_long_peer_names_fall_back_to_codes_within_the_field_limit() -> Non
     peers = [{"area": f"P{i:02}", "area_name": "N" * 300} for i in range(10)]
     text = fill.comparator_text(evidence(60.0, 73.3, peers=peers))
     assert text.startswith("10 similar areas: P00, P01, P02") and len(text) <= fill.MAX_COMPARATOR
+
+
+def test_the_opportunity_is_worded_by_unit_direction_and_period() -> None:
+    percent = evidence(60.0, 73.3, opportunity=8007.6, multiplier=100)
+    assert fill.opportunity_text(percent) == "8,008 more people a year if the area matched the best-5 mean"
+    rate = evidence(3.1, 2.5, "lower", opportunity=38.2, multiplier=1000, period="2022 - 24")
+    assert fill.opportunity_text(rate) == "38 fewer events if the area matched the best-5 mean"
+    assert fill.opportunity_text(evidence(80.0, 73.3, opportunity=0.0, multiplier=100)).startswith("None: the area")
+    assert fill.opportunity_text(evidence(60.0, 73.3, opportunity=None, peers=[])) == (
+        "Not available: this area has no similar areas set")
+
+
+def test_no_peers_means_no_comparator_text() -> None:
+    fields = fill.baseline_fields({**evidence(60.0, 73.3, peers=[], peer_mean=None), "best5": []})
+    assert "comparator" not in fields and fields["baseline_value"] == "60.0"
+
+
+def test_a_saved_baseline_is_checked_against_the_data() -> None:
+    ev = {**evidence(60.04, 73.3), "available": True}
+    matching = {"baseline_value": "60", "baseline_period": "2024", "baseline_source": fill.source_text(ev)}
+    assert fill.baseline_mismatch(matching, ev) == []
+    assert fill.baseline_mismatch({**matching, "baseline_value": "60.04"}, ev) == []
+    assert fill.baseline_mismatch({**matching, "baseline_value": "60.1"}, ev) == ["the value is 60.1, the data's is 60.0"]
+    assert fill.baseline_mismatch({**matching, "baseline_period": "2023"}, ev) == ["the period is 2023, the data's is 2024"]
+    assert fill.baseline_mismatch({**matching, "baseline_source": "Local audit"}, ev)[0].startswith("the source is not")
+    assert fill.baseline_mismatch({**matching, "baseline_value": ""}, ev) == []  # nothing saved: nothing to warn of
+
+
+def test_peers_without_a_figure_are_counted_and_named() -> None:
+    ev = evidence(60.0, 73.3, period="2024/25", peers=[{"area": "P01", "area_name": "Peer 1", "value": 50.0},
+                                                        {"area": "P02", "area_name": "Peer 2", "value": None},
+                                                        {"area": "P03", "area_name": "", "value": None}])
+    assert fill.peer_coverage(ev) == ("1 of 3 similar areas has a figure for 2024/25; no figure for Peer 2 (P02), "
+                                      "P03. The peer mean and the best five are from the 1 that have one")
+    assert fill.peer_coverage(evidence(60.0, 73.3, peers=[{"area": "P01", "value": 50.0}])) is None
+
+
+def test_two_decimals_only_where_one_would_make_the_best_five_look_arbitrary() -> None:
+    peers = [{"area": f"P{i}", "value": v} for i, v in enumerate([80.0, 79.0, 78.0, 77.0, 70.04, 70.01, 60.0])]
+    ev = {**evidence(60.0, 76.8, peers=peers), "best5": ["P0", "P1", "P2", "P3", "P4"]}
+    assert fill.value_places(ev) == 2  # 70.04 in, 70.01 out: both "70.0" at one place
+    peers[5]["value"] = 69.0
+    assert fill.value_places(ev) == 1

@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
 from codesign.evidence import Observation, PeriodData, charts, compare
 
 
@@ -69,3 +71,48 @@ def test_the_colours_meet_3_to_1_on_white_and_the_area_against_its_peers() -> No
     for colour in (charts.AREA, charts.PEER, charts.BEST, charts.MEAN, charts.ENGLAND):
         assert contrast(colour, "#FFFFFF") >= 3, colour
     assert contrast(charts.AREA, charts.PEER) >= 3
+
+
+def test_the_funnel_names_the_area_in_its_legend_and_keeps_every_label_inside_the_plot() -> None:
+    # The area is the largest and the most extreme, a peer is far out at the right edge: labels
+    # written rightwards from those points ran over the limit lines and off the plot.
+    peers = tuple(Observation(f"P{i:02}", v, count=round(v * 10), denominator=1000,
+                              area_name=f"Peer area with a long name {i}") for i, v in enumerate(range(62, 71)))
+    peers += (Observation("P09", 80.0, count=40000, denominator=50000, area_name="Peer area with a long name 9"),)
+    data = {"2024": PeriodData(Observation("A", 30.0, count=30000, denominator=100000,
+                                           area_name="Area A with a long name too"), None, peers)}
+    ev = compare("90001", "A", data, "higher", multiplier=100).to_json()
+    assert "P09" in ev["funnel"]["outside"] and "A" in ev["funnel"]["outside"]
+    fig = charts.funnel_figure(ev)
+    assert fig is not None
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ax = fig.axes[0]
+    box = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert [t.get_text() for t in labels] == ["Peer area with a long name 9"]
+    for text in labels:
+        extent = text.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 and box.y0 <= extent.y0 and extent.y1 <= box.y1, text
+    legend = ax.get_legend()
+    assert legend is not None
+    assert "Area A with a long name too (this area)" in [t.get_text() for t in legend.get_texts()]
+
+
+def test_the_funnel_alternative_says_both_levels_as_the_table_does() -> None:
+    ev = document()
+    ev["funnel"] = {**ev["funnel"], "outside": [], "outside95": ["A", "P00"]}
+    assert charts.funnel_alt(ev).endswith("Outside the 95% limits but within the 99.8% limits: Area A, Peer 0. "
+                                          "No area lies outside the 99.8% limits.")
+    ev["funnel"] = {**ev["funnel"], "outside": ["P00"], "outside95": ["A", "P00"]}
+    assert charts.funnel_alt(ev).endswith("Outside the 99.8% limits: Peer 0. Outside the 95% limits but within the "
+                                          "99.8% limits: Area A.")
+    ev["funnel"] = {**ev["funnel"], "outside": [], "outside95": []}
+    assert charts.funnel_alt(ev).endswith("Every area lies within the 95% limits.")
+
+
+def test_the_bar_chart_alternative_says_how_many_peers_have_a_figure() -> None:
+    ev = document()
+    ev["peers"][3]["value"] = None
+    ev["peers"][7]["value"] = None
+    assert charts.peers_alt(ev).startswith("Bar chart for 2024: Area A 60.0% against 8 of 10 similar areas ranging")

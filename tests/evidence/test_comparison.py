@@ -164,3 +164,13 @@ def test_an_area_far_from_its_peers_lies_outside_the_funnel() -> None:
     document = result.to_json()
     assert document["funnel"]["outside"] == ["A"]
     assert {"denominator", "lower95", "upper95", "lower998", "upper998"} <= set(document["funnel"]["limits"][0])
+
+
+def test_the_data_unit_comes_from_value_denominator_and_count() -> None:
+    from codesign.evidence import data_multiplier
+    per_100k = [Observation("A", 90.95, count=176, denominator=193512), Observation("B", 80.0, count=160,
+                                                                                    denominator=200000)]
+    assert data_multiplier(per_100k) == 100_000
+    assert data_multiplier([Observation("A", 60.0, count=1200, denominator=2000)]) == 100
+    assert data_multiplier([Observation("A", 3.1, count=62, denominator=20000)]) == 1_000
+    assert data_multiplier([Observation("A", 60.0), None, Observation("B", 0.0, count=0, denominator=10)]) is None

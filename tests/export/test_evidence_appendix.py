@@ -54,7 +54,7 @@ def test_docx_has_the_chart_with_alt_text_its_table_and_the_opportunity() -> Non
     text = docx_text(document)
     assert "baseline against similar areas" in text and "Indicator data: 90001, area A" in text
     assert "Area A (A) (this area)" in text and "Peer 9 (P09)" in text and "Similar area, among the best 5" in text
-    assert "267 events a year gained or avoided if the area matched the best-5 mean" in text  # 13.334% x 2,000
+    assert "267 more people a year if the area matched the best-5 mean" in text  # 13.334% x 2,000
     assert "ILLUSTRATIVE" not in text
 
 
@@ -75,7 +75,7 @@ def test_pdf_has_the_chart_image_its_table_and_the_opportunity() -> None:
     reader = PdfReader(io.BytesIO(pdf.render_pdf(snapshot, sha)))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "baseline against similar areas" in text
-    assert "Peer 9 (P09)" in text and "Opportunity" in text and "267 events a year" in text
+    assert "Peer 9 (P09)" in text and "Opportunity" in text and "267 more people a year" in text
     assert sum(len(page.images) for page in reader.pages) == 1
 
 
@@ -109,4 +109,35 @@ def test_xlsx_comparison_sheet_holds_the_numbers_and_never_a_formula() -> None:
     hostile = next(c for c in sheet["D"] if str(c.value).startswith("=HYPERLINK"))
     assert hostile.data_type == "s"
     summary = {r[3]: r[4] for r in rows if r[9] == "Summary"}
-    assert summary["Best-5 mean"] == 73.334 and round(summary["Opportunity (events a year)"], 2) == 266.68
+    assert summary["Best-5 mean"] == 73.334 and round(summary["Opportunity (more people a year)"], 2) == 266.68
+
+
+def test_xlsx_comparison_sheet_says_the_unit_and_the_source() -> None:
+    snapshot, sha = linked()
+    book = io.BytesIO()
+    xlsx.write_xlsx(snapshot, sha, book)
+    rows = list(load_workbook(io.BytesIO(book.getvalue()))["Comparison data"].iter_rows(values_only=True))
+    assert rows[0][11:13] == ("Unit", "Source")
+    assert all(row[11:13] == ("%", "indicators-2024.csv, imported 2026-11-01") for row in rows[1:])
+
+
+def test_a_pdf_chart_keeps_its_heading_and_a_chart_that_fails_leaves_its_table(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from codesign.evidence import charts
+    from codesign.export._schedule import NOT_DRAWN, evidence_spec
+    snapshot, sha = linked()
+    spec = evidence_spec(snapshot["outcomes"][0])
+    assert spec is not None
+    blocks = pdf._evidence(spec)
+    assert [b["kind"] for b in blocks[:3]] == ["heading", "para", "image"]
+    assert blocks[0].get("keep") and blocks[1].get("keep")  # sticky: never left at the foot of the page before
+
+    def broken(evidence: Any, fmt: str = "svg") -> bytes:
+        raise ValueError("'yerr' must not contain negative values")
+
+    monkeypatch.setattr(charts, "peers_chart", broken)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.render_pdf(snapshot, sha))).pages)
+    assert "could not be drawn" in text and "Peer 9 (P09)" in text
+    out = io.BytesIO()
+    docx.write_docx(snapshot, sha, out)
+    document = Document(io.BytesIO(out.getvalue()))
+    assert NOT_DRAWN in docx_text(document) and len(document.inline_shapes) == 0

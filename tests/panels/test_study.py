@@ -42,7 +42,7 @@ def rate(db: Session, round_id: int, person: Participant, ids: list[int], values
         ballots.answer_rating(db, round_id, person.id, outcome, str(value), f"study-{next(keys):06d}")
 
 
-def two_round_study(db: Session, actor: User, workshop: WorkshopSession) -> dict[str, Any]:
+def two_round_study(db: Session, actor: User, workshop: WorkshopSession, min_size: str = "3") -> dict[str, Any]:
     assert workshop.id is not None
     panel = panels.create_panel(db, actor, workshop.population_group_id, "Diabetes study 2027")
     assert panel.id is not None
@@ -65,7 +65,7 @@ def two_round_study(db: Session, actor: User, workshop: WorkshopSession) -> dict
         return person
 
     ids = accepted_ids(db, workshop, 3)
-    form = {"min_group_size": "3"}
+    form = {"min_group_size": min_size}
     first = rounds.create_round(db, actor, workshop.id, round_form(ids, title="Priorities", **form))
     assert first.id is not None
     rounds.open_round(db, actor, workshop.id, first.id, acknowledge_small=True)
@@ -189,6 +189,24 @@ def test_small_numbers_stay_out_of_the_annex(session: Session, facilitator: User
     # retained (67%) is not published either: it would give back the 4.
     assert entry["participation"][1]["groups"]["Patients"] == {"invited": 6, "started": None, "finished": None,
                                                                "not_invited": 0, "retention": None}
+
+
+def test_the_annex_change_table_agrees_with_its_verdict(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
+    """The same study with a minimum group size of 5 in both rounds: round 2 has 4 patients, so
+    their +33 points on A is not judged (and not published); clinicians scored B 4 times in round 2,
+    so their -10 is not judged either. The verdict may then only count changes the table shows:
+    no outcome moved 15 points or more (it used to say 1 while the table showed none)."""
+    two_round_study(session, facilitator, workshop, min_size="5")
+    from codesign.queries.study_snapshot import study_section
+
+    (entry,) = study_section(session, workshop.population_group_id) or []
+    (step,) = entry["stability"]
+    shown = [o["largest_change_7_9"] for o in step["outcomes"]]
+    assert [o["category_changed"] for o in step["outcomes"]].count(True) == 1
+    assert not any(c is not None and c >= 15 for c in shown)
+    assert "moved by 15 points" not in step["summary"]
+    assert step["summary"].startswith("Not stable yet: 1 outcome changed its consensus result.")
+    assert "This rests on few people: 2 groups had fewer than 5 people" in step["summary"]
 
 
 def test_a_group_without_a_panel_has_no_study_section(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]

@@ -134,7 +134,7 @@ def test_people_not_invited_to_a_later_round_neither_stay_nor_leave() -> None:
     only a b c d were invited, and a b finished. Retention is 2 of the 4 asked back (50%), not
     2 of 7; the three workshop people are counted as not invited. In the bias test, the leavers
     are c and d only (scores 9, 9 against the stayers' 2, 2); w1 w2 w3 are on neither side."""
-    groups = {p: "patient" for p in "a b c d w1 w2 w3".split()}
+    groups = {p: "patient" for p in ["a", "b", "c", "d", "w1", "w2", "w3"]}
     first = people("Round 1", groups, "a b c d w1 w2 w3", "a b c d w1 w2 w3", "a b c d w1 w2 w3")
     second = people("Round 2", groups, "a b c d", "a b", "a b")
     _r1, r2 = participation([first, second])

@@ -3,6 +3,8 @@ the study: each session's rounds and each pooled round with its pooled and per-s
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -104,7 +106,8 @@ def test_the_framework_page_builds_from_a_pooled_round(client: TestClient, sessi
     assert refused.status_code == 422
 
 
-def test_rebuilding_from_the_pooled_round_replaces_every_computed_field(session: Session, facilitator: User,
+def test_rebuilding_from_the_pooled_round_replaces_every_computed_field(client: TestClient, session: Session,
+                                                                       facilitator: User,
                                                                        workshop: WorkshopSession) -> None:
     """The study team built the shortlist from workshop one's own round, gave a reason for keeping
     outcome 1 in against it, had an outcome from elsewhere on the list ("Rank 2, consensus in"),
@@ -134,3 +137,19 @@ def test_rebuilding_from_the_pooled_round_replaces_every_computed_field(session:
     assert (gone.computed_rank, gone.computed_consensus, gone.computed_in) == (None, None, False)
     assert (gone.source_round_id, gone.source_panel_round_id) == (None, None)
     assert all(i.source_panel_round_id == study.panel_round_id for o, i in items.items() if o != other)
+    # The page says which round the shortlist is from, and asks for the reason on the page itself.
+    sign_in(client, facilitator)
+    url = f"/frameworks/{version.id}"
+    page = html.unescape(client.get(url).text)
+    assert ("The vote results below are from pooled round 1 “How important is each outcome?” of "
+            "“Diabetes study 2027”.") in page
+    assert "Rank 2, consensus in" not in page
+    assert f'id="keep-reason-{kept.id}"' in page and "Give the reason" in page
+    saved = post_form(client, f"{url}/shortlist/include", {"item": str(kept.id), "include": "yes",
+                                                           "reason": "The board asked for it (minute 2026/31)",
+                                                           "anchor": "shortlist"}, token_from=url)
+    assert saved.status_code == 303, saved.text[:500]
+    assert saved.headers["location"].endswith("#shortlist"), saved.headers["location"]
+    session.expire_all()
+    kept = session.get_one(ShortlistItem, kept.id)
+    assert kept.included and kept.reason == "The board asked for it (minute 2026/31)"

@@ -153,3 +153,19 @@ def test_rebuilding_from_the_pooled_round_replaces_every_computed_field(client: 
     session.expire_all()
     kept = session.get_one(ShortlistItem, kept.id)
     assert kept.included and kept.reason == "The board asked for it (minute 2026/31)"
+
+
+def test_a_later_rounds_feedback_warning_uses_the_pooled_counts(session: Session, facilitator: User,
+                                                               workshop: WorkshopSession) -> None:
+    """Round 2 runs online only, taking feedback from the online session's member of pooled round
+    1. Online alone had 1 person a group (under the minimum of 5), so the new-round form warned
+    that every group's spread would be hidden; the page feeds back the pooled spread (5 a group),
+    so nothing is hidden and the form must say so."""
+    from codesign.queries.round_console import get_feedback_source
+
+    study = counted_study(session, facilitator, workshop)
+    online = study.rounds[2]
+    assert online.id is not None
+    source = get_feedback_source(session, online.session_id, str(online.id))
+    assert source is not None
+    assert (source.hidden_groups, source.hidden_cells) == ([], 0)

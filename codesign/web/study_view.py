@@ -72,7 +72,9 @@ def _step(view: StudyView, change: Stability) -> Step:
         cells = [view.outcomes.get(o.outcome, o.outcome), CONSENSUS[o.before], CONSENSUS[o.after]]
         for key in groups:
             g = by_group.get(key)
-            if g is None or g.change is None:
+            if g is not None and not g.judged and g.before is not None and g.after is not None:
+                cells.append(f"{g.before:.0f}% to {g.after:.0f}% (too few people to judge)")
+            elif g is None or g.change is None:
                 cells.append("–")
             else:
                 cells.append(f"{g.before:.0f}% to {g.after:.0f}% ({g.change:+.0f})")

@@ -196,7 +196,7 @@ def test_the_annex_change_table_agrees_with_its_verdict(session: Session, facili
     their +33 points on A is not judged (and not published); clinicians scored B 4 times in round 2,
     so their -10 is not judged either. The verdict may then only count changes the table shows:
     no outcome moved 15 points or more (it used to say 1 while the table showed none)."""
-    two_round_study(session, facilitator, workshop, min_size="5")
+    study = two_round_study(session, facilitator, workshop, min_size="5")
     from codesign.queries.study_snapshot import study_section
 
     (entry,) = study_section(session, workshop.population_group_id) or []
@@ -207,6 +207,11 @@ def test_the_annex_change_table_agrees_with_its_verdict(session: Session, facili
     assert "moved by 15 points" not in step["summary"]
     assert step["summary"].startswith("Not stable yet: 1 outcome changed its consensus result.")
     assert "This rests on few people: 2 groups had fewer than 5 people" in step["summary"]
+    # The staff page still shows the patients' shares on A, marked as not judged.
+    from codesign.web.study_view import study_context
+
+    (page_step,) = study_context(get_study(session, study["panel"].id))["steps"]
+    assert any("67% to 100% (too few people to judge)" in cell for row in page_step.rows for cell in row.cells)
 
 
 def test_a_group_without_a_panel_has_no_study_section(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]

@@ -49,9 +49,11 @@ def _participation(study: Mapping[str, Any]) -> Grid:
     for p in study.get("participation", []):
         for name, g in [*p.get("groups", {}).items(), ("All groups", p.get("total", {}))]:
             retention = g.get("retention")
+            stayed = "–" if retention is None else f"{100 * retention:.0f}%"
+            if g.get("not_invited"):  # finished the round before, never asked to this one
+                stayed += f" ({g['not_invited']} not invited)"
             rows.append((L.text(p.get("round")), L.text(name), _cell(g.get("invited"), size),
-                         _cell(g.get("started"), size), _cell(g.get("finished"), size),
-                         "–" if retention is None else f"{100 * retention:.0f}%"))
+                         _cell(g.get("started"), size), _cell(g.get("finished"), size), stayed))
     return Grid(header=("Round", "Stakeholder group", "Invited", "Started", "Finished", "Stayed from last round"),
                 rows=rows or [("No round has opened yet",)], widths=(30, 20, 12, 12, 12, 14),
                 numeric=frozenset({2, 3, 4, 5}))

@@ -29,6 +29,7 @@ from codesign.models import (
     VersionStatus,
     WorkshopSession,
 )
+from codesign.naming import round_label
 
 __all__ = [
     "ItemView",
@@ -120,6 +121,18 @@ class VersionView:
     def report(self) -> dict[str, Any]:
         """The co-design annex's report fields (contract/report.py)."""
         return report.load(self.version.report_json)
+
+    @property
+    def built_from(self) -> str:
+        """The round(s) the shortlist's computed results come from, in words ("" before any build).
+        Each build replaces every item's source (services.shortlist), so this is normally one."""
+        listed = self.items + self.excluded
+        pooled_ids = {i.item.source_panel_round_id for i in listed} - {None}
+        round_ids = {i.item.source_round_id for i in listed} - {None}
+        names = [f"pooled round {pr.number} “{pr.title}” of “{panel.name}”" for pr, panel in self.pooled
+                 if pr.id in pooled_ids]
+        names += [f"{round_label(r)} in “{s.title}”" for r, s in self.rounds if r.id in round_ids]
+        return "; ".join(names)
 
     @property
     def weights_total_bp(self) -> int:

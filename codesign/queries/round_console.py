@@ -11,6 +11,7 @@ from sqlmodel import Session
 from codesign.models import Outcome, PopulationGroup, Round, RoundStatus, WorkshopSession
 from codesign.queries.basic import list_stakeholder_groups
 from codesign.queries.overview import get_session_and_group
+from codesign.queries.pooled import stored_pooled_results
 from codesign.queries.progress import RoundProgress, groups_under, round_progress
 from codesign.queries.reasons import ChangeReason, list_change_reasons
 from codesign.queries.rounds import RoundResults, get_round, round_outcomes, round_results
@@ -80,7 +81,10 @@ def get_feedback_source(db: Session, session_id: int, raw_id: str) -> FeedbackSo
     found = db.get(Round, int(raw_id))
     if found is None or found.session_id != session_id or found.status != RoundStatus.closed:
         return None
-    results = round_results(db, session_id, int(raw_id)).results
+    # A round that is part of a pooled round feeds back the pooled spread (queries.voting_page
+    # ._earlier_results), so what may be shown is judged on the pooled counts, not this session's.
+    pooled = stored_pooled_results(db, found.panel_round_id) if found.panel_round_id is not None else None
+    results = (pooled if pooled is not None else round_results(db, session_id, int(raw_id))).results
     if results is None:
         return FeedbackSource(found, found.revealed, [], 0)
     rules = disclosure(results)

@@ -192,7 +192,9 @@ def get_study(db: Session, panel_id: int) -> StudyView:
     if len(rounds) >= 2 and rounds[0].method == "rating":
         first = _first_scores(db, rounds[0].members)
         order = [o.outcome for o in rounds[0].results.outcomes] if rounds[0].results else sorted(outcomes)
-        attrition = attrition_bias(first, rounds[-1].people.finished, order)
+        last = rounds[-1].people
+        # Only those asked to the latest round can have left it (see voting.attrition).
+        attrition = attrition_bias(first, last.finished, order, last.invited | last.started | last.finished)
     rule = ConsensusRule.from_dict(json.loads(rounds[0].members[0].rule_json)) if rounds else ConsensusRule()
     return StudyView(panel, group, stakeholders, outcomes, rounds,
                      participation([r.people for r in rounds], [g.key for g in stakeholders]), attrition,

@@ -2,7 +2,8 @@
 
 One entry per panel of the population group: participation per round and group, attrition bias
 and stability between rounds, as `queries.study` gives them, with what may not be published
-left out (the appendix is public): a count of 1 to (minimum group size - 1) people is null; an
+left out (the appendix is public): a count of 1 to (minimum group size - 1) people is null, and so
+is a retention share resting on such a count; an
 outcome's attrition comparison is null when fewer than the minimum stayed or left (a mean of two
 leavers' scores nearly names them); a group below the minimum in either round is left out of the
 change in % rating 7-9 and of Kendall's W.
@@ -31,10 +32,15 @@ def _count(n: int, size: int) -> int | None:
 
 
 def _participation(row: GroupParticipation, size: int) -> dict[str, Any]:
-    small_before = row.previous_finished is not None and 0 < row.previous_finished < size
+    # A share gives back the counts it is made of (17% of 6 is 1 person), so it is left out
+    # whenever any count it rests on would be: those who finished before, those retained, and
+    # this round's finishers (the retained are among them).
+    rests_on = (row.previous_finished, row.retained, row.finished)
+    hidden = any(n is not None and 0 < n < size for n in rests_on)
     return {"invited": _count(row.invited, size), "started": _count(row.started, size),
             "finished": _count(row.finished, size),
-            "retention": None if small_before else _r(row.retention)}
+            "not_invited": None if row.not_invited is None else _count(row.not_invited, size),
+            "retention": None if hidden else _r(row.retention)}
 
 
 def _small(results: Results | None) -> set[str]:
@@ -45,7 +51,9 @@ def _stability(view: StudyView, index: int, change: Stability) -> dict[str, Any]
     hidden = _small(view.rounds[index].results) | _small(view.rounds[index + 1].results)
     outcomes = []
     for o in change.outcomes:
-        moves = [abs(g.change) for g in o.groups if g.change is not None and g.group not in hidden]
+        # The verdict counts only judged groups (a group under the minimum size in either round
+        # has no change: voting.stability), so the table shows the same changes the text counts.
+        moves = [abs(g.change) for g in o.groups if g.change is not None and g.judged and g.group not in hidden]
         outcomes.append({"statement": view.outcomes.get(o.outcome, o.outcome), "before": o.before, "after": o.after,
                          "category_changed": o.category_changed,
                          "largest_change_7_9": _r(max(moves), 1) if moves else None})

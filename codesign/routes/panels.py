@@ -135,8 +135,7 @@ async def _link(request: Request, form: dict[str, Any]) -> str:
 async def _match(request: Request, form: dict[str, Any]) -> str:
     found = await write(request, panel_people.match_participant, auth.current_user(request), _pid(request),
                         _one(form, "participant"), _one(form, "panellist"))
-    return (f"Participant {found.number} is now matched to a panellist." if found.panellist_id
-            else f"Participant {found.number} is no longer matched to a panellist.")
+    return found.message
 
 
 async def _upload_file(request: Request) -> dict[str, Any]:

@@ -8,6 +8,8 @@ The audit log names panellists and participants by number only ("Panellist 12", 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -83,9 +85,17 @@ __all__ = ["PanelListError", "attach_session", "create_panel_session", "erase_pa
            "revoke_link", "upload_panel_list"]
 
 
-def match_participant(db: Session, actor: User, panel_id: int, participant_id: str, panellist_id: str) -> Participant:
+@dataclass(frozen=True)
+class Matched:
+    participant: Participant
+    message: str  # the confirmation, by numbers only: "Participant 2 of “Workshop one” is now panellist 12"
+
+
+def match_participant(db: Session, actor: User, panel_id: int, participant_id: str, panellist_id: str) -> Matched:
     """Say that a room participant is this panellist (or, with an empty panellist, no one): their
-    ballots then count once with the panellist's others in pooled results."""
+    ballots then count once with the panellist's others in pooled results. Only within one
+    stakeholder group: a patient's ballots counted as a clinician panellist's would move them
+    between groups in every pooled result."""
     panel = _panel(db, panel_id)
     pid, plid = parse_id(participant_id.strip()), parse_id(panellist_id.strip())
     values = {"participant": participant_id, "panellist": panellist_id}
@@ -99,6 +109,14 @@ def match_participant(db: Session, actor: User, panel_id: int, participant_id: s
                      .execution_options(populate_existing=True)).first() if plid else None
     if panellist_id.strip() and (person is None or person.panel_id != panel_id):
         raise ValidationFailed({"panellist": "Choose a panellist of this panel"}, values)
+    if person is not None and person.stakeholder_group_id != found.stakeholder_group_id:
+        joined_as, listed_as = (db.get(StakeholderGroup, found.stakeholder_group_id),
+                                db.get(StakeholderGroup, person.stakeholder_group_id))
+        raise ValidationFailed({"panellist": f"Participant {found.number} joined as "
+                                             f"{joined_as.name if joined_as else 'another group'} but panellist "
+                                             f"{person.number} is on the panel as "
+                                             f"{listed_as.name if listed_as else 'another group'}: choose a panellist "
+                                             "of the same group"}, values)
     if person is not None:
         other = db.exec(select(Participant).where(Participant.session_id == found.session_id,
                                                   Participant.panellist_id == person.id,
@@ -116,7 +134,8 @@ def match_participant(db: Session, actor: User, panel_id: int, participant_id: s
          session_id=session.id, participant_number=found.number,
          panellist_number=None if person is None else person.number, previous_panellist_id=before)
     db.commit()
-    return found
+    return Matched(found, f"{who} is now panellist {person.number}." if person is not None
+                   else f"{who} is no longer matched to a panellist.")
 
 
 def erase_panellist(db: Session, actor: User, panel_id: int, panellist_id: int) -> Panellist:

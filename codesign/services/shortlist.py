@@ -107,7 +107,11 @@ def build_from_panel_round(db: Session, actor: User, version_id: int, panel_roun
 def _take(db: Session, version_id: int, method: str, outcomes: Sequence[OutcomeResult], round_id: int | None,
           panel_round_id: int | None) -> int:
     """Every outcome of a result with its computed rank and consensus; consensus-IN ones included
-    in rank order. Outcomes already listed keep the decision made about them."""
+    in rank order. Outcomes already listed keep the decision made about them, but every item's
+    computed fields are replaced: one not in this result has none ("Not voted"), so nothing on the
+    page still shows another round's rank. A reason given against another round's result argued
+    against figures no longer shown, so it is cleared wherever the computed result changed: where
+    the decision still departs, the checklist asks for a reason again."""
     existing = {i.outcome_id: i for i in db.exec(select(ShortlistItem).where(ShortlistItem.version_id == version_id))}
     last = int(db.exec(select(func.coalesce(func.max(ShortlistItem.position), 0)).where(
         ShortlistItem.version_id == version_id)).one())
@@ -117,22 +121,31 @@ def _take(db: Session, version_id: int, method: str, outcomes: Sequence[OutcomeR
         outcome = db.get(Outcome, outcome_id)
         if outcome is None or outcome.status != OutcomeStatus.accepted:
             continue
-        item = existing.get(outcome_id)
+        item = existing.pop(outcome_id, None)
         if item is None:
             last += 1
             item = ShortlistItem(version_id=version_id, outcome_id=outcome_id, position=last,
                                  included=computed_in(method, result.consensus, result.rank))
             added += 1
-        item.source_round_id = round_id
-        item.source_panel_round_id = panel_round_id
-        item.computed_rank = result.rank
-        item.computed_score = result.score
-        item.computed_consensus = result.consensus
-        item.computed_in = computed_in(method, result.consensus, result.rank)
-        item.updated_at = utcnow()
-        db.add(item)
+        _recompute(db, item, round_id, panel_round_id, result.rank, result.score, result.consensus,
+                   computed_in(method, result.consensus, result.rank))
+    for item in existing.values():  # listed before, not in this result
+        _recompute(db, item, None, None, None, None, None, False)
     _renumber(db, version_id)
     return added
+
+
+def _recompute(db: Session, item: ShortlistItem, round_id: int | None, panel_round_id: int | None,
+               rank: int | None, score: float | None, consensus: str | None, put_in: bool) -> None:
+    before = (item.source_round_id, item.source_panel_round_id, item.computed_rank, item.computed_consensus,
+              item.computed_in)
+    if item.id is not None and before != (round_id, panel_round_id, rank, consensus, put_in):
+        item.reason = ""
+    item.source_round_id, item.source_panel_round_id = round_id, panel_round_id
+    item.computed_rank, item.computed_score, item.computed_consensus = rank, score, consensus
+    item.computed_in = put_in
+    item.updated_at = utcnow()
+    db.add(item)
 
 
 TOP_N = 7  # NHS guidance (2016): 3 to 7 outcomes in an outcome-based contract

@@ -13,14 +13,18 @@ Definitions (per stakeholder group and study round; a person is keyed the same i
 - started: has a ballot with at least one answer; anyone who finished is counted as started, so
   started >= finished;
 - finished: finished the ballot (every question answered, the list sent, or "I have finished");
-- retention (round to round): of those who finished the previous round, the share who finished
-  this one: retained / previous finished, so always between 0 and 1 (None for the first round or
-  when nobody finished the previous one). A person is counted in the group they were in for the
-  previous round.
+- retention (round to round): of those who finished the previous round AND were invited to this
+  one, the share who finished this one: retained / previous finished, so always between 0 and 1
+  (None for the first round or when nobody finished the previous one). A person is counted in the
+  group they were in for the previous round. Someone who finished the previous round but was never
+  asked back (a workshop participant who is not a panellist, when the next round runs online only)
+  neither stayed nor left: counting them as "left" would make an online round look deserted. They
+  are counted apart, as ``not_invited``.
 
 Attrition bias (rating rounds; groups pooled, as the handbook describes): for each outcome, the
 round-1 scores (1-9; "unable to score" left out) of those who stayed (finished the study's latest
-round) against those who left (took part in round 1 but did not finish the latest round):
+round) against those who left (took part in round 1, were invited to the latest round and did not
+finish it; people never invited to it are left out of both sides):
 mean and median of each, the differences (stayed minus left), and a two-sided Mann-Whitney U test
 (Mann & Whitney 1947, Ann. Math. Statist. 18:50-60) by scipy, always with the normal
 approximation, tie correction and continuity correction (``method="asymptotic"``): 1-9 scores
@@ -71,6 +75,7 @@ class GroupParticipation:
     previous_finished: int | None  # None in the first round
     retained: int | None  # of previous_finished, how many finished this round
     retention: float | None  # retained / previous_finished, 0-1
+    not_invited: int | None = None  # finished the previous round but not invited to this one
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,12 @@ def _group_row(group: str, members: Collection[str], people: RoundPeople,
     if previous is None:
         return GroupParticipation(group, invited, started, finished, None, None, None)
     # Retention follows the people who finished the previous round in this group.
-    before = {p for p in previous.finished
-              if group == ALL_GROUPS or previous.groups.get(p) == group}
+    finishers = {p for p in previous.finished
+                 if group == ALL_GROUPS or previous.groups.get(p) == group}
+    before = finishers & people.invited  # only those asked back can stay or leave
     retained = len(before & people.finished)
     return GroupParticipation(group, invited, started, finished, len(before), retained,
-                              retained / len(before) if before else None)
+                              retained / len(before) if before else None, len(finishers - before))
 
 
 def participation(rounds: Sequence[RoundPeople], group_order: Sequence[str] = ()) -> list[RoundParticipation]:
@@ -153,11 +159,14 @@ def _compare(outcome: str, stayed: list[int], left: list[int]) -> OutcomeAttriti
 
 
 def attrition_bias(first_round: Mapping[str, Mapping[str, int | None]], stayed: Collection[str],
-                   outcomes: Sequence[str] | None = None) -> list[OutcomeAttrition]:
+                   outcomes: Sequence[str] | None = None,
+                   invited: Collection[str] | None = None) -> list[OutcomeAttrition]:
     """For each outcome (``outcomes`` order, else sorted), round-1 scores of the people in
-    ``stayed`` against everyone else who scored it. ``first_round`` is person -> outcome -> score
-    (1-9, None for "unable to score", which is left out)."""
+    ``stayed`` against everyone else who scored it and was ``invited`` to the latest round (None:
+    everyone was). ``first_round`` is person -> outcome -> score (1-9, None for "unable to score",
+    which is left out)."""
     stayers = set(stayed)
+    asked = None if invited is None else set(invited) | stayers
     names = list(outcomes) if outcomes is not None else sorted({o for s in first_round.values() for o in s})
     out = []
     for outcome in names:
@@ -165,7 +174,7 @@ def attrition_bias(first_round: Mapping[str, Mapping[str, int | None]], stayed: 
         gone: list[int] = []
         for person, scores in first_round.items():
             value = scores.get(outcome)
-            if value is None:
+            if value is None or (asked is not None and person not in asked):
                 continue
             if not 1 <= value <= 9:
                 raise ValueError(f"a rating must be 1 to 9, got {value!r}")

@@ -13,6 +13,11 @@ Between two rating rounds, over the outcomes in both (outcomes added or dropped 
   Shares are counted exactly from each group's distribution (scored answers only; "unable to
   score" left out), so "under 15 points" is decided on whole counts, never on float rounding; a
   group with no scored answer in either round has no change;
+- a group is judged on an outcome only when it had at least the round's minimum group size of
+  scored answers in both rounds (each round's own rule): between a round of 25 and one of 6, a
+  group of one or two people moves 50 or 100 points when one person changes their mind, which says
+  nothing about the panel. Such a group is listed but not judged, and the verdict says it rests on
+  fewer people (no verdict at all when no group could be judged);
 - Kendall's W per round, within each group and between groups, as the round's results give it
   (computed by ``codesign.voting.agreement``), so W rising and settling can be seen beside it.
 
@@ -42,7 +47,8 @@ class GroupChange:
     before: float | None  # % rating 7-9, 0-100
     after: float | None
     change: float | None  # after - before, percentage points
-    large: bool  # |change| >= STABLE_CHANGE_POINTS
+    large: bool  # |change| >= STABLE_CHANGE_POINTS (only for a judged group)
+    judged: bool = True  # False: under the minimum group size in either round, so change is None
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class Stability:
     large_changes: int  # outcomes with a group moving STABLE_CHANGE_POINTS or more
     verdict: Verdict
     summary: str  # the verdict in plain words
+    too_few: tuple[str, ...] = ()  # groups not judged on some outcome (under the minimum group size)
 
 
 def share_7_9(group: GroupOutcome | None) -> Fraction | None:
@@ -101,11 +108,18 @@ def agreement_of(label: str, results: Results | None) -> RoundAgreement:
                           None if a.between_groups is None else a.between_groups.w)
 
 
-def _group_change(name: str, before: GroupOutcome | None, after: GroupOutcome | None) -> GroupChange:
+def _scored(group: GroupOutcome | None) -> int:
+    return 0 if group is None or group.distribution is None else sum(group.distribution[:9])
+
+
+def _group_change(name: str, before: GroupOutcome | None, after: GroupOutcome | None,
+                  minimum: tuple[int, int] = (1, 1)) -> GroupChange:
     p0, p1 = share_7_9(before), share_7_9(after)
     if p0 is None or p1 is None:
         return GroupChange(name, None if p0 is None else float(100 * p0), None if p1 is None else float(100 * p1),
                            None, False)
+    if _scored(before) < minimum[0] or _scored(after) < minimum[1]:
+        return GroupChange(name, float(100 * p0), float(100 * p1), None, False, judged=False)
     change = 100 * (p1 - p0)
     return GroupChange(name, float(100 * p0), float(100 * p1), float(change), abs(change) >= STABLE_CHANGE_POINTS)
 
@@ -118,6 +132,7 @@ def compare_rounds(before: Results | None, after: Results | None, *, before_labe
     if not rating or before is None or after is None:
         return Stability(*agreement, (), (), (), 0, 0, "no_verdict",
                          "No verdict: stability is judged on two rating (1 to 9) rounds with results.")
+    minimum = (before.rule.min_group_size, after.rule.min_group_size)
     earlier = {o.outcome: o for o in before.outcomes}
     later_names = [o.outcome for o in after.outcomes]
     changes = []
@@ -126,7 +141,7 @@ def compare_rounds(before: Results | None, after: Results | None, *, before_labe
         if old is None:
             continue
         names = sorted(set(old.groups) | set(o.groups))
-        groups = tuple(_group_change(g, old.groups.get(g), o.groups.get(g)) for g in names)
+        groups = tuple(_group_change(g, old.groups.get(g), o.groups.get(g), minimum) for g in names)
         changes.append(OutcomeChange(o.outcome, old.consensus, o.consensus, old.consensus != o.consensus, groups))
     added = tuple(n for n in later_names if n not in earlier)
     dropped = tuple(n for n in earlier if n not in set(later_names))
@@ -135,6 +150,11 @@ def compare_rounds(before: Results | None, after: Results | None, *, before_labe
     if not changes:
         return Stability(*agreement, (), added, dropped, 0, 0, "no_verdict",
                          "No verdict: no outcome was in both rounds.")
+    too_few = tuple(sorted({g.group for c in changes for g in c.groups if not g.judged}))
+    if not any(g.judged for c in changes for g in c.groups) and category == 0:
+        return Stability(*agreement, tuple(changes), added, dropped, 0, 0, "no_verdict",
+                         f"No verdict: no group had {max(minimum)} or more people scoring an outcome in both "
+                         "rounds, too few to judge.", too_few)
     if category == 0 and large == 0:
         verdict: Verdict = "stable"
         summary = ("Stable: another round would change little. No outcome changed its consensus result, and "
@@ -149,7 +169,11 @@ def compare_rounds(before: Results | None, after: Results | None, *, before_labe
             parts.append(f"in {large} {_outcomes(large)} a group's share rating it 7 to 9 moved by "
                          f"{STABLE_CHANGE_POINTS} points or more")
         summary = "Not stable yet: " + "; ".join(parts) + ". Another round could still change the results."
-    return Stability(*agreement, tuple(changes), added, dropped, category, large, verdict, summary)
+    if too_few:
+        n = len(too_few)
+        summary += (f" This rests on few people: {n} group{'s' if n != 1 else ''} had fewer than {max(minimum)} "
+                    "people scoring an outcome in one of the rounds, so that change was not judged.")
+    return Stability(*agreement, tuple(changes), added, dropped, category, large, verdict, summary, too_few)
 
 
 def _outcomes(n: int) -> str:

@@ -43,6 +43,8 @@ def _p(value: float | None) -> str:
 
 def _participation_row(label: str, name: str, g: GroupParticipation) -> Row:
     retained = "–" if g.retention is None else f"{g.retained} of {g.previous_finished} ({_pct(g.retention)})"
+    if g.not_invited:
+        retained += f"; {g.not_invited} not invited"
     return Row([label, name, str(g.invited), str(g.started), str(g.finished), retained])
 
 
@@ -51,8 +53,12 @@ def _people_sentence(view: StudyView) -> str:
     text = (f"In {last.label}, {last.total.finished} of the {last.total.invited} people invited finished"
             f" and {last.total.started - last.total.finished} started without finishing.")
     if last.total.retention is not None:
-        text += (f" Of the {last.total.previous_finished} who finished the round before, {last.total.retained} "
-                 f"finished this one ({_pct(last.total.retention)}).")
+        text += (f" Of the {last.total.previous_finished} who finished the round before and were invited to this "
+                 f"one, {last.total.retained} finished it ({_pct(last.total.retention)}).")
+    if last.total.not_invited:
+        n = last.total.not_invited
+        text += (f" {n} who finished the round before {'was' if n == 1 else 'were'} not invited to this one,"
+                 " so they count as neither staying nor leaving.")
     return text
 
 
@@ -66,7 +72,9 @@ def _step(view: StudyView, change: Stability) -> Step:
         cells = [view.outcomes.get(o.outcome, o.outcome), CONSENSUS[o.before], CONSENSUS[o.after]]
         for key in groups:
             g = by_group.get(key)
-            if g is None or g.change is None:
+            if g is not None and not g.judged and g.before is not None and g.after is not None:
+                cells.append(f"{g.before:.0f}% to {g.after:.0f}% (too few people to judge)")
+            elif g is None or g.change is None:
                 cells.append("–")
             else:
                 cells.append(f"{g.before:.0f}% to {g.after:.0f}% ({g.change:+.0f})")

@@ -4,6 +4,7 @@ nothing, 303 after each change, emails never outside the panel pages."""
 from __future__ import annotations
 
 import hashlib
+import html
 
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, col, select
@@ -173,9 +174,19 @@ def test_matching_erasing_and_revoking(client: TestClient, engine: Engine, sessi
     assert post_form(client, f"{page_url}/match", {"participant": "999", "panellist": str(asha.id)},
                      token_from=page_url).status_code == 422
     assert snapshot(engine) == before
+    # A clinician in the room cannot be Asha, a patient on the panel: refused, naming both groups.
+    clinician = person_in(session, workshop, "clinician")
+    before = snapshot(engine)
+    refused = post_form(client, f"{page_url}/match", {"participant": str(clinician.id), "panellist": str(asha.id)},
+                        token_from=page_url)
+    assert refused.status_code == 422
+    assert (f"Participant {clinician.number} joined as Clinicians but panellist 1 is on the panel as Patients"
+            in html.unescape(refused.text))
+    assert snapshot(engine) == before
     matched = post_form(client, f"{page_url}/match", {"participant": str(someone.id), "panellist": str(asha.id)},
                         token_from=page_url)
     assert matched.status_code == 303
+    assert "Participant 1 of “Workshop one” is now panellist 1." in html.unescape(client.get(page_url).text)
     assert session.get_one(Participant, someone.id).panellist_id == asha.id
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "panel.participant_matched")).one()
     assert event.summary == "Participant 1 of “Workshop one” matched to panellist 1"

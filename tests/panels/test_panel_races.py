@@ -65,7 +65,7 @@ def test_two_participants_matched_to_one_panellist_at_once(engine: Engine, sessi
 
     def match(participant: int):  # type: ignore[no-untyped-def]
         return lambda s: panel_people.match_participant(s, s.get_one(User, user_id), panel_id, str(participant),
-                                                        asha_id).id
+                                                        asha_id).participant.id
 
     results = all_at_once([match(ids[0]), match(ids[1])], engine)
     assert len([r for r in results if isinstance(r, int)]) == 1, results

@@ -29,7 +29,7 @@ keys = itertools.count()
 # Round 1 (workshop one), outcomes A, B, C; 1-9 ratings. P7 joins but never answers.
 #   P1-P4 stay:  A 8, B 8, C 2       P5, P6 leave after round 1:  A 3, B 8, C 2
 #   C1-C4 stay:  A 8, B 7 7 7 5, C 2 C5 leaves (answers one question in round 2): A 8, B 5, C 2
-# Round 2 (workshop two), the same outcomes: P1-P4 and C1-C5 join (as the same panellists).
+# Round 2 (workshop two), the same outcomes: P1-P6 and C1-C5 join (as the same panellists).
 #   P1-P4: A 8, B 8, C 2;  C1-C4: A 8, B 7 7 5 5, C 2;  C5: A 8 only (started, not finished).
 ROUND_1 = {"P": [(8, 8, 2)] * 4 + [(3, 8, 2)] * 2,
            "C": [(8, 7, 2)] * 3 + [(8, 5, 2)] + [(8, 5, 2)]}
@@ -42,7 +42,7 @@ def rate(db: Session, round_id: int, person: Participant, ids: list[int], values
         ballots.answer_rating(db, round_id, person.id, outcome, str(value), f"study-{next(keys):06d}")
 
 
-def two_round_study(db: Session, actor: User, workshop: WorkshopSession) -> dict[str, Any]:
+def two_round_study(db: Session, actor: User, workshop: WorkshopSession, min_size: str = "3") -> dict[str, Any]:
     assert workshop.id is not None
     panel = panels.create_panel(db, actor, workshop.population_group_id, "Diabetes study 2027")
     assert panel.id is not None
@@ -65,7 +65,7 @@ def two_round_study(db: Session, actor: User, workshop: WorkshopSession) -> dict
         return person
 
     ids = accepted_ids(db, workshop, 3)
-    form = {"min_group_size": "3"}
+    form = {"min_group_size": min_size}
     first = rounds.create_round(db, actor, workshop.id, round_form(ids, title="Priorities", **form))
     assert first.id is not None
     rounds.open_round(db, actor, workshop.id, first.id, acknowledge_small=True)
@@ -82,6 +82,8 @@ def two_round_study(db: Session, actor: User, workshop: WorkshopSession) -> dict
         for i, values in enumerate(rows, start=1):
             rate(db, again.id, joined(second, f"{group}{i}"), ids, values)
     rate(db, again.id, joined(second, "C5"), ids, (8,))
+    for name in ("P5", "P6"):  # in the room again, but answer nothing: they were invited, and left
+        joined(second, name)
     rounds.close_round(db, actor, second.id, again.id, confirm_unsent=True)
     return {"panel": panel, "ids": ids, "second": second, "round_2": again}
 
@@ -113,11 +115,12 @@ def test_a_two_round_study_on_the_page_and_in_the_annex(session: Session, facili
     # Round 1: patients P1-P7 joined (7), P1-P6 answered and finished (6); clinicians 5, 5, 5.
     assert cells(text, f"{r1}|Patients") == [r1, "Patients", "7", "6", "6", "–"]
     assert cells(text, f"{r1}|Clinicians") == [r1, "Clinicians", "5", "5", "5", "–"]
-    # Round 2: P1-P4 all finish: 4 of the 6 patients who finished round 1 (67%). Clinicians: C1-C5 join,
-    # C5 answers one question: 5 started, 4 finished, 4 of 5 stayed (80%). All: 8 of 11 (73%).
-    assert cells(text, f"{r2}|Patients") == [r2, "Patients", "4", "4", "4", "4 of 6 (67%)"]
+    # Round 2: P1-P6 join (invited), P1-P4 all finish: 4 of the 6 patients who finished round 1 (67%).
+    # Clinicians: C1-C5 join, C5 answers one question: 5 started, 4 finished, 4 of 5 stayed (80%).
+    # All: 8 of 11 (73%).
+    assert cells(text, f"{r2}|Patients") == [r2, "Patients", "6", "4", "4", "4 of 6 (67%)"]
     assert cells(text, f"{r2}|Clinicians") == [r2, "Clinicians", "5", "5", "4", "4 of 5 (80%)"]
-    assert cells(text, f"{r2}|All groups") == [r2, "All groups", "9", "9", "8", "8 of 11 (73%)"]
+    assert cells(text, f"{r2}|All groups") == [r2, "All groups", "11", "9", "8", "8 of 11 (73%)"]
     # Attrition, outcome A: stayed P1-P4, C1-C4 all 8 (mean 8, median 8); left P5, P6 (3) and C5 (8):
     # mean 14/3 = 4.67, median 3. U(stayed) = 8 x (2 + 0.5) = 20; mean U 12; ties: nine 8s, two 3s,
     # sum t^3 - t = 720 + 6 = 726; variance = 8 x 3 / 12 x (12 - 726 / 110) = 10.8;
@@ -144,7 +147,8 @@ def test_a_two_round_study_on_the_page_and_in_the_annex(session: Session, facili
     snapshot = queries.build_snapshot(session, version.id)
     (entry,) = snapshot["methods"]["study"]
     assert entry["panel"] == "Diabetes study 2027"
-    assert entry["participation"][1]["total"] == {"invited": 9, "started": 9, "finished": 8, "retention": 0.7273}
+    assert entry["participation"][1]["total"] == {"invited": 11, "started": 9, "finished": 8, "not_invited": 0,
+                                                     "retention": 0.7273}
     assert entry["participation"][1]["groups"]["Patients"]["retention"] == 0.6667
     first = entry["attrition"]["outcomes"][[o["statement"] for o in entry["attrition"]["outcomes"]].index(statement_a)]
     assert (first["n_stayed"], first["n_left"], first["mean_difference"], first["p_value"], first["flagged"]) == \
@@ -157,7 +161,7 @@ def test_a_two_round_study_on_the_page_and_in_the_annex(session: Session, facili
     assert "Study: Diabetes study 2027" in paragraphs and "1 outcome flagged" in paragraphs
     assert "Not stable yet: 1 outcome changed its consensus result" in paragraphs
     rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
-    assert [r2, "All groups", "9", "9", "8", "73%"] in rows
+    assert [r2, "All groups", "11", "9", "8", "73%"] in rows
     assert [statement_a, "8", "3", "8", "4.67", "3.33", "0.0225", "Yes"] in rows
     assert [statement_a, "No consensus", "In", "33.3 points"] in rows
     pdf = io.BytesIO()
@@ -181,8 +185,33 @@ def test_small_numbers_stay_out_of_the_annex(session: Session, facilitator: User
     assert entry["min_group_size"] == 5
     assert all(o == {"statement": o["statement"], "n_stayed": 8, "n_left": None, "suppressed": True}
                for o in entry["attrition"]["outcomes"])
-    assert entry["participation"][1]["groups"]["Patients"] == {"invited": None, "started": None, "finished": None,
-                                                               "retention": 0.6667}
+    # Patients in round 2: 6 invited, 4 started and finished (under 5: not published), so 4 of 6
+    # retained (67%) is not published either: it would give back the 4.
+    assert entry["participation"][1]["groups"]["Patients"] == {"invited": 6, "started": None, "finished": None,
+                                                               "not_invited": 0, "retention": None}
+
+
+def test_the_annex_change_table_agrees_with_its_verdict(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
+    """The same study with a minimum group size of 5 in both rounds: round 2 has 4 patients, so
+    their +33 points on A is not judged (and not published); clinicians scored B 4 times in round 2,
+    so their -10 is not judged either. The verdict may then only count changes the table shows:
+    no outcome moved 15 points or more (it used to say 1 while the table showed none)."""
+    study = two_round_study(session, facilitator, workshop, min_size="5")
+    from codesign.queries.study_snapshot import study_section
+
+    (entry,) = study_section(session, workshop.population_group_id) or []
+    (step,) = entry["stability"]
+    shown = [o["largest_change_7_9"] for o in step["outcomes"]]
+    assert [o["category_changed"] for o in step["outcomes"]].count(True) == 1
+    assert not any(c is not None and c >= 15 for c in shown)
+    assert "moved by 15 points" not in step["summary"]
+    assert step["summary"].startswith("Not stable yet: 1 outcome changed its consensus result.")
+    assert "This rests on few people: 2 groups had fewer than 5 people" in step["summary"]
+    # The staff page still shows the patients' shares on A, marked as not judged.
+    from codesign.web.study_view import study_context
+
+    (page_step,) = study_context(get_study(session, study["panel"].id))["steps"]
+    assert any("67% to 100% (too few people to judge)" in cell for row in page_step.rows for cell in row.cells)
 
 
 def test_a_group_without_a_panel_has_no_study_section(session: Session, facilitator: User, workshop) -> None:  # type: ignore[no-untyped-def]
@@ -275,3 +304,24 @@ def test_a_pooled_round_counts_each_panellist_once_and_online_invites_the_panel(
     stored_view = get_study(session, panel.id)
     assert stored_view.rounds[0].results is not None and not stored_view.rounds[0].open
     assert stored_view.rounds[0].results.groups["patient"].n == 2  # Asha once, and the unmatched patient
+
+    # Round 2 runs online only (the study team's trial): only the 5 panellists are asked back, so the
+    # unmatched room patient, who finished round 1, neither stays nor leaves. Asha finishes round 2:
+    # of the 1 who finished round 1 and was invited again, 1 finished (100%), not 1 of 2 (50%). In the
+    # attrition test the unmatched patient is on neither side: on the first outcome Ben (invited, did
+    # not finish) is the one who left, on the second nobody left (the old count had 2 and 1).
+    assert online.id is not None
+    again = rounds.create_round(session, facilitator, online.id, round_form(ids, title="Priorities again"))
+    rounds.open_round(session, facilitator, online.id, again.id or 0, acknowledge_small=True)
+    rate(session, again.id or 0, by_link(people[0]), ids, (8, 8))
+    later = get_study(session, panel.id)
+    second = later.participation[1]
+    assert (second.total.invited, second.total.finished) == (5, 1)
+    assert (second.total.previous_finished, second.total.retained, second.total.retention) == (1, 1, 1.0)
+    assert second.total.not_invited == 1
+    assert [(a.n_stayed, a.n_left) for a in later.attrition] == [(1, 1), (1, 0)]
+    from codesign.web.study_view import study_context
+
+    sentence = study_context(later)["people_sentence"]
+    assert "Of the 1 who finished the round before and were invited to this one, 1 finished it (100%)" in sentence
+    assert "1 who finished the round before was not invited to this one" in sentence

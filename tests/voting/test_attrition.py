@@ -126,3 +126,26 @@ def test_swapping_stayers_and_leavers_negates_the_difference(scores: dict[str, d
             assert b.mean_difference == pytest.approx(-f.mean_difference)
             assert f.p_value == pytest.approx(b.p_value) and 0 <= (f.p_value or 0) <= 1
             assert f.flagged == b.flagged
+
+
+def test_people_not_invited_to_a_later_round_neither_stay_nor_leave() -> None:
+    """The study team's trial, scaled down: round 1 pooled a workshop (w1 w2 w3, not panellists)
+    with the panel's online session (a b c d); all seven finished. Round 2 ran online only, so
+    only a b c d were invited, and a b finished. Retention is 2 of the 4 asked back (50%), not
+    2 of 7; the three workshop people are counted as not invited. In the bias test, the leavers
+    are c and d only (scores 9, 9 against the stayers' 2, 2); w1 w2 w3 are on neither side."""
+    groups = {p: "patient" for p in ["a", "b", "c", "d", "w1", "w2", "w3"]}
+    first = people("Round 1", groups, "a b c d w1 w2 w3", "a b c d w1 w2 w3", "a b c d w1 w2 w3")
+    second = people("Round 2", groups, "a b c d", "a b", "a b")
+    _r1, r2 = participation([first, second])
+    assert (r2.total.previous_finished, r2.total.retained, r2.total.retention) == (4, 2, 0.5)
+    assert r2.total.not_invited == 3
+    (patients,) = r2.groups
+    assert (patients.previous_finished, patients.retained, patients.not_invited) == (4, 2, 3)
+    scores = {"a": {"X": 2}, "b": {"X": 2}, "c": {"X": 9}, "d": {"X": 9},
+              "w1": {"X": 2}, "w2": {"X": 2}, "w3": {"X": 2}}
+    (x,) = attrition_bias(scores, stayed={"a", "b"}, outcomes=["X"], invited=second.invited)
+    assert (x.n_stayed, x.n_left) == (2, 2)
+    assert (x.mean_stayed, x.mean_left) == (2, 9)
+    (everyone,) = attrition_bias(scores, stayed={"a", "b"}, outcomes=["X"])  # None: all were invited
+    assert everyone.n_left == 5

@@ -99,5 +99,33 @@ def test_identical_rounds_are_always_stable(scores: dict[str, dict[str, list[int
     # Every person in a group scores both outcomes: pad to the same length.
     even = {g: {o: (v + [5] * 6)[:6] for o, v in by.items()} for g, by in scores.items()}
     result = compare_rounds(rated(even), rated(even))
-    assert result.verdict == "stable"
+    # Stable, unless no group had the minimum group size scoring: then too few to judge at all.
+    judged = any(g.judged for c in result.outcomes for g in c.groups)
+    assert result.verdict == ("stable" if judged else "no_verdict")
     assert all(g.change in (0.0, None) for c in result.outcomes for g in c.groups)
+
+
+def test_a_group_under_the_minimum_size_is_not_judged_and_the_verdict_says_so() -> None:
+    """The study team's trial: round 1 had 6 carers (5 of 6 = 83% rated A 7-9), round 2 (online
+    only) had 1 carer, who rated A 8: 83% to 100%, +17 points, which alone made the study "not
+    stable". One person is under the minimum group size (5, the default rule), so the carers' change
+    is shown but not judged: nobody else moved, so it is stable, with a warning that it rests on
+    few people."""
+    first = {**ROUND_1, "carer": {"A": [8, 8, 8, 8, 8, 5], "B": [8] * 6, "C": [2] * 6}}
+    second = {**ROUND_1, "carer": {"A": [8], "B": [8], "C": [2]}}
+    result = compare_rounds(rated(first), rated(second))
+    carers = {g.group: g for g in {c.outcome: c for c in result.outcomes}["A"].groups}["carer"]
+    assert carers.before == pytest.approx(500 / 6) and carers.after == 100.0
+    assert (carers.judged, carers.change, carers.large) == (False, None, False)
+    assert (result.category_changes, result.large_changes, result.verdict) == (0, 0, "stable")
+    assert result.too_few == ("carer",)
+    assert "This rests on few people: 1 group had fewer than 5 people" in result.summary
+
+
+def test_no_verdict_when_no_group_is_big_enough_in_both_rounds() -> None:
+    """Four patients in each round, under 5: A goes from 4 of 4 rating 7-9 (100%) to 3 of 4
+    (75%, -25 points, still in); nothing can be judged, so no verdict rather than "not stable"."""
+    result = compare_rounds(rated({"patient": {"A": [8, 8, 8, 8], "B": [2] * 4}}),
+                            rated({"patient": {"A": [8, 8, 8, 5], "B": [2] * 4}}))
+    assert result.verdict == "no_verdict" and result.large_changes == 0
+    assert result.summary.startswith("No verdict: no group had 5 or more people")

@@ -31,6 +31,9 @@ class MessageContext:
     closes_at: datetime | None
     link_url: str
     unsubscribe_url: str
+    # An invitation to a round that has not opened yet says when it opens, not "open now".
+    opens_at: datetime | None = None
+    open_now: bool = True
 
 
 @dataclass(frozen=True)

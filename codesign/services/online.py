@@ -30,7 +30,14 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
-from codesign.queries.online import REMOVED, finished_panellists, link_problem, online_round, session_participant
+from codesign.queries.online import (
+    REMOVED,
+    finished_panellists,
+    link_problem,
+    online_round,
+    recently_invited,
+    session_participant,
+)
 from codesign.services import audit, rounds
 from codesign.services.panels import new_token
 from codesign.services.round_window import Window, check_window
@@ -134,7 +141,8 @@ def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: s
     rendered = render_message(MessageContext(
         kind=kind, name=person.name or "there", study=panel.name, round_title=found.title,
         closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
-        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}"))
+        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}", opens_at=found.opens_at,
+        open_now=found.status == RoundStatus.open))
     return outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=rendered.subject,
                         body_text=rendered.text, body_html=rendered.html, dedupe_key=dedupe_key,
                         session_id=found.session_id, round_id=found.id)
@@ -145,7 +153,8 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
     assert session.panel_id is not None
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
-    done = finished_panellists(db, found.id or 0) if kind == "reminder" else set()
+    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
+            if kind == "reminder" else set())
     added = 0
     for person in _reachable(db, panel.id or 0):
         if person.id in done:
@@ -162,10 +171,15 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
 
 def queue_invitations(db: Session, actor: User, session_id: int, round_id: int, base_url: str,
                       *, now: datetime | None = None) -> int:
-    """Invite every reachable panellist to the round, once each (dedupe). Returns how many were new."""
+    """Invite every reachable panellist to the round, once each (dedupe). Returns how many were new.
+    Only a round that is open, or a draft with an opening time (the invitation then says when it
+    opens and closes): an invitation to a draft with no time would send people to nothing."""
     session, found = online_round(db, session_id, round_id)
     if found.status == RoundStatus.closed:
         raise Conflict("This round has closed, so there is nothing to invite people to.")
+    if found.status != RoundStatus.open and found.opens_at is None:
+        raise Conflict(f"Round {found.number} is not open and has no opening time, so no invitations were sent. "
+                       "Set when it opens and closes, or open it, then send invitations.")
     added = _queue(db, actor, session, found, "invitation", base_url, "", now or utcnow())
     db.commit()
     return added
@@ -179,6 +193,7 @@ def queue_reminders(db: Session, actor: User | None, session_id: int, round_id: 
     session, found = online_round(db, session_id, round_id)
     if found.status != RoundStatus.open:
         raise Conflict("Reminders can only be sent while the round is open.")
+    # The button's key is queries.online.manual_reminder_key's, which the page counts by.
     added = _queue(db, actor, session, found, "reminder", base_url, key_suffix or f"manual-{now:%Y-%m-%d}", now)
     db.commit()
     return added

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,8 +67,19 @@ LINK_PROBLEMS = {
 }
 
 
-def link_problem(person: Panellist | None, panel: Panel | None, now: datetime) -> str | None:
-    """Why a personal link does not work (a friendly sentence), or None."""
+# services.panels.new_token: 32 random bytes, URL-safe base64 without padding.
+WHOLE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def link_problem(person: Panellist | None, panel: Panel | None, now: datetime, token: str = "") -> str | None:
+    """Why a personal link does not work (a friendly sentence), or None.
+
+    Erasure blanks the link's token, so an erased panellist's link finds nobody. A whole token
+    (43 characters) that finds nobody was, all but certainly, one we sent and then erased (a
+    guess or a slip of the keyboard is 1 in 2^256): it is told the link was turned off. Only a
+    token of the wrong shape, cut short or run on in copying, is asked to check it."""
+    if person is None and WHOLE_TOKEN.match(token):
+        return LINK_PROBLEMS["revoked"]
     if person is None or panel is None or not person.link_token:
         return LINK_PROBLEMS["unknown" if person is None or person.erased_at is None else "erased"]
     if person.erased_at is not None:
@@ -112,7 +124,7 @@ def personal_link(db: Session, token: str, now: datetime | None = None) -> LinkV
     now = now or utcnow()
     person = db.exec(select(Panellist).where(Panellist.link_token == token)).first() if token else None
     panel = db.get(Panel, person.panel_id) if person is not None else None
-    problem = link_problem(person, panel, now)
+    problem = link_problem(person, panel, now, token)
     if problem is not None or person is None or person.id is None:
         return LinkView(problem)
     session = db.exec(select(WorkshopSession).where(

@@ -56,7 +56,7 @@ def start_link(db: Session, token: str, *, now: datetime | None = None) -> tuple
     person = db.exec(select(Panellist).where(Panellist.link_token == token).with_for_update()
                      .execution_options(populate_existing=True)).first() if token else None
     panel = db.get(Panel, person.panel_id) if person is not None else None
-    problem = link_problem(person, panel, now)
+    problem = link_problem(person, panel, now, token)
     if problem is not None:
         raise Conflict(problem)
     assert person is not None and person.id is not None

@@ -104,7 +104,7 @@ def test_a_link_that_no_longer_works_says_so(client: TestClient, session: Sessio
         study.panel.ends_at = utcnow() - timedelta(minutes=1)
         session.add(study.panel)
     else:
-        token = "x" * 43
+        token = "x" * 40  # cut short in copying
     session.add(asha)
     session.commit()
     page = client.get(f"/take-part/{token}")

@@ -134,3 +134,20 @@ def test_the_console_of_an_online_session_offers_no_join_link_qr_or_cards(client
     assert f"/j/{study.session.join_code}" not in console
     assert "cards.pdf" not in console and "app-qr-small" not in console
     assert client.get(f"/sessions/{study.session.id}/cards.pdf").status_code == 409
+
+
+# ---- 5. an erased panellist's link says it was turned off -----------------------------------
+
+def test_an_erased_panellists_link_says_it_was_turned_off(client: TestClient, session: Session,
+                                                          facilitator: User, workshop: WorkshopSession) -> None:
+    from codesign.services.panel_people import erase_panellist
+
+    study = make_study(session, facilitator, workshop)
+    asha = study.people[0]
+    token = asha.link_token or ""
+    erase_panellist(session, facilitator, study.panel.id or 0, asha.id or 0)
+    for page in (client.get(f"/take-part/{token}"), post_form(client, f"/take-part/{token}", {}, token_from="/join")):
+        assert page.status_code == 410 and "The study team has turned it off" in page.text
+        assert "check you copied" not in page.text
+    cut_short = client.get(f"/take-part/{token[:30]}")
+    assert cut_short.status_code == 410 and "Please check you copied all of it from the email" in cut_short.text

@@ -140,9 +140,13 @@ def personal_link(db: Session, token: str, now: datetime | None = None) -> LinkV
     return LinkView(None, panel, person, session, participant, current)
 
 
-def unsubscribe_target(db: Session, token: str) -> Panellist | None:
+def unsubscribe_target(db: Session, token: str) -> tuple[Panellist, str] | None:
+    """The panellist an unsubscribe link is for, and their study's name (the page says which study)."""
     person = db.exec(select(Panellist).where(Panellist.unsubscribe_token == token)).first() if token else None
-    return None if person is None or person.erased_at is not None else person
+    if person is None or person.erased_at is not None:
+        return None
+    panel = db.get(Panel, person.panel_id)
+    return person, panel.name if panel is not None else ""
 
 
 def online_round(db: Session, session_id: int, round_id: int) -> tuple[WorkshopSession, Round]:

@@ -62,17 +62,18 @@ async def personal_link(request: Request) -> Response:
 
 async def unsubscribe(request: Request) -> Response:
     token = _token(request)
-    person = await read(request, queries.unsubscribe_target, token)
-    if person is None:
+    target = await read(request, queries.unsubscribe_target, token)
+    if target is None:
         return render(request, "online/link_gone.html", {"message": "This unsubscribe link does not work. "
                       "Please check you copied all of it from the email."}, status_code=404)
     if request.method == "POST":
         try:
-            person = await write(request, online.unsubscribe, token)
+            await write(request, online.unsubscribe, token)
         except NotFound as exc:
             return render(request, "online/link_gone.html", {"message": str(exc)}, status_code=404)
         return redirect(request, str(request.url_for("unsubscribe", token=token)))
-    return render(request, "online/unsubscribe.html", {"done": person.unsubscribed_at is not None})
+    person, study = target
+    return render(request, "online/unsubscribe.html", {"done": person.unsubscribed_at is not None, "study": study})
 
 
 # ---- the facilitator's page for an online round ------------------------------------------------

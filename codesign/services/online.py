@@ -136,13 +136,14 @@ def _reachable(db: Session, panel_id: int) -> Sequence[Panellist]:
         col(Panellist.link_token).is_not(None)).order_by(col(Panellist.number))).all()
 
 
-def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: str, dedupe_key: str) -> outbox.Draft:
+def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: str, dedupe_key: str,
+           sender: str, now: datetime) -> outbox.Draft:
     assert person.id is not None and person.email is not None
     rendered = render_message(MessageContext(
         kind=kind, name=person.name or "there", study=panel.name, round_title=found.title,
         closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
         unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}", opens_at=found.opens_at,
-        open_now=found.status == RoundStatus.open))
+        open_now=found.status == RoundStatus.open, sender=sender, now=now))
     return outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=rendered.subject,
                         body_text=rendered.text, body_html=rendered.html, dedupe_key=dedupe_key,
                         session_id=found.session_id, round_id=found.id)
@@ -153,6 +154,7 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
     assert session.panel_id is not None
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
+    sender = actor.name.strip() if actor is not None else ""
     done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
             if kind == "reminder" else set())
     added = 0
@@ -160,7 +162,7 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
         if person.id in done:
             continue
         key = f"{kind}:{found.id}:{person.id}" + (f":{key_suffix}" if key_suffix else "")
-        added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key), now=now)
+        added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key, sender, now), now=now)
     noun = "invitations" if kind == "invitation" else "reminders"
     audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for round {found.number} "
                  f"“{found.title}”", object_type="round", object_id=found.id,

@@ -151,3 +151,41 @@ def test_an_erased_panellists_link_says_it_was_turned_off(client: TestClient, se
         assert "check you copied" not in page.text
     cut_short = client.get(f"/take-part/{token[:30]}")
     assert cut_short.status_code == 410 and "Please check you copied all of it from the email" in cut_short.text
+
+
+# ---- 6. smaller: who the mail is from, "closes soon", the start and unsubscribe pages ---------
+
+def test_a_reminder_says_closes_soon_only_within_two_days() -> None:
+    from codesign.mail.render import MessageContext, render_message
+
+    now = datetime(2031, 1, 10, 9, 0, tzinfo=UTC)
+
+    def subject(closes_in: timedelta) -> str:
+        return render_message(MessageContext(
+            kind="reminder", name="Asha", study="Living well with diabetes", round_title="What matters",
+            closes_at=now + closes_in, link_url="https://x.example/take-part/T",
+            unsubscribe_url="https://x.example/unsubscribe/U", now=now)).subject
+
+    assert subject(timedelta(days=1)) == "A reminder: Living well with diabetes closes soon"
+    assert subject(timedelta(days=5)) == "A reminder: Living well with diabetes closes on Wednesday 15 January 2031"
+
+
+def test_mail_names_the_study_team_and_the_facilitator_who_sent_it(session: Session, facilitator: User,
+                                                                    workshop: WorkshopSession) -> None:
+    facilitator.name = "Sam Green"
+    session.add(facilitator)
+    session.commit()
+    study = make_study(session, facilitator, workshop)
+    online.queue_invitations(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)
+    for message in messages(session):
+        assert 'From Sam Green, for the study team of "Living well with diabetes".' in message.body_text
+        assert "From Sam Green, for the study team of “Living well with diabetes”." in message.body_html
+
+
+def test_the_start_and_unsubscribe_pages_name_the_study_and_thank_no_one_in_advance(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession) -> None:
+    study = make_study(session, facilitator, workshop)
+    start = client.get(f"/take-part/{study.people[0].link_token}")
+    assert start.status_code == 200 and "Thank you for taking part" not in start.text
+    unsubscribe = client.get(f"/unsubscribe/{study.people[0].unsubscribe_token}")
+    assert unsubscribe.status_code == 200 and "“Living well with diabetes”" in unsubscribe.text

@@ -30,6 +30,7 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
+from codesign.naming import round_label
 from codesign.queries.online import (
     REMOVED,
     finished_panellists,
@@ -118,7 +119,7 @@ def set_window(db: Session, actor: User, session_id: int, round_id: int, opens_t
     found.opens_at, found.closes_at = window.opens_at, window.closes_at
     db.add(found)
     opening = f"opens {uk_datetime(window.opens_at)}, " if window.opens_at and found.status == RoundStatus.draft else ""
-    audit.record(db, actor, "round.window_set", summary=f"Round {found.number} “{found.title}” {opening}"
+    audit.record(db, actor, "round.window_set", summary=f"{round_label(found)}: {opening}"
                  f"closes {uk_datetime(window.closes_at)} (UK time)", object_type="round", object_id=found.id,
                  population_group_id=session.population_group_id, session_id=session_id,
                  details={"opens_at": window.opens_at, "closes_at": window.closes_at})
@@ -140,7 +141,7 @@ def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: s
            sender: str, now: datetime) -> outbox.Draft:
     assert person.id is not None and person.email is not None
     rendered = render_message(MessageContext(
-        kind=kind, name=person.name or "there", study=panel.name, round_title=found.title,
+        kind=kind, name=person.name or "there", study=panel.name, round_title=round_label(found),
         closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
         unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}", opens_at=found.opens_at,
         open_now=found.status == RoundStatus.open, sender=sender, now=now))
@@ -164,8 +165,8 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
         key = f"{kind}:{found.id}:{person.id}" + (f":{key_suffix}" if key_suffix else "")
         added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key, sender, now), now=now)
     noun = "invitations" if kind == "invitation" else "reminders"
-    audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for round {found.number} "
-                 f"“{found.title}”", object_type="round", object_id=found.id,
+    audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for "
+                 f"{round_label(found)}", object_type="round", object_id=found.id,
                  population_group_id=session.population_group_id, session_id=session.id,
                  details={"queued": added, "key": key_suffix}, label=None if actor else "worker")
     return added
@@ -225,7 +226,7 @@ def set_reminder_days(db: Session, actor: User, session_id: int, round_id: int, 
         if day not in have:
             db.add(ReminderSchedule(round_id=round_id, days_after_open=day))
     audit.record(db, actor, "round.reminders_scheduled",
-                 summary=f"Reminders for round {found.number} “{found.title}”: "
+                 summary=f"Reminders for {round_label(found)}: "
                  + (", ".join(f"day {d}" for d in days) if days else "none scheduled"),
                  object_type="round", object_id=round_id, population_group_id=session.population_group_id,
                  session_id=session_id, details={"days": days})

@@ -189,3 +189,21 @@ def test_the_start_and_unsubscribe_pages_name_the_study_and_thank_no_one_in_adva
     assert start.status_code == 200 and "Thank you for taking part" not in start.text
     unsubscribe = client.get(f"/unsubscribe/{study.people[0].unsubscribe_token}")
     assert unsubscribe.status_code == 200 and "“Living well with diabetes”" in unsubscribe.text
+
+
+def test_a_round_titled_round_1_is_not_called_round_1_round_1(session: Session, facilitator: User,
+                                                               workshop: WorkshopSession) -> None:
+    from codesign.models import AuditEvent
+
+    study = make_study(session, facilitator, workshop)
+    found = session.get(Round, study.round.id)
+    assert found is not None and found.number == 1
+    found.title = "Round 1: What matters"
+    session.add(found)
+    session.commit()
+    online.queue_invitations(session, facilitator, study.session.id or 0, found.id or 0, BASE)
+    for message in messages(session):
+        assert "“Round 1: What matters” is the part that is open now" in message.body_html
+        assert "Round 1: Round 1" not in message.body_text
+    summaries = [e.summary for e in session.exec(select(AuditEvent).where(AuditEvent.action == "round.invitations_queued"))]
+    assert summaries == ["3 invitations queued for Round 1: What matters"]

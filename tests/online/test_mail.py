@@ -71,7 +71,8 @@ def test_invitations_go_once_to_everyone_with_their_own_links(session: Session, 
         html = message.get_body(("html",))
         assert html is not None and f"{BASE}/take-part/{person.link_token}" in str(html.get_content())
         assert f"{BASE}/take-part/{person.link_token}" in text and f"{BASE}/unsubscribe/{person.unsubscribe_token}" in text
-        assert message["List-Unsubscribe"].strip() == f"<{BASE}/unsubscribe/{person.unsubscribe_token}>"
+        assert message["List-Unsubscribe"].strip() == f"<{BASE}/unsubscribe/{person.unsubscribe_token}/one-click>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["From"] == "Outcomes study <study@example.nhs.uk>"
         assert f"Hello {person.name}" in text and "Living well with diabetes" in message["Subject"]
     assert worker.run_once(engine, mail_settings).sent == []  # nothing twice

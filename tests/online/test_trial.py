@@ -207,3 +207,28 @@ def test_a_round_titled_round_1_is_not_called_round_1_round_1(session: Session, 
         assert "Round 1: Round 1" not in message.body_text
     summaries = [e.summary for e in session.exec(select(AuditEvent).where(AuditEvent.action == "round.invitations_queued"))]
     assert summaries == ["3 invitations queued for Round 1: What matters"]
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token_and_only_unsubscribes(client: TestClient, session: Session,
+                                                                         facilitator: User,
+                                                                         workshop: WorkshopSession) -> None:
+    from codesign.models import Panellist
+
+    study = make_study(session, facilitator, workshop)
+    online.queue_invitations(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)
+    cara = study.people[2]
+    url = f"/unsubscribe/{cara.unsubscribe_token}/one-click"
+    looked = client.get(url, follow_redirects=False)  # a client without one-click: the page that asks first
+    assert looked.status_code == 303 and looked.headers["location"].endswith(f"/unsubscribe/{cara.unsubscribe_token}")
+    # The ordinary page's POST still needs the CSRF token; only the one-click address does not.
+    assert client.post(f"/unsubscribe/{cara.unsubscribe_token}", data={}).status_code == 403
+    session.expire_all()
+    assert session.get(Panellist, cara.id).unsubscribed_at is None  # type: ignore[union-attr]
+    done = client.post(url, content=b"List-Unsubscribe=One-Click",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200
+    session.expire_all()
+    assert session.get(Panellist, cara.id).unsubscribed_at is not None  # type: ignore[union-attr]
+    assert {m.status for m in messages(session) if m.panellist_id == cara.id} == {"cancelled"}
+    assert client.post(url, content=b"List-Unsubscribe=One-Click").status_code == 200  # twice: still fine
+    assert client.post("/unsubscribe/not-a-token/one-click", content=b"").status_code == 404

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -150,9 +151,17 @@ def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: s
                         session_id=found.session_id, round_id=found.id)
 
 
+# Invitations and reminders for one round take turns (a transaction-scoped PostgreSQL advisory lock;
+# SQLite's writers queue anyway): reminders pressed while invitations are being queued then see them,
+# and skip those people, rather than reading the outbox from before they were added.
+Q_ROUND_MAIL_LOCK = text("SELECT pg_advisory_xact_lock(1619, :rid)")
+
+
 def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Round, kind: str, base_url: str,
            key_suffix: str, now: datetime) -> int:
     assert session.panel_id is not None
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
     sender = actor.name.strip() if actor is not None else ""

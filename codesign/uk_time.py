@@ -45,3 +45,16 @@ def uk_datetime(moment: datetime | None) -> str:
     hour = local.hour % 12 or 12
     clock = f"{hour}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
     return f"{clock} on {local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"
+
+
+def uk_clock(moment: datetime | None) -> str:
+    """'00:35' (UK time, 24-hour): a time today or thereabouts, such as a message's next try."""
+    return "" if moment is None else as_utc(moment).astimezone(UK).strftime("%H:%M")
+
+
+def uk_date(moment: datetime | None) -> str:
+    """'Thursday 4 March 2027' (the UK date)."""
+    if moment is None:
+        return ""
+    local = as_utc(moment).astimezone(UK)
+    return f"{local.strftime('%A')} {local.day} {local.strftime('%B %Y')}"

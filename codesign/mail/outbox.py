@@ -8,7 +8,8 @@
   delivered at least once, and exactly once unless a worker dies between the server accepting it
   and recording that.
 - Just before a message is claimed it is checked against its panellist: unsubscribed, erased or
-  revoked, or (a reminder) finished the round since it was queued: `cancelled`, never sent.
+  revoked, or (a reminder or an invitation) finished the round since it was queued: `cancelled`,
+  never sent.
 - A failure is retried after 1, 2, 4, 8... minutes (at most an hour apart) up to MAX_ATTEMPTS
   tries, then `failed` and shown on the panel's mail page with its error and "Try again".
 """
@@ -92,7 +93,7 @@ def _why_not(db: Session, message: OutboxMessage, person: Panellist | None) -> s
         return "The panellist unsubscribed"
     if person.link_revoked_at is not None:
         return "The panellist's link was revoked"
-    if message.kind == "reminder" and message.round_id is not None and db.connection().execute(
+    if message.kind in ("reminder", "invitation") and message.round_id is not None and db.connection().execute(
             Q_FINISHED, {"rid": message.round_id, "pid": person.id}).first() is not None:
         return "The panellist finished the round"
     return None

@@ -7,12 +7,12 @@ carries the person's own link and an unsubscribe link; the sender adds a List-Un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from codesign import paths
-from codesign.uk_time import uk_datetime
+from codesign.uk_time import as_utc, uk_date, uk_datetime
 
 KINDS = ("invitation", "reminder")
 
@@ -31,6 +31,14 @@ class MessageContext:
     closes_at: datetime | None
     link_url: str
     unsubscribe_url: str
+    # An invitation to a round that has not opened yet says when it opens, not "open now".
+    opens_at: datetime | None = None
+    open_now: bool = True
+    sender: str = ""  # the facilitator who sent it, named in the sign-off; "" when the worker's schedule did
+    now: datetime | None = None  # when it was queued: a reminder says "closes soon" only when it does
+
+
+SOON = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,12 @@ def render_message(context: MessageContext) -> Rendered:
         raise ValueError(f"no mail template for {context.kind!r}")
     values = {"m": context}
     subject = SUBJECTS[context.kind].format(study=context.study)
-    if context.kind == "reminder" and context.closes_at is None:
-        subject = f"A reminder: {context.study}"
+    if context.kind == "reminder":
+        closes = as_utc(context.closes_at) if context.closes_at is not None else None
+        if closes is None:
+            subject = f"A reminder: {context.study}"
+        elif context.now is None or closes - as_utc(context.now) > SOON:
+            subject = f"A reminder: {context.study} closes on {uk_date(closes)}"
     return Rendered(subject=subject[:300],
                     text=_env.get_template(f"{context.kind}.txt").render(values),
                     html=_env.get_template(f"{context.kind}.html").render(values))

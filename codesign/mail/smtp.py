@@ -92,7 +92,10 @@ def build(mail_from: str, message: Outgoing) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.message_id}")
-    email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+    # RFC 8058 one-click: a mail client POSTs "List-Unsubscribe=One-Click" to this address, with no
+    # page and no CSRF token (routes.online.one_click; its GET shows the ordinary unsubscribe page).
+    email["List-Unsubscribe"] = f"<{message.unsubscribe_url}/one-click>"
+    email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email["X-Codesign-Outbox-Id"] = str(message.message_id)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")

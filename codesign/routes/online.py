@@ -9,7 +9,7 @@ cookie. From there the panellist is on the room's own participant and voting pag
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -62,17 +62,33 @@ async def personal_link(request: Request) -> Response:
 
 async def unsubscribe(request: Request) -> Response:
     token = _token(request)
-    person = await read(request, queries.unsubscribe_target, token)
-    if person is None:
+    target = await read(request, queries.unsubscribe_target, token)
+    if target is None:
         return render(request, "online/link_gone.html", {"message": "This unsubscribe link does not work. "
                       "Please check you copied all of it from the email."}, status_code=404)
     if request.method == "POST":
         try:
-            person = await write(request, online.unsubscribe, token)
+            await write(request, online.unsubscribe, token)
         except NotFound as exc:
             return render(request, "online/link_gone.html", {"message": str(exc)}, status_code=404)
         return redirect(request, str(request.url_for("unsubscribe", token=token)))
-    return render(request, "online/unsubscribe.html", {"done": person.unsubscribed_at is not None})
+    person, study = target
+    return render(request, "online/unsubscribe.html", {"done": person.unsubscribed_at is not None, "study": study})
+
+
+async def one_click(request: Request) -> Response:
+    """RFC 8058 one-click unsubscribe (the List-Unsubscribe header's address). A mail client POSTs
+    here with no CSRF token (codesign.web.csrf lets this one path through): the token in the URL is
+    the authority, and this only ever unsubscribes. A GET (a client without one-click) is the
+    ordinary page, which asks first."""
+    token = _token(request)
+    if request.method != "POST":
+        return redirect(request, str(request.url_for("unsubscribe", token=token)))
+    try:
+        await write(request, online.unsubscribe, token)
+    except NotFound:
+        return PlainTextResponse("This unsubscribe link does not work.", status_code=404)
+    return PlainTextResponse("You will get no more emails from this study.")
 
 
 # ---- the facilitator's page for an online round ------------------------------------------------
@@ -133,6 +149,7 @@ ROUND = "/sessions/{session_id:id}/rounds/{round_id:id}/online"
 routes = [
     Route("/take-part/{token}", personal_link, methods=["GET", "POST"], name="personal_link"),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"], name="unsubscribe"),
+    Route("/unsubscribe/{token}/one-click", one_click, methods=["GET", "POST"], name="unsubscribe_one_click"),
     Route(ROUND, online_round, name="online_round"),
     Route(ROUND + "/{action:str}", round_action, methods=["POST"], name="online_round_action"),
 ]

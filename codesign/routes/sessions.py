@@ -10,9 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign import queries
-from codesign.errors import NotFound, ValidationFailed
+from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.export.join_cards import write_join_cards
-from codesign.models import SessionStatus
+from codesign.models import SessionMode, SessionStatus
 from codesign.services import rounds, sessions
 from codesign.validation import first_value
 from codesign.web import auth
@@ -105,6 +105,9 @@ async def close_session(request: Request) -> Response:
 async def join_cards(request: Request) -> Response:
     """One A4 page of cards with the code, the URL and the QR code, to print for the tables."""
     session, _group = await read(request, queries.get_session_and_group, request.path_params["session_id"])
+    if session.mode == SessionMode.online:  # nobody joins an online session by a code (services.joining)
+        raise Conflict("This is an online session: panellists take part by the personal link in their email, "
+                       "so there are no join cards.")
     url = join_url(request, session.join_code)
     half = len(session.join_code) // 2
     buffer = io.BytesIO()

@@ -37,7 +37,7 @@ from sqlmodel import Session, select
 
 from codesign.config import Settings
 from codesign.errors import ValidationFailed
-from codesign.models import SessionStatus, WorkshopSession
+from codesign.models import SessionMode, SessionStatus, WorkshopSession
 from codesign.services import ratelimit
 from codesign.services.ratelimit import Claim, Policy, Slowed
 from codesign.services.sessions import canonical_join_code
@@ -72,6 +72,9 @@ class JoinLimits:
         return f"Wait {wait}, then try again. This only affects this device."
 
 
+ONLINE = "This is an online study: please use the personal link in the email we sent you"
+
+
 def prove_join_code(db: Session, raw_code: str, *, device: str, address: str, limits: JoinLimits,
                     now: datetime | None = None) -> WorkshopSession:
     """The open session with this code, checked under the limits; or ValidationFailed / Slowed."""
@@ -94,4 +97,6 @@ def prove_join_code(db: Session, raw_code: str, *, device: str, address: str, li
     if not ok:
         raise ValidationFailed({"code": "This session has closed. Ask the facilitator if you think it should be open"},
                                {"code": typed})
+    if session.mode == SessionMode.online:  # refused here, at the code: not after a name and a group
+        raise ValidationFailed({"code": ONLINE}, {"code": typed})
     return session

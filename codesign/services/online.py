@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -30,7 +31,15 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
-from codesign.queries.online import REMOVED, finished_panellists, link_problem, online_round, session_participant
+from codesign.naming import round_label
+from codesign.queries.online import (
+    REMOVED,
+    finished_panellists,
+    link_problem,
+    online_round,
+    recently_invited,
+    session_participant,
+)
 from codesign.services import audit, rounds
 from codesign.services.panels import new_token
 from codesign.services.round_window import Window, check_window
@@ -49,7 +58,7 @@ def start_link(db: Session, token: str, *, now: datetime | None = None) -> tuple
     person = db.exec(select(Panellist).where(Panellist.link_token == token).with_for_update()
                      .execution_options(populate_existing=True)).first() if token else None
     panel = db.get(Panel, person.panel_id) if person is not None else None
-    problem = link_problem(person, panel, now)
+    problem = link_problem(person, panel, now, token)
     if problem is not None:
         raise Conflict(problem)
     assert person is not None and person.id is not None
@@ -111,7 +120,7 @@ def set_window(db: Session, actor: User, session_id: int, round_id: int, opens_t
     found.opens_at, found.closes_at = window.opens_at, window.closes_at
     db.add(found)
     opening = f"opens {uk_datetime(window.opens_at)}, " if window.opens_at and found.status == RoundStatus.draft else ""
-    audit.record(db, actor, "round.window_set", summary=f"Round {found.number} “{found.title}” {opening}"
+    audit.record(db, actor, "round.window_set", summary=f"{round_label(found)}: {opening}"
                  f"closes {uk_datetime(window.closes_at)} (UK time)", object_type="round", object_id=found.id,
                  population_group_id=session.population_group_id, session_id=session_id,
                  details={"opens_at": window.opens_at, "closes_at": window.closes_at})
@@ -129,32 +138,44 @@ def _reachable(db: Session, panel_id: int) -> Sequence[Panellist]:
         col(Panellist.link_token).is_not(None)).order_by(col(Panellist.number))).all()
 
 
-def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: str, dedupe_key: str) -> outbox.Draft:
+def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: str, dedupe_key: str,
+           sender: str, now: datetime) -> outbox.Draft:
     assert person.id is not None and person.email is not None
     rendered = render_message(MessageContext(
-        kind=kind, name=person.name or "there", study=panel.name, round_title=found.title,
+        kind=kind, name=person.name or "there", study=panel.name, round_title=round_label(found),
         closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
-        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}"))
+        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}", opens_at=found.opens_at,
+        open_now=found.status == RoundStatus.open, sender=sender, now=now))
     return outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=rendered.subject,
                         body_text=rendered.text, body_html=rendered.html, dedupe_key=dedupe_key,
                         session_id=found.session_id, round_id=found.id)
 
 
+# Invitations and reminders for one round take turns (a transaction-scoped PostgreSQL advisory lock;
+# SQLite's writers queue anyway): reminders pressed while invitations are being queued then see them,
+# and skip those people, rather than reading the outbox from before they were added.
+Q_ROUND_MAIL_LOCK = text("SELECT pg_advisory_xact_lock(1619, :rid)")
+
+
 def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Round, kind: str, base_url: str,
            key_suffix: str, now: datetime) -> int:
     assert session.panel_id is not None
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
-    done = finished_panellists(db, found.id or 0) if kind == "reminder" else set()
+    sender = actor.name.strip() if actor is not None else ""
+    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
+            if kind == "reminder" else set())
     added = 0
     for person in _reachable(db, panel.id or 0):
         if person.id in done:
             continue
         key = f"{kind}:{found.id}:{person.id}" + (f":{key_suffix}" if key_suffix else "")
-        added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key), now=now)
+        added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key, sender, now), now=now)
     noun = "invitations" if kind == "invitation" else "reminders"
-    audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for round {found.number} "
-                 f"“{found.title}”", object_type="round", object_id=found.id,
+    audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for "
+                 f"{round_label(found)}", object_type="round", object_id=found.id,
                  population_group_id=session.population_group_id, session_id=session.id,
                  details={"queued": added, "key": key_suffix}, label=None if actor else "worker")
     return added
@@ -162,10 +183,15 @@ def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Rou
 
 def queue_invitations(db: Session, actor: User, session_id: int, round_id: int, base_url: str,
                       *, now: datetime | None = None) -> int:
-    """Invite every reachable panellist to the round, once each (dedupe). Returns how many were new."""
+    """Invite every reachable panellist to the round, once each (dedupe). Returns how many were new.
+    Only a round that is open, or a draft with an opening time (the invitation then says when it
+    opens and closes): an invitation to a draft with no time would send people to nothing."""
     session, found = online_round(db, session_id, round_id)
     if found.status == RoundStatus.closed:
         raise Conflict("This round has closed, so there is nothing to invite people to.")
+    if found.status != RoundStatus.open and found.opens_at is None:
+        raise Conflict(f"Round {found.number} is not open and has no opening time, so no invitations were sent. "
+                       "Set when it opens and closes, or open it, then send invitations.")
     added = _queue(db, actor, session, found, "invitation", base_url, "", now or utcnow())
     db.commit()
     return added
@@ -179,6 +205,7 @@ def queue_reminders(db: Session, actor: User | None, session_id: int, round_id: 
     session, found = online_round(db, session_id, round_id)
     if found.status != RoundStatus.open:
         raise Conflict("Reminders can only be sent while the round is open.")
+    # The button's key is queries.online.manual_reminder_key's, which the page counts by.
     added = _queue(db, actor, session, found, "reminder", base_url, key_suffix or f"manual-{now:%Y-%m-%d}", now)
     db.commit()
     return added
@@ -208,7 +235,7 @@ def set_reminder_days(db: Session, actor: User, session_id: int, round_id: int, 
         if day not in have:
             db.add(ReminderSchedule(round_id=round_id, days_after_open=day))
     audit.record(db, actor, "round.reminders_scheduled",
-                 summary=f"Reminders for round {found.number} “{found.title}”: "
+                 summary=f"Reminders for {round_label(found)}: "
                  + (", ".join(f"day {d}" for d in days) if days else "none scheduled"),
                  object_type="round", object_id=round_id, population_group_id=session.population_group_id,
                  session_id=session_id, details={"days": days})

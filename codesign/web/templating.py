@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from codesign import paths, permissions
 from codesign.contract.money import format_pence
 from codesign.naming import round_label
-from codesign.uk_time import uk_datetime
+from codesign.uk_time import uk_clock, uk_datetime
 from codesign.web import text_size
 from codesign.web.csrf import csrf_token
 from codesign.web.htmx import is_htmx
@@ -64,6 +64,7 @@ def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
     env.globals["error_list"] = error_list
     env.filters["seconds_left"] = seconds_left
     env.filters["uk_datetime"] = uk_datetime  # online round windows, in UK time (codesign.uk_time)
+    env.filters["uk_clock"] = uk_clock
     env.globals["can"] = permissions.can  # {% if can(current_user, "run_workshop") %}: who may do what
     env.globals["can_approve"] = permissions.can_approve
     env.globals["field_error"] = field_error

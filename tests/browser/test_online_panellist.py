@@ -92,8 +92,11 @@ def test_a_panellist_answers_over_two_visits_by_their_emailed_link(
     ballot = session.exec(select(Ballot).where(Ballot.round_id == study.round.id)).one()
     assert ballot.finished_at is not None
 
-    # A reminder now: to Ben and Cara, who have not finished; not to Asha.
-    online.queue_reminders(session, facilitator, study.session.id or 0, study.round.id or 0, live_server.url)
-    worker.run_once(engine, mail)
+    # A reminder a day later (none within 24 hours of the invitations): to Ben and Cara, who have
+    # not finished; not to Asha.
+    later = utcnow() + timedelta(hours=25)
+    online.queue_reminders(session, facilitator, study.session.id or 0, study.round.id or 0, live_server.url,
+                           now=later)
+    worker.run_once(engine, mail, now=later)
     reminded = sorted(m["To"] for m in smtp.inbox.messages if "reminder" in m["Subject"].lower())
     assert reminded == ["ben@example.com", "cara@example.com"]

@@ -71,7 +71,8 @@ def test_invitations_go_once_to_everyone_with_their_own_links(session: Session, 
         html = message.get_body(("html",))
         assert html is not None and f"{BASE}/take-part/{person.link_token}" in str(html.get_content())
         assert f"{BASE}/take-part/{person.link_token}" in text and f"{BASE}/unsubscribe/{person.unsubscribe_token}" in text
-        assert message["List-Unsubscribe"].strip() == f"<{BASE}/unsubscribe/{person.unsubscribe_token}>"
+        assert message["List-Unsubscribe"].strip() == f"<{BASE}/unsubscribe/{person.unsubscribe_token}/one-click>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["From"] == "Outcomes study <study@example.nhs.uk>"
         assert f"Hello {person.name}" in text and "Living well with diabetes" in message["Subject"]
     assert worker.run_once(engine, mail_settings).sent == []  # nothing twice
@@ -112,8 +113,10 @@ def test_unsubscribing_stops_all_mail(client: TestClient, session: Session, engi
     done = post_form(client, f"/unsubscribe/{cara.unsubscribe_token}", {}, token_from=f"/unsubscribe/{cara.unsubscribe_token}")
     assert done.status_code == 303
     assert "no more emails" in client.get(done.headers["location"]).text
-    online.queue_reminders(session, facilitator, study.session.id or 0, study.round.id or 0, BASE)
-    worker.run_once(engine, mail_settings)
+    worker.run_once(engine, mail_settings)  # the invitations
+    later = utcnow() + timedelta(hours=25)  # no reminder within a day of the invitation
+    online.queue_reminders(session, facilitator, study.session.id or 0, study.round.id or 0, BASE, now=later)
+    worker.run_once(engine, mail_settings, now=later)
     assert smtp.inbox.to("cara@example.com") == []
     assert len(smtp.inbox.to("asha@example.com")) == 2  # an invitation and a reminder
     # The panel's mail page (staff) lists who unsubscribed.

@@ -83,3 +83,47 @@ def test_a_claim_left_by_a_dead_worker_returns_to_the_queue(session: Session, en
     assert len(again) == 3
     assert {m.status for m in session.exec(select(OutboxMessage))} == {MailStatus.sending}
     assert {m.attempts for m in session.exec(select(OutboxMessage))} == {2}
+
+
+def test_reminders_pressed_while_invitations_are_being_queued_wait_and_skip_them(
+        session: Session, engine: Engine, facilitator: User, workshop: WorkshopSession) -> None:
+    """PostgreSQL only (on SQLite the second writer waits for the first anyway). Invitations are
+    queued in one transaction, not yet committed; "Send reminders now" pressed meanwhile waits for
+    them and then reminds nobody, rather than reminding everyone from the outbox as it was."""
+    import pytest
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL race")
+    from sqlalchemy import text
+
+    study = make_study(session, facilitator, workshop)
+    sid, rid = study.session.id or 0, study.round.id or 0
+    inviting = db.write_session(engine).__enter__()
+    actor = inviting.get(User, facilitator.id)
+    found = inviting.get(type(study.round), rid)
+    assert actor is not None and found is not None
+    online._queue(inviting, actor, inviting.get(WorkshopSession, sid), found,  # type: ignore[arg-type]
+                  "invitation", "http://x", "", utcnow())
+
+    def remind() -> int:
+        with db.write_session(engine) as writer:
+            return online.queue_reminders(writer, writer.get(User, facilitator.id), sid, rid, "http://x")
+
+    results: list[object] = []
+    thread = threading.Thread(target=lambda: results.append(remind()))
+    thread.start()
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE '%pg_advisory_xact_lock(1619%'")
+    with engine.connect() as watcher:  # until the reminders are seen waiting on the round's lock
+        for _ in range(2000):
+            if watcher.execute(waiting).scalar():
+                break
+            watcher.rollback()
+            threading.Event().wait(0.01)
+        else:
+            raise AssertionError("the reminders did not wait for the invitations")
+    inviting.commit()
+    inviting.close()
+    thread.join(timeout=60)
+    assert results == [0]
+    assert {m.kind for m in session.exec(select(OutboxMessage))} == {"invitation"}

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from codesign.config import Settings, SettingsError
-from codesign.evidence.fingertips import DEFAULT_BASE, data_url
 
 HELP = "import indicator data or peer groups, or compare an area with its peers (JSON)"
 
@@ -31,6 +30,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    # Imported here, not at the top: `codesign` imports this module for its help line, and the
+    # evidence package brings in scipy.stats (1.4 s), which every other command would then pay.
+    from codesign.evidence.fingertips import DEFAULT_BASE
+
     parser = _Parser(prog="codesign evidence", description=HELP)
     sub = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
     imported = sub.add_parser("import", help="import a Fingertips-layout indicator data CSV")
@@ -86,6 +89,8 @@ def run_evidence(argv: Sequence[str], out: TextIO, err: TextIO, settings: Settin
             raise BadArguments("--multiplier must be above 0")
         text = _read(args.file) if args.action in ("import", "peers") else ""
         if args.action == "fetch":
+            from codesign.evidence.fingertips import data_url
+
             try:
                 url = data_url(args.indicator, args.area_type, args.parent_area_type, args.base_url)
             except ValueError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from docx import Document
@@ -20,21 +20,20 @@ from docx.shared import Cm, Pt, RGBColor
 from codesign.export import _labels as L
 from codesign.export._content import NOTES, Appendix, build
 from codesign.export._cosstar import CITATION as COS_STAR_CITATION
-from codesign.export._model import Grid, Pairs
+from codesign.export._docx_xml import (
+    TABLE_TEXT_ID,
+    add_field,
+    grid_table,
+    pairs_table,
+    set_font,
+)
 from codesign.export._schedule import NOT_DRAWN, EvidenceSpec, IndicatorSpec
 from codesign.export._study import StudyAnnex
 
 log = logging.getLogger(__name__)
 
 FONT = "Arial"
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-TEXT_WIDTH_TWIPS = 9638  # 17 cm: A4 less 2 cm margins
-HEADER_FILL = "D9E1EA"
-GROUP_FILL = "EEF2F6"
 GAP_FILL = "FFF4CC"
-KEEP_TOGETHER_ROWS = 12
-TABLE_TEXT_ID = "TableText"
 STYLE_SIZES = {"Normal": 11, "Title": 20, "Subtitle": 13, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11.5}
 
 
@@ -47,7 +46,7 @@ def write_docx(snapshot: Mapping[str, Any], sha256: str, stream: BinaryIO) -> No
     _heading(doc, L.printable(appendix.title), level=0)
     doc.add_paragraph(L.printable(appendix.subtitle), style="Subtitle")
     if appendix.contract:
-        _pairs(doc, appendix.contract, labels=("Contract", "Details"))
+        pairs_table(doc, appendix.contract, labels=("Contract", "Details"))
     doc.add_paragraph(NOTES["parts"])
     _schedule(doc, appendix)
     _annex(doc, appendix)
@@ -62,7 +61,7 @@ def _schedule(doc: Any, appendix: Appendix) -> None:
     for text in appendix.about:
         doc.add_paragraph(L.printable(text))
     _heading(doc, "Summary of outcomes", level=2)
-    _grid(doc, appendix.schedule_summary, size=8)
+    grid_table(doc, appendix.schedule_summary, size=8)
     _note(doc, NOTES["schedule_summary"])
     _payment(doc, appendix)
     for spec in appendix.specs:
@@ -74,8 +73,8 @@ def _spec(doc: Any, spec: IndicatorSpec) -> None:
     heading.paragraph_format.page_break_before = True
     if spec.gap:
         _gap(doc, spec.gap)
-    _pairs(doc, spec.rows, labels=("Specification", spec.code), size=8.5)
-    _grid(doc, spec.by_year, size=8.5)
+    pairs_table(doc, spec.rows, labels=("Specification", spec.code), size=8.5)
+    grid_table(doc, spec.by_year, size=8.5)
     if spec.evidence:
         _evidence(doc, spec.evidence)
 
@@ -97,8 +96,8 @@ def _evidence(doc: Any, ev: EvidenceSpec) -> None:
         doc_pr = doc.inline_shapes[-1]._inline.docPr
         doc_pr.set("descr", L.printable(ev.alt))
         doc_pr.set("title", L.printable(ev.heading))
-    _grid(doc, ev.peers, size=8.5)
-    _pairs(doc, ev.summary, labels=("Comparison", "Figures"), size=8.5)
+    grid_table(doc, ev.peers, size=8.5)
+    pairs_table(doc, ev.summary, labels=("Comparison", "Figures"), size=8.5)
 
 
 def _heading(doc: Any, text: str, level: int) -> Any:
@@ -116,7 +115,7 @@ def _set_up(doc: Any, appendix: Appendix, snapshot: Mapping[str, Any]) -> None:
     section.header_distance, section.footer_distance = Cm(1.0), Cm(0.9)
     for name, size in STYLE_SIZES.items():
         style = doc.styles[name]
-        _font(style.element, FONT)
+        set_font(style.element, FONT)
         style.font.size = Pt(size)
         if name == "Subtitle":
             style.font.italic = False
@@ -148,40 +147,14 @@ def _set_up(doc: Any, appendix: Appendix, snapshot: Mapping[str, Any]) -> None:
     first.text = appendix.footer
     second = footer.add_paragraph()
     second.add_run("Page ")
-    _field(second, "PAGE")
+    add_field(second, "PAGE")
     second.add_run(" of ")
-    _field(second, "NUMPAGES")
+    add_field(second, "NUMPAGES")
     for para in footer.paragraphs:
         para.paragraph_format.space_after = Pt(0)
         for run in para.runs:
             run.font.size = Pt(8)
             run.font.name = FONT
-
-
-def _font(element: Any, name: str) -> None:
-    """Set a style's font, removing theme fonts (which would otherwise win over the name)."""
-    fonts = element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), name)
-
-
-def _field(paragraph: Any, code: str) -> None:
-    """A Word field (PAGE, NUMPAGES) that the reader's word processor fills in."""
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), ("instr", code), ("separate", None), ("text", "1"), ("end", None)):
-        if kind == "instr":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = f" {text} "
-        elif kind == "text":
-            el = OxmlElement("w:t")
-            el.text = text
-        else:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        run._r.append(el)
 
 
 def _para(doc: Any, text: str, after_table: bool = False, keep: bool = False) -> Any:
@@ -202,118 +175,14 @@ def _note(doc: Any, text: str) -> None:
     run.font.size = Pt(9)
 
 
-def _w(tag: str) -> str:
-    return f"{{{W_NS}}}{tag}"
-
-
-def _el(parent: Any, tag: str, **attrs: str) -> Any:
-    """Append a w:<tag> child (lxml's makeelement, as python-docx elements are lxml elements)."""
-    el = parent.makeelement(_w(tag), {_w(key): val for key, val in attrs.items()})
-    parent.append(el)
-    return el
-
-
-# Tables are written as WordprocessingML directly: python-docx's cell API re-searches the XML on
-# every call and takes seconds for a 40-outcome appendix; this takes a few hundred milliseconds.
-def _table(doc: Any, widths: Sequence[float]) -> tuple[Any, list[int]]:
-    twips = [round(TEXT_WIDTH_TWIPS * w / sum(widths)) for w in widths]
-    body = doc.element.body
-    tbl = body.makeelement(_w("tbl"), {})
-    pr = _el(tbl, "tblPr")
-    _el(pr, "tblStyle", val="TableGrid")
-    _el(pr, "tblW", w=str(sum(twips)), type="dxa")
-    _el(pr, "tblLayout", type="fixed")
-    margins = _el(pr, "tblCellMar")
-    for side in ("left", "right"):  # about 1.2 mm, narrower than Word's 1.9 mm, so 8 pt figures fit
-        _el(margins, side, w="70", type="dxa")
-    _el(pr, "tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="0", lastColumn="0",
-        noHBand="0", noVBand="1")
-    grid = _el(tbl, "tblGrid")
-    for width in twips:
-        _el(grid, "gridCol", w=str(width))
-    body.sectPr.addprevious(tbl)
-    return tbl, twips
-
-
-def _row(tbl: Any, header: bool = False) -> Any:
-    tr = _el(tbl, "tr")
-    pr = _el(tr, "trPr")
-    _el(pr, "cantSplit")
-    if header:  # repeat this row at the top of every page the table runs onto
-        _el(pr, "tblHeader", val="true")
-    return tr
-
-
-def _cell(tr: Any, text: str, width: int, *, span: int = 1, bold: bool = False, size: float = 9,
-          right: bool = False, fill: str | None = None, keep: bool = False) -> None:
-    tc = _el(tr, "tc")
-    pr = _el(tc, "tcPr")
-    _el(pr, "tcW", w=str(width), type="dxa")
-    if span > 1:
-        _el(pr, "gridSpan", val=str(span))
-    if fill:
-        _el(pr, "shd", val="clear", color="auto", fill=fill)
-    p = _el(tc, "p")
-    ppr = _el(p, "pPr")
-    _el(ppr, "pStyle", val=TABLE_TEXT_ID)
-    if keep:
-        _el(ppr, "keepNext")
-    if right:
-        _el(ppr, "jc", val="right")
-    run = _el(p, "r")
-    if bold or size != 9:
-        rpr = _el(run, "rPr")
-        if bold:
-            _el(rpr, "b")
-        if size != 9:
-            _el(rpr, "sz", val=str(round(size * 2)))
-    for i, line in enumerate(L.printable(text).replace("\t", " ").split("\n")):
-        if i:
-            _el(run, "br")
-        t = _el(run, "t")
-        t.text = line
-        t.set(XML_SPACE, "preserve")
-
-
-def _grid(doc: Any, grid: Grid, size: float = 9) -> None:
-    tbl, twips = _table(doc, grid.widths)
-    keep = len(grid.rows) <= KEEP_TOGETHER_ROWS  # a short table is not split over two pages
-    tr = _row(tbl, header=True)
-    for c, (text, width) in enumerate(zip(grid.header, twips, strict=True)):
-        _cell(tr, text, width, bold=True, size=size, right=c in grid.numeric, fill=HEADER_FILL, keep=keep)
-    for r, values in enumerate(grid.rows, start=1):
-        tr = _row(tbl)
-        span = grid.span(values)
-        for c, text in enumerate(values):
-            last = c == len(values) - 1
-            _cell(tr, text, sum(twips[c:]) if last else twips[c], span=span if last else 1, size=size,
-                  right=c in grid.numeric and span == 1, keep=keep and r < len(grid.rows))
-
-
-def _pairs(doc: Any, pairs: Pairs, groups: list[tuple[str, Pairs]] | None = None,
-           labels: tuple[str, str] = ("Item", "Detail"), size: float = 9) -> None:
-    """A two-column label/value table; with `groups`, each group gets a shaded heading row."""
-    tbl, twips = _table(doc, (35, 65))
-    tr = _row(tbl, header=True)
-    for text, width in zip(labels, twips, strict=True):
-        _cell(tr, text, width, bold=True, fill=HEADER_FILL)
-    for title, items in groups if groups is not None else [("", pairs)]:
-        if title:  # kept with the next row: never leave a group title at a page foot
-            _cell(_row(tbl), title, sum(twips), span=2, bold=True, size=9.5, fill=GROUP_FILL, keep=True)
-        for label, value in items:
-            tr = _row(tbl)
-            _cell(tr, label, twips[0], bold=True, size=size)
-            _cell(tr, value, twips[1], size=size)
-
-
 def _payment(doc: Any, appendix: Appendix) -> None:
     _heading(doc, "Payment terms", level=2)
-    _pairs(doc, appendix.payment_terms)
+    pairs_table(doc, appendix.payment_terms)
     _heading(doc, "Money at stake by contract year", level=3)
-    _grid(doc, appendix.payment_years)
+    grid_table(doc, appendix.payment_years)
     _note(doc, f"Rounding: {appendix.rounding}")
     _heading(doc, "Money at stake by outcome", level=3)
-    _grid(doc, appendix.payment_outcomes)
+    grid_table(doc, appendix.payment_outcomes)
 
 
 def _gap(doc: Any, text: str) -> None:
@@ -340,42 +209,42 @@ def _annex(doc: Any, appendix: Appendix) -> None:
     heading.paragraph_format.page_break_before = True
     _heading(doc, "COS-STAR reporting items", level=2)
     _para(doc, NOTES["cos_star"] + " " + COS_STAR_CITATION, keep=True)
-    _grid(doc, annex.cos_star, size=8)
+    grid_table(doc, annex.cos_star, size=8)
     _heading(doc, "Protocol, ethics, funding, participants and limitations", level=2)
-    _pairs(doc, annex.report)
+    pairs_table(doc, annex.report)
     _heading(doc, "Declared conflicts of interest", level=2)
-    _grid(doc, annex.conflicts)
+    grid_table(doc, annex.conflicts)
     _heading(doc, "People taking part at each stage", level=2)
-    _grid(doc, annex.stages, size=8)
+    grid_table(doc, annex.stages, size=8)
     _note(doc, NOTES["participants"] + " " + annex.characteristics)
     _heading(doc, "Consensus rule, declared before voting", level=2)
     doc.add_paragraph(L.printable(annex.consensus_text))
     _heading(doc, "Rounds", level=2)
     for rnd in annex.rounds:
         _heading(doc, L.printable(rnd.heading), level=3)
-        _pairs(doc, rnd.fields, size=8.5)
+        pairs_table(doc, rnd.fields, size=8.5)
     _heading(doc, "Agreement", level=2)
     _para(doc, annex.agreement_note, keep=True)
-    _grid(doc, annex.agreement)
+    grid_table(doc, annex.agreement)
     _study(doc, annex.study)
     _heading(doc, "Tie-break rule", level=2)
     doc.add_paragraph(L.printable(annex.tie_break))
     _heading(doc, "Outcomes considered", level=2)
-    _grid(doc, annex.considered, size=8)
+    grid_table(doc, annex.considered, size=8)
     _heading(doc, "How each group voted", level=2)
     _para(doc, NOTES["votes"], keep=True)
-    _grid(doc, annex.votes, size=8)
+    grid_table(doc, annex.votes, size=8)
     _heading(doc, "Where each outcome came from", level=2)
-    _grid(doc, annex.provenance, size=8)
+    grid_table(doc, annex.provenance, size=8)
     _heading(doc, "Departures from the computed result", level=2)
     if annex.departures:
-        _grid(doc, annex.departures)
+        grid_table(doc, annex.departures)
     else:
         doc.add_paragraph(NOTES["no_departures"])
     _heading(doc, "Outcomes left out", level=2)
     _para(doc, appendix.excluded_intro, keep=True)
     if appendix.excluded:
-        _grid(doc, appendix.excluded)
+        grid_table(doc, appendix.excluded)
 
 
 def _study(doc: Any, studies: list[StudyAnnex]) -> None:
@@ -384,19 +253,19 @@ def _study(doc: Any, studies: list[StudyAnnex]) -> None:
         _heading(doc, L.printable(study.heading), level=2)
         _para(doc, study.intro, keep=True)
         _heading(doc, "Taking part, round by round", level=3)
-        _grid(doc, study.participation, size=8)
+        grid_table(doc, study.participation, size=8)
         _heading(doc, "Did those who left score differently?", level=3)
         _para(doc, study.attrition_summary, keep=study.attrition is not None)
         if study.attrition:
-            _grid(doc, study.attrition, size=8)
+            grid_table(doc, study.attrition, size=8)
         for step in study.stability:
             _heading(doc, L.printable(f"Stability: {step.heading}"), level=3)
             _para(doc, step.summary, keep=step.changes is not None)
             if step.changes:
-                _grid(doc, step.changes, size=8)
+                grid_table(doc, step.changes, size=8)
         if study.agreement:
             _heading(doc, "Kendall's W in each round of the study", level=3)
-            _grid(doc, study.agreement, size=8)
+            grid_table(doc, study.agreement, size=8)
 
 
 def _sign_off(doc: Any, appendix: Appendix) -> None:
@@ -405,11 +274,11 @@ def _sign_off(doc: Any, appendix: Appendix) -> None:
     heading = _heading(doc, "Part 3. Sign-off", level=1)
     heading.paragraph_format.page_break_before = True
     _heading(doc, "Frozen", level=2)
-    _pairs(doc, sign.frozen)
+    pairs_table(doc, sign.frozen)
     _heading(doc, "Approved", level=2)
     _para(doc, sign.approval_note, keep=sign.approvals is not None)
     if sign.approvals:
-        _grid(doc, sign.approvals)
+        grid_table(doc, sign.approvals)
     _heading(doc, "Signatures", level=2)
     _para(doc, NOTES["signatures"], keep=True)
-    _grid(doc, sign.signatures, size=10)
+    grid_table(doc, sign.signatures, size=10)

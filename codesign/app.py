@@ -19,7 +19,6 @@ from codesign import db, paths
 from codesign.config import Settings
 from codesign.errors import Conflict, Forbidden, LeftSession, NotFound, RateLimited, TamperingDetected
 from codesign.routes import all_routes
-from codesign.services import ratelimit
 from codesign.web.csrf import CSRFMiddleware
 from codesign.web.limits import RequestLimitsMiddleware
 from codesign.web.middleware import SecurityHeadersMiddleware
@@ -48,9 +47,10 @@ def create_app(settings: Settings) -> Starlette:
                 "Run `codesign migrate` first."
             )
         app.state.engine = engine
+        # Start-up writes nothing (old attempt buckets are forgotten by `codesign worker`): with
+        # several workers, one may still be starting while another serves, and on SQLite a write
+        # then breaks another process's read-then-write transaction at once ("database is locked").
         app.state.room_watch = RoomWatch(engine, interval=settings.room_check_ms / 1000)
-        with db.write_session(engine) as session:
-            ratelimit.prune(session)  # attempt buckets untouched for a week: nothing left to limit
         try:
             yield
         finally:

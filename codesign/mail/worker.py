@@ -1,6 +1,7 @@
-"""`codesign worker`: opens and closes online rounds on time, queues scheduled reminders, and sends
-the outbox. Run it beside the web server (`make run` does); two or more may run at once (the
-outbox is claimed with SKIP LOCKED on PostgreSQL). It logs message ids, never addresses.
+"""`codesign worker`: opens and closes online rounds on time, queues scheduled reminders, sends
+the outbox and forgets attempt-limit buckets untouched for a week. Run it beside the web server
+(`make run` does); two or more may run at once (the outbox is claimed with SKIP LOCKED on
+PostgreSQL). It logs message ids, never addresses.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from codesign import db
 from codesign.config import Settings
 from codesign.mail import outbox
 from codesign.mail.smtp import Outgoing, SmtpTarget, parse_smtp_url, send
-from codesign.services import online
+from codesign.services import online, ratelimit
 
 log = logging.getLogger("codesign.worker")
 BATCH = 20
@@ -32,6 +33,7 @@ class Tick:
     reminders: int = 0
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    pruned: int = 0
 
 
 def base_url(settings: Settings) -> str:
@@ -89,6 +91,8 @@ def run_once(engine: Engine, settings: Settings, *, now: datetime | None = None)
     public = base_url(settings)
     with db.write_session(engine) as session:
         report = online.run_schedule(session, public, now=now)
+    with db.write_session(engine) as session:
+        tick.pruned = ratelimit.prune(session, now=now)  # attempt buckets untouched for a week
     tick.opened, tick.closed, tick.reminders = report.opened, report.closed, report.reminders
     for round_id in report.opened:
         log.info("round %s opened on time", round_id)

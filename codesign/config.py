@@ -17,9 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
 ENVIRONMENTS = ("production", "development", "test")
 # Where the secret came from: the environment, the development file, or made for this process only.
@@ -244,6 +241,9 @@ KEY_FILE_SUFFIX = ".secret"
 def development_secret_path(database_url: str) -> Path:
     """Beside a SQLite database file (codesign.db -> codesign.db.secret); otherwise in the working
     folder, as `.codesign-dev.secret`."""
+    from sqlalchemy.engine import make_url  # here: `codesign tally` reads settings, not databases
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(database_url)
     except ArgumentError:

@@ -142,7 +142,8 @@ def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(f"codesign tally: {exc}", file=stderr)
         return BAD_INPUT
     if args.format == "json":
-        json.dump(results.to_dict(), stdout, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        # dumps, then one write: json.dump writes each of tens of thousands of pieces separately
+        stdout.write(json.dumps(results.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False))
         stdout.write("\n")
     else:
         rows = results.to_csv_rows()

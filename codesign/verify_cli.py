@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy import Engine
+if TYPE_CHECKING:  # `codesign tally` builds this parser too, and must not import SQLAlchemy
+    from sqlalchemy import Engine
 
 TAMPERED = 1
 BAD_INPUT = 2

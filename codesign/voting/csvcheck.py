@@ -34,12 +34,18 @@ def whole(text: str) -> int | None:
 
 
 def _first_rows(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For ``keys`` of ``rows`` (in file order): whether each repeats an earlier key, and the row
-    where its key first appeared."""
-    codes, _ = pd.factorize(keys)
-    repeat = np.asarray(pd.Series(codes).duplicated(), dtype=bool)
-    # factorize numbers keys by first appearance, so the first rows are in code order
-    return repeat, rows[np.flatnonzero(~repeat)][codes]
+    """For non-negative integer ``keys`` of ``rows`` (in file order): whether each repeats an
+    earlier key, and the row where its key first appeared."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=bool), rows[:0]
+    if int(keys.max()) >= 4 * n + 1024:  # sparse keys (participant x outcome codes): number them 0..k
+        keys, _ = pd.factorize(keys)
+    order = np.arange(n, dtype=np.int64)
+    first = np.full(int(keys.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, keys, order)  # each key's first position: no hashing, no sort
+    first_index = first[keys]
+    return first_index != order, rows[first_index]
 
 
 @dataclass(frozen=True)

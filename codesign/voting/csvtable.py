@@ -105,38 +105,73 @@ def fast_table(text: str) -> Table | None:
         raw = text.encode("utf-8")
     except UnicodeEncodeError:
         return None  # a lone surrogate: csv_errors names it
-    data = np.frombuffer(raw, dtype=np.uint8)
-    if not len(data) or _may_hold_unwanted(raw):
+    if not raw or _may_hold_unwanted(raw):
         return None
-    quotes = np.flatnonzero(data == _QUOTE)
+    # bytes.find and bytes.count are memchr-fast: most files have no quote and no carriage return
+    if raw.find(b'"') < 0 and raw.find(b"\r") < 0:
+        plain = _plain_table(raw)
+        if plain is not None:
+            return plain
+    return _located_table(raw)
+
+
+def _plain_table(raw: bytes) -> Table | None:
+    """A file without quotes or carriage returns whose records all have the header's number of
+    cells: then each line is a record, and counting commas shows the shape. Pandas refuses a
+    record with more cells than the header's; with none longer, as many commas as every record
+    having the header's width means none is shorter. Otherwise None (the general reader decides)."""
+    breaks = raw.count(b"\n")
+    n_records = breaks if raw.endswith(b"\n") else breaks + 1
+    first_break = raw.find(b"\n")
+    width = raw.count(b",", 0, first_break if first_break >= 0 else len(raw)) + 1
+    if raw.count(b",") != (width - 1) * n_records:
+        return None
+    frame = _read(raw, width, "category")
+    if frame is None or len(frame) != n_records:
+        return None
+    return _table(raw, frame, np.arange(1, n_records + 1, dtype=np.int64),
+                  np.full(n_records, width, dtype=np.int64), breaks + 1)
+
+
+def _located_table(raw: bytes) -> Table | None:
+    """Any file pandas and the csv module split alike: where every record starts and how many
+    cells it has, from the positions of its quotes, commas and line breaks."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    quoted = raw.find(b'"') >= 0
+    quotes = np.flatnonzero(data == _QUOTE) if quoted else np.zeros(0, dtype=np.intp)
     if not _quotes_are_plain(data, quotes):
         return None
     # Physical line breaks: \n, \r\n (counted once) and a lone \r, wherever they are.
-    lf = np.flatnonzero(data == _LF)
-    cr = np.flatnonzero(data == _CR)
-    lone_cr = cr[(cr + 1 >= len(data)) | (data[np.minimum(cr + 1, len(data) - 1)] != _LF)]
-    breaks = np.sort(np.concatenate((lf, lone_cr))) if len(lone_cr) else lf
+    breaks = np.flatnonzero(data == _LF)
+    if raw.find(b"\r") >= 0:
+        cr = np.flatnonzero(data == _CR)
+        lone_cr = cr[(cr + 1 >= len(data)) | (data[np.minimum(cr + 1, len(data) - 1)] != _LF)]
+        breaks = np.sort(np.concatenate((breaks, lone_cr))) if len(lone_cr) else breaks
     # A record ends at a break outside quotes (an even number of quotes before it).
-    ends = breaks[np.searchsorted(quotes, breaks) % 2 == 0]
+    ends = breaks[np.searchsorted(quotes, breaks) % 2 == 0] if quoted else breaks
     starts = np.concatenate(([0], ends + 1))
     if starts[-1] >= len(data):
         starts = starts[:-1]  # the file ends with a line break: no record after it
     n_records = len(starts)
+    if n_records == 0:
+        return None
     commas = np.flatnonzero(data == _COMMA)
-    commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+    if quoted:
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
     record_ends = np.append(ends, len(data))[:n_records]
     widths = np.searchsorted(commas, record_ends) - np.searchsorted(commas, starts) + 1
     lines = np.searchsorted(breaks, starts) + 1
-    physical = len(breaks) + 1
-    if n_records == 0:
-        return None
     frame = _read(raw, int(widths.max()), "category")
     if frame is None or len(frame) != n_records:
         return None
+    return _table(raw, frame, lines.astype(np.int64), widths.astype(np.int64), len(breaks) + 1)
+
+
+def _table(raw: bytes, frame: pd.DataFrame, lines: np.ndarray, widths: np.ndarray, physical: int) -> Table | None:
     # pandas turns categories that all look like numbers or true/false into those ("007" -> 7):
     # such columns are read again as text.
     inferred = [j for j in frame.columns if not all(isinstance(v, str) for v in frame[j].cat.categories)]
-    again = _read(raw, int(widths.max()), object, inferred) if inferred else None
+    again = _read(raw, len(frame.columns), object, inferred) if inferred else None
     limit = csv.field_size_limit()
     columns = []
     for j in frame.columns:
@@ -148,7 +183,7 @@ def fast_table(text: str) -> Table | None:
         if any(len(v) >= limit // 2 for v in values):
             return None  # the csv module refuses a cell this long: let it say so
         columns.append(_trimmed(np.asarray(codes, dtype=np.int64), values))
-    return _without_blank_records(lines.astype(np.int64), widths.astype(np.int64), columns, physical)
+    return _without_blank_records(lines, widths, columns, physical)
 
 
 def _read(raw: bytes, width: int, dtype: object, only: list[int] | None = None) -> pd.DataFrame | None:

@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,14 +54,22 @@ import json, sys, time
 from codesign import db
 from codesign.config import Settings
 from codesign.models import Round
+from codesign.queries.pooled import count_pooled, member_rounds
 from codesign.queries.rounds import count_round
 engine = db.make_engine(Settings(database_url=sys.argv[1], env="development"))
-with db.read_session(engine) as s:
-    found = s.get(Round, int(sys.argv[2]))
-    start = time.perf_counter()
-    view = count_round(s, found)
-    print(json.dumps({"count_seconds": time.perf_counter() - start, "outcomes": len(view.results.outcomes)}))
+seconds = []
+for _ in range(int(sys.argv[3])):
+    with db.read_session(engine) as s:
+        found = s.get(Round, int(sys.argv[2]))
+        start = time.perf_counter()
+        if found.panel_round_id is None:
+            view = count_round(s, found)
+        else:
+            view = count_pooled(s, member_rounds(s, found.panel_round_id))[0]
+        seconds.append(time.perf_counter() - start)
+print(json.dumps({"count_seconds": seconds, "outcomes": len(view.results.outcomes)}))
 """
+REPEATS = 3  # each count runs this many times in its process; the median is reported
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
@@ -113,14 +122,17 @@ def report(what: str, n: int, result: dict[str, object], note: str = "") -> None
           f"peak {result['peak_mb']:6.0f} MB{note}", flush=True)
 
 
-def load_round(url: str, n: int) -> int:
-    """A session with an open rating round of 80 outcomes and n participants' answers; its id."""
-    from sqlmodel import select
+def load_round(url: str, n: int, pooled: bool = False) -> int:
+    """A session with an open rating round of 80 outcomes and n participants' answers; its id.
+    `pooled`: a panel's round run in three sessions (two rooms, one online) with n participants
+    between them (40%, 35%, 25%); the first member round's id."""
+    from sqlmodel import col, select
 
     from codesign import db
     from codesign.config import Settings
-    from codesign.models import Ballot, Outcome, OutcomeStatus, StakeholderGroup
-    from codesign.services import accounts, population, rounds, sessions
+    from codesign.models import Outcome, OutcomeStatus, Round, StakeholderGroup
+    from codesign.services import accounts, panel_people, panels, population, rounds, sessions
+    from codesign.services import pooled as pooling
 
     engine = db.make_engine(Settings(database_url=url, env="development"))
     try:
@@ -141,52 +153,78 @@ def load_round(url: str, n: int) -> int:
                     "budget": "10", "outcomes": ",".join(str(i) for i in ids)}
             made = rounds.create_round(s, admin, workshop.id, form)
             assert made.id is not None
-            rounds.open_round(s, admin, workshop.id, made.id, acknowledge_small=True)
+            members = [made]
+            if pooled:
+                panel = panels.create_panel(s, admin, group.id, "Scale benchmark panel")
+                assert panel.id is not None
+                panel_people.attach_session(s, admin, panel.id, str(workshop.id))
+                others = [panel_people.create_panel_session(s, admin, panel.id, "Second room", "2027-01-02", "room"),
+                          panel_people.create_panel_session(s, admin, panel.id, "Online", "", "online")]
+                pooling.run_in_sessions(s, admin, workshop.id, made.id, [str(o.id) for o in others])
+                members = list(s.exec(select(Round).where(Round.panel_round_id == s.get(Round, made.id)
+                                                          .panel_round_id).order_by(col(Round.id))))
+            for member in members:
+                assert member.id is not None
+                rounds.open_round(s, admin, member.session_id, member.id, acknowledge_small=True)
             group_ids = {g.key: g.id for g in s.exec(select(StakeholderGroup).where(
                 StakeholderGroup.population_group_id == group.id))}
-            round_id = made.id
+            member_ids = [int(m.id or 0) for m in members]
         frame = rating_ballots(n, np.random.default_rng(n))
+        cuts = [0, n] if not pooled else [0, n * 40 // 100, n * 75 // 100, n]
         with engine.begin() as conn:
-            conn.execute(Ballot.__table__.insert(), [  # type: ignore[attr-defined]
-                {"round_id": round_id, "voter_key": f"x:{i}", "stakeholder_group_id": group_ids[GROUPS[i % 4]],
-                 "draft_json": "", "source": "import", "updated_at": pd.Timestamp.now("UTC").to_pydatetime()}
-                for i in range(n)])
-            ballot_ids = [r[0] for r in conn.exec_driver_sql(
-                f"SELECT id FROM ballot WHERE round_id = {round_id} ORDER BY id")]
-            values = frame["value"].to_numpy()
-            who = np.repeat(np.array(ballot_ids), N_OUTCOMES)
-            outcome = np.tile(np.array(ids), n)
-            rows = ((int(b), int(o), None if np.isnan(v) else int(v)) for b, o, v in zip(who, outcome, values,
-                                                                                         strict=True))
-            raw = conn.connection.driver_connection
-            now = pd.Timestamp.now("UTC").to_pydatetime()
-            if url.startswith("sqlite"):
-                raw.executemany("INSERT INTO ballot_answer (ballot_id, outcome_id, value, reason, updated_at) "  # type: ignore[union-attr]
-                                "VALUES (?, ?, ?, '', ?)", ((b, o, v, now.isoformat(" ")) for b, o, v in rows))
-            else:
-                with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
-                        "COPY ballot_answer (ballot_id, outcome_id, value, reason, updated_at) FROM STDIN") as copy:
-                    for b, o, v in rows:
-                        copy.write_row((b, o, v, "", now))
-        return round_id
+            for member_id, low, high in zip(member_ids, cuts[:-1], cuts[1:], strict=True):
+                _insert_answers(conn, url, member_id, group_ids, ids, frame, low, high)
+        return member_ids[0]
     finally:
         engine.dispose()
+
+
+def _insert_answers(conn: Any, url: str, round_id: int, group_ids: dict[str, int | None], ids: list[int | None],
+                    frame: pd.DataFrame, low: int, high: int) -> None:
+    """Participants low..high-1 of `frame` as ballots of the round (bulk, not timed)."""
+    from codesign.models import Ballot
+
+    conn.execute(Ballot.__table__.insert(), [  # type: ignore[attr-defined]
+        {"round_id": round_id, "voter_key": f"x:{i}", "stakeholder_group_id": group_ids[GROUPS[i % 4]],
+         "draft_json": "", "source": "import", "updated_at": pd.Timestamp.now("UTC").to_pydatetime()}
+        for i in range(low, high)])
+    ballot_ids = [r[0] for r in conn.exec_driver_sql(
+        f"SELECT id FROM ballot WHERE round_id = {round_id} ORDER BY id")]
+    values = frame["value"].to_numpy()[low * N_OUTCOMES:high * N_OUTCOMES]
+    who = np.repeat(np.array(ballot_ids), N_OUTCOMES)
+    outcome = np.tile(np.array(ids), high - low)
+    rows = ((int(b), int(o), None if np.isnan(v) else int(v)) for b, o, v in zip(who, outcome, values, strict=True))
+    raw = conn.connection.driver_connection
+    now = pd.Timestamp.now("UTC").to_pydatetime()
+    if url.startswith("sqlite"):
+        raw.executemany("INSERT INTO ballot_answer (ballot_id, outcome_id, value, reason, updated_at) "
+                        "VALUES (?, ?, ?, '', ?)", ((b, o, v, now.isoformat(" ")) for b, o, v in rows))
+    else:
+        with raw.cursor() as cur, cur.copy(
+                "COPY ballot_answer (ballot_id, outcome_id, value, reason, updated_at) FROM STDIN") as copy:
+            for b, o, v in rows:
+                copy.write_row((b, o, v, "", now))
+        conn.exec_driver_sql("ANALYZE ballot_answer")
 
 
 def bench_database(workdir: Path, sizes: list[int], postgres: bool) -> None:
     label = "PostgreSQL" if postgres else "SQLite"
     for n in sizes:
-        with database(SimpleNamespace(postgres=postgres),  # type: ignore[arg-type]
-                       workdir / f"db-{n}") as url:
-            (workdir / f"db-{n}").mkdir(exist_ok=True)
-            migrate(url)
-            start = time.perf_counter()
-            round_id = load_round(url, n)
-            loaded = time.perf_counter() - start
-            result = measure([sys.executable, "-c", _COUNT, url, str(round_id)])
-            inner = json.loads(str(result["stdout_tail"]).strip().splitlines()[-1])
-            report(f"count_round from {label}", n, result,
-                   f"  (count_round itself {inner['count_seconds']:.2f} s; loaded in {loaded:.0f} s)")
+        for pooled in (False, True):
+            name = f"db-{n}-{'pooled' if pooled else 'one'}"
+            with database(SimpleNamespace(postgres=postgres), workdir / name) as url:  # type: ignore[arg-type]
+                (workdir / name).mkdir(exist_ok=True)
+                migrate(url)
+                start = time.perf_counter()
+                round_id = load_round(url, n, pooled)
+                loaded = time.perf_counter() - start
+                result = measure([sys.executable, "-c", _COUNT, url, str(round_id), str(REPEATS)])
+                inner = json.loads(str(result["stdout_tail"]).strip().splitlines()[-1])
+                runs = sorted(inner["count_seconds"])
+                what = "pooled count (3 sessions)" if pooled else "count_round"
+                report(f"{what} from {label}", n, result,
+                       f"  (the count itself: median {runs[len(runs) // 2]:.2f} s of {len(runs)}, "
+                       f"{runs[0]:.2f}-{runs[-1]:.2f}; loaded in {loaded:.0f} s)")
 
 
 def main() -> None:

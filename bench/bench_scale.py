@@ -4,13 +4,15 @@ database, at 1,000 and 20,000 participants x 80 outcomes (80,000 and 1.6 million
 Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,20000] [--postgres] [--skip-files] [--skip-db]
      [--skip-sqlite]
 
-Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system:
-steadier than wall time on a shared machine) and peak resident memory (the child's ru_maxrss, read
-by a wrapper process of its own so no other child's peak is mixed in). `codesign tally` is timed
-whole, from starting Python to the JSON on stdout. The database count is `count_round` in a
-process that has imported the app; the database is bulk-loaded first (executemany on SQLite,
-COPY on PostgreSQL; not timed). PostgreSQL: `--postgres` under tests/with_postgres.sh, or
-CODESIGN_BENCH_POSTGRES_URL naming a database on loopback that may be written to.
+Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system)
+and peak resident memory (the child's ru_maxrss, read by a wrapper process of its own so no other
+child's peak is mixed in). `codesign tally` is timed whole, from starting Python to the JSON on
+stdout. From a database: one round (`count_round`) and a pooled round run in three sessions of a
+panel (`count_pooled`, the people split 40/35/25%), each counted REPEATS times in a process that
+has imported the app (its wall time is mostly those imports); the count's median and range are
+printed. The database is bulk-loaded first (executemany on SQLite, COPY on PostgreSQL; not timed).
+PostgreSQL: `--postgres` under tests/with_postgres.sh, or CODESIGN_BENCH_POSTGRES_URL naming a
+database on loopback that may be written to.
 Target (issue 14): 20,000 x 80 under 2 s and 500 MB on this 2-core machine.
 """
 

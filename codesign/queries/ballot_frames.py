@@ -3,9 +3,9 @@ participants x 80 outcomes = 1.6 million answers) on SQLite and PostgreSQL.
 
 The ballots (one row per voter, a few thousand) are read as rows; the answers are read as integers
 only (ballot id, outcome id, value), each ballot's as texts the database aggregates, parsed by
-NumPy, so 1.6 million answers make no Python tuple or string per answer. Participant, group and outcome come
-back as categoricals (a code per answer, each name once), which the engine codes without sorting
-1.6 million strings (voting/ballots.py).
+NumPy, so 1.6 million answers make no Python tuple or string per answer. Participant, group and
+outcome come back as categoricals (a code per answer, each name once), which the engine codes
+without sorting 1.6 million strings (voting/ballots.py).
 """
 
 from __future__ import annotations

@@ -223,8 +223,13 @@ def test_get_never_changes_state(app, client: TestClient, other_client: TestClie
             page = c.get(url)
             seen[f"{who} {url}"] = page.status_code
             polled = [html.unescape(u) for u in HX_GET.findall(page.text)] if page.status_code == 200 else []
-            for target, headers in ((url, HX), (f"{url}?{query}", {}), (f"{url}?{query}", HX),
-                                    *((u, HX) for u in polled if u.startswith("/"))):
+            variants = [(url, HX), (f"{url}?{query}", {}), (f"{url}?{query}", HX),
+                        *((u, HX) for u in polled if u.startswith("/"))]
+            if page.status_code == 200 and not page.headers.get("content-type", "").startswith("text/html"):
+                # A download (CSV, DOCX, PDF, QR code...): htmx never asks for one, and making it
+                # three more times is most of this test's time; the query parameters still might matter.
+                variants = [(f"{url}?{query}", {})]
+            for target, headers in variants:
                 response = c.get(target, headers=headers)
                 assert response.status_code < 500, (who, target, headers)
             assert page.status_code < 500, (who, url)

@@ -32,3 +32,13 @@ def test_codesign_tally_imports_neither_scipy_nor_sqlalchemy(tmp_path) -> None: 
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "[]"
+
+
+def test_the_web_app_imports_no_scipy_until_a_page_needs_it() -> None:
+    """scipy.stats takes 1.4 s to import: every server process (and worker, and test server) paid it
+    at start for two functions (the funnel plot's over-dispersion test, the attrition test)."""
+    shown = subprocess.run([sys.executable, "-c", "import sys, codesign.app, codesign.cli; "
+                            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy'}))"],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "[]"

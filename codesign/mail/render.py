@@ -6,10 +6,12 @@ carries the person's own link and an unsubscribe link; the sender adds a List-Un
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from codesign import paths
 from codesign.uk_time import as_utc, uk_date, uk_datetime
@@ -52,6 +54,59 @@ SUBJECTS = {"invitation": "Please give your views: {study}", "reminder": "A remi
 
 
 def render_message(context: MessageContext) -> Rendered:
+    """One message (see render_messages for many of one kind)."""
+    return _render(context)
+
+
+# Stand-ins for what differs between the people a message goes to: made of characters that neither
+# the templates' autoescaping nor anything else in them changes, so each appears as it was put in.
+_PERSONAL = ("name", "link_url", "unsubscribe_url")
+_MARK = "\u2063codesign-{}-1f3a9\u2063"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    link_url: str
+    unsubscribe_url: str
+
+
+def render_messages(context: MessageContext, recipients: list[Recipient]) -> list[Rendered]:
+    """The same message for each recipient: `context` with their name and links in its place.
+
+    The templates are rendered once, with stand-ins for the name and links, and each person's
+    values are put in their place (escaped for the HTML part as the template's autoescaping
+    would): 20,000 invitations take a fraction of a second rather than 20,000 renders. The result
+    is the same text as render_message's for each person (a test holds them equal)."""
+    marks = {field: _MARK.format(field) for field in _PERSONAL}
+    shape = _render(replace(context, name=marks["name"], link_url=marks["link_url"],
+                                   unsubscribe_url=marks["unsubscribe_url"]))
+    pattern = re.compile("|".join(re.escape(m) for m in marks.values()))
+    field_of = {mark: field for field, mark in marks.items()}
+    text_parts, html_parts = _pieces(shape.text, pattern, field_of), _pieces(shape.html, pattern, field_of)
+    out = []
+    for person in recipients:
+        raw = {"name": person.name, "link_url": person.link_url, "unsubscribe_url": person.unsubscribe_url}
+        escaped = {field: str(escape(value)) for field, value in raw.items()}
+        out.append(Rendered(subject=shape.subject,
+                            text="".join(p if f is None else raw[f] for p, f in text_parts),
+                            html="".join(p if f is None else escaped[f] for p, f in html_parts)))
+    return out
+
+
+def _pieces(rendered: str, pattern: re.Pattern[str], field_of: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The rendered text as (literal text, None) and ("", field) pieces, in order."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for found in pattern.finditer(rendered):
+        pieces.append((rendered[at:found.start()], None))
+        pieces.append(("", field_of[found.group()]))
+        at = found.end()
+    pieces.append((rendered[at:], None))
+    return pieces
+
+
+def _render(context: MessageContext) -> Rendered:
     if context.kind not in KINDS:
         raise ValueError(f"no mail template for {context.kind!r}")
     values = {"m": context}

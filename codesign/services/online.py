@@ -174,26 +174,38 @@ def _drafts(kind: str, people: list[tuple[_Reachable, str]], panel: Panel, found
 Q_ROUND_MAIL_LOCK = text("SELECT pg_advisory_xact_lock(1619, :rid)")
 
 
+def _skip(db: Session, found: Round, kind: str, now: datetime) -> tuple[set[int], set[str]]:
+    """Who is not to get this message (for a reminder: finished, or invited too recently), and the
+    keys already queued."""
+    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
+            if kind == "reminder" else set())
+    queued = {key for key in db.exec(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.round_id == found.id, OutboxMessage.kind == kind)).all() if key}
+    return done, queued
+
+
 def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Round, kind: str, base_url: str,
            key_suffix: str, now: datetime) -> int:
     assert session.panel_id is not None
-    if db.get_bind().dialect.name == "postgresql":
-        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
     sender = actor.name.strip() if actor is not None else ""
-    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
-            if kind == "reminder" else set())
-    # Keys already in the outbox are skipped before rendering (a second press renders nothing); the
-    # insert's ON CONFLICT DO NOTHING still guards the rest, and the count is of rows really added.
-    queued = set(db.exec(select(OutboxMessage.dedupe_key).where(OutboxMessage.round_id == found.id,
-                                                                OutboxMessage.kind == kind)).all())
+    # The messages are rendered before the round's mail lock is taken (rendering 20,000 is most of the
+    # work), for those not already skipped then; under the lock who to skip is read again, and only
+    # the drafts still wanted are added. ON CONFLICT DO NOTHING guards the rest; the count is of rows
+    # really added.
+    done, queued = _skip(db, found, kind, now)
     people = []
     for person in _reachable(db, panel.id or 0):
         key = f"{kind}:{found.id}:{person.id}" + (f":{key_suffix}" if key_suffix else "")
         if person.id not in done and key not in queued:
             people.append((person, key))
-    added = outbox.enqueue_many(db, _drafts(kind, people, panel, found, base_url, sender, now), now=now)
+    drafts = _drafts(kind, people, panel, found, base_url, sender, now)
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
+        done, queued = _skip(db, found, kind, now)
+        drafts = [d for d in drafts if d.panellist_id not in done and d.dedupe_key not in queued]
+    added = outbox.enqueue_many(db, drafts, now=now)
     noun = "invitations" if kind == "invitation" else "reminders"
     audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for "
                  f"{round_label(found)}", object_type="round", object_id=found.id,

@@ -6,7 +6,6 @@ carries the person's own link and an unsubscribe link; the sender adds a List-Un
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -80,30 +79,22 @@ def render_messages(context: MessageContext, recipients: list[Recipient]) -> lis
     is the same text as render_message's for each person (a test holds them equal)."""
     marks = {field: _MARK.format(field) for field in _PERSONAL}
     shape = _render(replace(context, name=marks["name"], link_url=marks["link_url"],
-                                   unsubscribe_url=marks["unsubscribe_url"]))
-    pattern = re.compile("|".join(re.escape(m) for m in marks.values()))
-    field_of = {mark: field for field, mark in marks.items()}
-    text_parts, html_parts = _pieces(shape.text, pattern, field_of), _pieces(shape.html, pattern, field_of)
+                            unsubscribe_url=marks["unsubscribe_url"]))
+    text, html = _format_string(shape.text, marks), _format_string(shape.html, marks)
     out = []
     for person in recipients:
         raw = {"name": person.name, "link_url": person.link_url, "unsubscribe_url": person.unsubscribe_url}
-        escaped = {field: str(escape(value)) for field, value in raw.items()}
-        out.append(Rendered(subject=shape.subject,
-                            text="".join(p if f is None else raw[f] for p, f in text_parts),
-                            html="".join(p if f is None else escaped[f] for p, f in html_parts)))
+        out.append(Rendered(subject=shape.subject, text=text.format_map(raw),
+                            html=html.format_map({field: escape(value) for field, value in raw.items()})))
     return out
 
 
-def _pieces(rendered: str, pattern: re.Pattern[str], field_of: dict[str, str]) -> list[tuple[str, str | None]]:
-    """The rendered text as (literal text, None) and ("", field) pieces, in order."""
-    pieces: list[tuple[str, str | None]] = []
-    at = 0
-    for found in pattern.finditer(rendered):
-        pieces.append((rendered[at:found.start()], None))
-        pieces.append(("", field_of[found.group()]))
-        at = found.end()
-    pieces.append((rendered[at:], None))
-    return pieces
+def _format_string(rendered: str, marks: dict[str, str]) -> str:
+    """The rendered text as a str.format string: its own braces doubled, each stand-in {field}."""
+    rendered = rendered.replace("{", "{{").replace("}", "}}")
+    for field, mark in marks.items():
+        rendered = rendered.replace(mark, "{" + field + "}")
+    return rendered
 
 
 def _render(context: MessageContext) -> Rendered:

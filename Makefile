@@ -85,6 +85,7 @@ bench: $(DEPS_STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_scale.py
 	tests/with_postgres.sh $(BIN)/python bench/bench_scale.py --postgres --skip-files --skip-sqlite
+	$(BIN)/python bench/bench_panel.py
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_load.py

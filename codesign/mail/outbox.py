@@ -79,6 +79,51 @@ def enqueue(db: Session, draft: Draft, *, now: datetime | None = None) -> bool:
     return db.connection().execute(statement).first() is not None
 
 
+# PostgreSQL: every message in one statement, its columns as arrays (unnest) sent in binary, so
+# nothing is quoted or escaped. An executemany would be sent as multi-row INSERTs whose 16,000
+# placeholders the driver parses anew for each, and text arrays are escaped element by element:
+# 20,000 messages took 7-9 s either way.
+Q_ENQUEUE_PG = (
+    "INSERT INTO outbox_message (kind, panellist_id, session_id, round_id, dedupe_key, to_address, subject, "
+    "body_text, body_html, status, attempts, next_attempt_at, last_error, created_at) "
+    "SELECT m.kind, m.panellist_id, m.session_id, m.round_id, m.dedupe_key, m.to_address, m.subject, "
+    "m.body_text, m.body_html, %(status)s, 0, %(now)s, '', %(now)s "
+    "FROM unnest(%(kind)b::text[], %(panellist_id)b::integer[], %(session_id)b::integer[], "
+    "%(round_id)b::integer[], %(dedupe_key)b::text[], %(to_address)b::text[], %(subject)b::text[], "
+    "%(body_text)b::text[], %(body_html)b::text[]) "
+    "AS m(kind, panellist_id, session_id, round_id, dedupe_key, to_address, subject, body_text, body_html) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+
+
+def enqueue_many(db: Session, drafts: list[Draft], *, now: datetime | None = None) -> int:
+    """`enqueue` for many messages at once (no commit). Returns how many were added: those whose
+    dedupe key was new (RETURNING, rather than rowcount, which the drivers do not agree on for
+    skipped rows). PostgreSQL: one statement (Q_ENQUEUE_PG); SQLite: one executemany on the table,
+    which SQLAlchemy sends as a few multi-row INSERTs from one compiled statement."""
+    if not drafts:
+        return 0
+    now = now or utcnow()
+    if db.get_bind().dialect.name == "postgresql":
+        columns = {"kind": [d.kind for d in drafts], "panellist_id": [d.panellist_id for d in drafts],
+                   "session_id": [d.session_id for d in drafts], "round_id": [d.round_id for d in drafts],
+                   "dedupe_key": [d.dedupe_key for d in drafts], "to_address": [d.to_address for d in drafts],
+                   "subject": [d.subject[:300] for d in drafts], "body_text": [d.body_text for d in drafts],
+                   "body_html": [d.body_html for d in drafts]}
+        driver = db.connection().connection.driver_connection  # psycopg: for its binary parameters (%b)
+        assert driver is not None
+        with driver.cursor() as cursor:
+            cursor.execute(Q_ENQUEUE_PG, {**columns, "status": MailStatus.pending.value, "now": now})
+            return len(cursor.fetchall())
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    rows = [{"kind": d.kind, "panellist_id": d.panellist_id, "session_id": d.session_id, "round_id": d.round_id,
+             "dedupe_key": d.dedupe_key, "to_address": d.to_address, "subject": d.subject[:300],
+             "body_text": d.body_text, "body_html": d.body_html, "status": MailStatus.pending.value,
+             "attempts": 0, "next_attempt_at": now, "claimed_at": None, "last_error": "", "created_at": now,
+             "sent_at": None} for d in drafts]
+    return len(db.connection().execute(statement, rows).all())
+
+
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failed try."""
     wait: timedelta = BACKOFF_FIRST * (2 ** max(attempts - 1, 0))

@@ -6,10 +6,11 @@ carries the person's own link and an unsubscribe link; the sender adds a List-Un
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from codesign import paths
 from codesign.uk_time import as_utc, uk_date, uk_datetime
@@ -52,6 +53,51 @@ SUBJECTS = {"invitation": "Please give your views: {study}", "reminder": "A remi
 
 
 def render_message(context: MessageContext) -> Rendered:
+    """One message (see render_messages for many of one kind)."""
+    return _render(context)
+
+
+# Stand-ins for what differs between the people a message goes to: made of characters that neither
+# the templates' autoescaping nor anything else in them changes, so each appears as it was put in.
+_PERSONAL = ("name", "link_url", "unsubscribe_url")
+_MARK = "\u2063codesign-{}-1f3a9\u2063"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    link_url: str
+    unsubscribe_url: str
+
+
+def render_messages(context: MessageContext, recipients: list[Recipient]) -> list[Rendered]:
+    """The same message for each recipient: `context` with their name and links in its place.
+
+    The templates are rendered once, with stand-ins for the name and links, and each person's
+    values are put in their place (escaped for the HTML part as the template's autoescaping
+    would): 20,000 invitations take a fraction of a second rather than 20,000 renders. The result
+    is the same text as render_message's for each person (a test holds them equal)."""
+    marks = {field: _MARK.format(field) for field in _PERSONAL}
+    shape = _render(replace(context, name=marks["name"], link_url=marks["link_url"],
+                            unsubscribe_url=marks["unsubscribe_url"]))
+    text, html = _format_string(shape.text, marks), _format_string(shape.html, marks)
+    out = []
+    for person in recipients:
+        raw = {"name": person.name, "link_url": person.link_url, "unsubscribe_url": person.unsubscribe_url}
+        out.append(Rendered(subject=shape.subject, text=text.format_map(raw),
+                            html=html.format_map({field: escape(value) for field, value in raw.items()})))
+    return out
+
+
+def _format_string(rendered: str, marks: dict[str, str]) -> str:
+    """The rendered text as a str.format string: its own braces doubled, each stand-in {field}."""
+    rendered = rendered.replace("{", "{{").replace("}", "}}")
+    for field, mark in marks.items():
+        rendered = rendered.replace(mark, "{" + field + "}")
+    return rendered
+
+
+def _render(context: MessageContext) -> Rendered:
     if context.kind not in KINDS:
         raise ValueError(f"no mail template for {context.kind!r}")
     values = {"m": context}

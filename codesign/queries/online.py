@@ -6,8 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import and_, func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound
@@ -46,11 +48,13 @@ def recently_invited(db: Session, round_id: int, now: datetime) -> set[int]:
     """Panellists whose invitation to the round is still waiting, or was queued or sent in the last
     24 hours (a reminder to them now would arrive with, or just after, the invitation)."""
     since = now - RECENT_INVITATION
-    rows = db.exec(select(OutboxMessage).where(
+    # Four columns, not the messages: a national round's invitations are 20,000 rows with their bodies.
+    rows = db.exec(select(OutboxMessage.panellist_id, OutboxMessage.status, OutboxMessage.created_at,
+                          OutboxMessage.sent_at).where(
         OutboxMessage.round_id == round_id, OutboxMessage.kind == "invitation",
         col(OutboxMessage.status).in_([*WAITING, MailStatus.sent]))).all()
-    return {m.panellist_id for m in rows if m.panellist_id is not None and (
-        m.status in WAITING or as_utc(m.created_at) > since or (m.sent_at is not None and as_utc(m.sent_at) > since))}
+    return {pid for pid, status, created_at, sent_at in rows if pid is not None and (
+        status in WAITING or as_utc(created_at) > since or (sent_at is not None and as_utc(sent_at) > since))}
 
 
 def manual_reminder_key(round_id: int, panellist_id: int, now: datetime) -> str:
@@ -174,28 +178,39 @@ class OnlineRoundView:
     counts: dict[str, dict[str, int]]  # kind -> status -> count
 
 
+def _mailable(panel_id: int) -> Any:
+    """The WHERE of panellists who may be mailed (services.online._reachable's)."""
+    return and_(col(Panellist.panel_id) == panel_id, col(Panellist.unsubscribed_at).is_(None),
+                col(Panellist.erased_at).is_(None), col(Panellist.link_revoked_at).is_(None),
+                col(Panellist.email).is_not(None), col(Panellist.link_token).is_not(None))
+
+
 def online_round_page(db: Session, session_id: int, round_id: int, now: datetime | None = None) -> OnlineRoundView:
+    """Counts only (SQL aggregates and id sets): the page of a round mailed to 20,000 is as quick as a small one."""
     now = now or utcnow()
     session, found = online_round(db, session_id, round_id)
     panel = db.get(Panel, session.panel_id)
-    assert panel is not None
-    people = db.exec(select(Panellist).where(Panellist.panel_id == panel.id)).all()
-    mailable = [p for p in people if p.unsubscribed_at is None and p.erased_at is None
-                and p.link_revoked_at is None and p.email and p.link_token]
-    reachable = len(mailable)
+    assert panel is not None and panel.id is not None
+    mailable = set(db.exec(select(Panellist.id).where(_mailable(panel.id))).all())
+    unsubscribed = db.exec(select(func.count()).select_from(Panellist).where(
+        Panellist.panel_id == panel.id, col(Panellist.unsubscribed_at).is_not(None))).one()
     finished = finished_panellists(db, round_id)
     skip = finished | recently_invited(db, round_id, now)
-    keys = {manual_reminder_key(round_id, p.id or 0, now): p.id for p in mailable if p.id not in skip}
-    already = set(db.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(list(keys)))).all())
-    to_remind = sum(1 for key in keys if key not in already) if found.status == "open" else 0
+    # Today's "Send reminders now" keys already queued (manual_reminder_key's shape), as panellist ids.
+    today = manual_reminder_key(round_id, 0, now).split(":")[-1]
+    already = set(db.exec(select(OutboxMessage.panellist_id).where(
+        OutboxMessage.round_id == round_id, OutboxMessage.kind == "reminder",
+        col(OutboxMessage.dedupe_key).like(f"reminder:{round_id}:%:{today}"))).all())
+    to_remind = len(mailable - skip - already) if found.status == "open" else 0
     counts: dict[str, dict[str, int]] = {}
-    for message in db.exec(select(OutboxMessage).where(OutboxMessage.round_id == round_id)).all():
-        counts.setdefault(message.kind, {}).setdefault(message.status, 0)
-        counts[message.kind][message.status] += 1
+    for kind, status, n in db.exec(select(OutboxMessage.kind, OutboxMessage.status, func.count())
+                                   .where(OutboxMessage.round_id == round_id)
+                                   .group_by(col(OutboxMessage.kind), col(OutboxMessage.status))).all():
+        counts.setdefault(kind, {})[status] = n
     schedule = db.exec(select(ReminderSchedule).where(ReminderSchedule.round_id == round_id)
                        .order_by(col(ReminderSchedule.days_after_open))).all()
-    return OnlineRoundView(session, found, panel, reachable, sum(1 for p in people if p.unsubscribed_at),
-                           len(finished), to_remind, schedule, counts)
+    return OnlineRoundView(session, found, panel, len(mailable), unsubscribed, len(finished), to_remind, schedule,
+                           counts)
 
 
 @dataclass(frozen=True)
@@ -218,45 +233,58 @@ class Retrying:
     next_try: datetime
 
 
+MAIL_LIST = 100  # failed messages and unsubscribed people listed on the mail page (the counts say how many in all)
+
+
 @dataclass(frozen=True)
 class MailView:
     panel: Panel
     counts: dict[str, int]
-    failed: Sequence[FailedMessage]
-    unsubscribed: Sequence[Panellist]
+    failed: Sequence[FailedMessage]  # the oldest MAIL_LIST
+    unsubscribed: Sequence[Panellist]  # the first MAIL_LIST by number
     retrying: Sequence[Retrying] = ()
+    unsubscribed_total: int = 0
 
 
-def _retrying(waiting: Sequence[OutboxMessage]) -> list[Retrying]:
+def _retrying(groups: Sequence[tuple[Any, ...]]) -> list[Retrying]:
     """Pending messages with failed tries, by error: the newest try and the soonest next one. The last
-    try's time is worked back from the backoff, which set the next (outbox.record_failure)."""
-    by_error: dict[str, list[OutboxMessage]] = {}
-    for message in waiting:
-        by_error.setdefault(message.last_error or "Unknown error", []).append(message)
-    return [Retrying(error, len(group),
-                     max(as_utc(m.next_attempt_at) - backoff(m.attempts) for m in group),
-                     min(as_utc(m.next_attempt_at) for m in group))
-            for error, group in sorted(by_error.items(), key=lambda item: -len(item[1]))]
+    try's time is worked back from the backoff, which set the next (outbox.record_failure); the
+    database groups by error and number of tries, so the newest next try of each group gives it."""
+    by_error: dict[str, list[tuple[int, int, datetime, datetime]]] = {}
+    for error, attempts, n, soonest, latest in groups:
+        by_error.setdefault(error or "Unknown error", []).append((attempts, n, soonest, latest))
+    return [Retrying(error, sum(n for _a, n, _s, _l in rows),
+                     max(as_utc(latest) - backoff(attempts) for attempts, _n, _s, latest in rows),
+                     min(as_utc(soonest) for _a, _n, soonest, _l in rows))
+            for error, rows in sorted(by_error.items(), key=lambda item: -sum(n for _a, n, _s, _l in item[1]))]
 
 
 def panel_mail(db: Session, panel_id: int) -> MailView:
+    """Counts by SQL aggregates, and bounded lists: the mail page of a 20,000-person panel reads a
+    few hundred rows, not every message."""
     panel = db.get(Panel, panel_id)
     if panel is None:
         raise NotFound("No such panel")
-    rows = db.exec(select(OutboxMessage, Panellist)
-                   .join(Panellist, col(Panellist.id) == col(OutboxMessage.panellist_id))
-                   .where(Panellist.panel_id == panel_id)).all()
+    mine = select(Panellist.id).where(Panellist.panel_id == panel_id)
     counts = {status.value: 0 for status in MailStatus}
-    failed: list[FailedMessage] = []
-    retrying: list[OutboxMessage] = []
-    for message, person in rows:
-        counts[message.status] = counts.get(message.status, 0) + 1
-        if message.status == MailStatus.pending and message.attempts > 0:
-            retrying.append(message)
-        if message.status == MailStatus.failed:
-            failed.append(FailedMessage(message.id or 0, message.kind, person.number, message.attempts,
-                                        message.last_error, message.created_at))
-    unsubscribed = db.exec(select(Panellist).where(Panellist.panel_id == panel_id,
-                                                   col(Panellist.unsubscribed_at).is_not(None))
-                           .order_by(col(Panellist.number))).all()
-    return MailView(panel, counts, sorted(failed, key=lambda f: f.id), unsubscribed, _retrying(retrying))
+    for status, n in db.exec(select(OutboxMessage.status, func.count()).where(
+            col(OutboxMessage.panellist_id).in_(mine)).group_by(col(OutboxMessage.status))).all():
+        counts[status] = n
+    failed = [FailedMessage(m.id or 0, m.kind, number, m.attempts, m.last_error, m.created_at)
+              for m, number in db.exec(select(OutboxMessage, Panellist.number)
+                                       .join(Panellist, col(Panellist.id) == col(OutboxMessage.panellist_id))
+                                       .where(Panellist.panel_id == panel_id,
+                                              OutboxMessage.status == MailStatus.failed)
+                                       .order_by(col(OutboxMessage.id)).limit(MAIL_LIST)).all()]
+    groups = [tuple(row) for row in db.execute(
+        sa_select(col(OutboxMessage.last_error), col(OutboxMessage.attempts), func.count(),
+                  func.min(OutboxMessage.next_attempt_at), func.max(OutboxMessage.next_attempt_at))
+        .where(col(OutboxMessage.panellist_id).in_(mine), col(OutboxMessage.status) == MailStatus.pending,
+               col(OutboxMessage.attempts) > 0)
+        .group_by(col(OutboxMessage.last_error), col(OutboxMessage.attempts))).all()]
+    unsubscribed_where = and_(col(Panellist.panel_id) == panel_id, col(Panellist.unsubscribed_at).is_not(None))
+    unsubscribed = db.exec(select(Panellist).where(unsubscribed_where)
+                           .order_by(col(Panellist.number))
+                           .limit(MAIL_LIST)).all()
+    total = db.exec(select(func.count()).select_from(Panellist).where(unsubscribed_where)).one()
+    return MailView(panel, counts, failed, unsubscribed, _retrying(groups), total)

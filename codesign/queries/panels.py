@@ -5,7 +5,9 @@ which facilitators and admins alone may open."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from codesign.errors import NotFound
@@ -80,45 +82,139 @@ class ParticipantChoice:
     panellist_number: int | None
 
 
+PER_PAGE = 50  # people a page: a national panel (20,000) is 400 pages, each as quick as a small one's
+ROOM_CHOICES = 300  # room participants offered for matching, the not-yet-matched first
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """One stakeholder group's people on the panel, from one SQL aggregate."""
+
+    name: str
+    people: int
+    erased: int
+    unsubscribed: int
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of the panel's people, found by `search` (name, email or panellist number)."""
+
+    rows: list[PersonRow]
+    search: str
+    page: int  # clamped to 1..pages
+    pages: int
+    found: int  # people matching the search (everyone when there is none)
+    total: int  # everyone on the panel
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
 @dataclass(frozen=True)
 class PanelView:
     panel: Panel
     group: PopulationGroup
     stakeholders: list[StakeholderGroup]
-    people: list[PersonRow]
+    counts: list[GroupCount]
+    people: PeoplePage
     sessions: list[SessionRow]
     attachable: list[WorkshopSession]  # sessions of the population group in no panel yet
     pooled: list[PooledRow]
     linkable: list[tuple[Round, WorkshopSession]]  # rounds not closed and not pooled yet
-    room_people: list[ParticipantChoice]  # participants of the panel's room sessions, for matching
+    room_people: list[ParticipantChoice]  # participants of the panel's room sessions, for matching (bounded)
+    room_total: int  # all of them, to say when only the first ROOM_CHOICES are offered
 
 
-def get_panel_view(db: Session, panel_id: int) -> PanelView:
+def _group_counts(db: Session, panel_id: int, stakeholders: list[StakeholderGroup]) -> list[GroupCount]:
+    rows = db.exec(select(Panellist.stakeholder_group_id, func.count(),
+                          func.count(col(Panellist.erased_at)), func.count(col(Panellist.unsubscribed_at)))
+                   .where(Panellist.panel_id == panel_id).group_by(col(Panellist.stakeholder_group_id))).all()
+    by_group: dict[int | None, tuple[int, int, int]] = {gid: (n, erased, unsubscribed)
+                                                          for gid, n, erased, unsubscribed in rows}
+    return [GroupCount(g.name, *by_group.get(g.id, (0, 0, 0))) for g in stakeholders]
+
+
+def _matching(panel_id: int, search: str) -> Any:
+    """The WHERE of the people list: the panel's people, narrowed by the search if there is one. A
+    number finds that panellist; text finds names and emails containing it (any case)."""
+    where = [col(Panellist.panel_id) == panel_id]
+    term = search.strip().lower()
+    if term:
+        number = term.removeprefix("panellist").strip()
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        text_match = or_(func.lower(col(Panellist.name)).like(like, escape="\\"),
+                         func.lower(col(Panellist.email)).like(like, escape="\\"))
+        where.append(or_(col(Panellist.number) == int(number), text_match) if number.isdigit() and len(number) < 10
+                     else text_match)
+    return and_(*where)
+
+
+def _people_page(db: Session, panel_id: int, search: str, page: int, names: dict[int | None, str],
+                 total: int) -> PeoplePage:
+    search = search.strip()[:100]
+    where = _matching(panel_id, search)
+    found = total if not search else db.exec(select(func.count()).select_from(Panellist).where(where)).one()
+    pages = max(1, -(-found // PER_PAGE))
+    page = min(max(page, 1), pages)
+    people = list(db.exec(select(Panellist).where(where).order_by(col(Panellist.number))
+                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+    took_part: dict[int, list[str]] = {}
+    if people:  # the sessions of just this page's people, in the sessions' order
+        rows = db.exec(select(Participant.panellist_id, WorkshopSession.id, WorkshopSession.title)
+                       .join(WorkshopSession, col(WorkshopSession.id) == col(Participant.session_id))
+                       .where(col(Participant.panellist_id).in_([p.id for p in people]))
+                       .distinct().order_by(col(WorkshopSession.id))).all()
+        for panellist_id, _session_id, title in rows:
+            seen = took_part.setdefault(panellist_id or 0, [])
+            if title not in seen:
+                seen.append(title)
+    rows_out = [PersonRow(p, names.get(p.stakeholder_group_id, ""), took_part.get(p.id or 0, [])) for p in people]
+    return PeoplePage(rows_out, search, page, pages, found, total)
+
+
+def _room_people(db: Session, room_ids: list[int], titles: dict[int | None, WorkshopSession],
+                 names: dict[int | None, str]) -> tuple[list[ParticipantChoice], int]:
+    """Participants still in the panel's room sessions, the not-yet-matched first, at most ROOM_CHOICES."""
+    if not room_ids:
+        return [], 0
+    where = and_(col(Participant.session_id).in_(room_ids), col(Participant.removed_at).is_(None),
+                 col(Participant.merged_into_id).is_(None))
+    total = db.exec(select(func.count()).select_from(Participant).where(where)).one()
+    rows = db.exec(select(Participant, Panellist.number).outerjoin(
+        Panellist, col(Panellist.id) == col(Participant.panellist_id)).where(where)
+        .order_by(col(Participant.panellist_id).is_not(None), col(Participant.session_id), col(Participant.number))
+        .limit(ROOM_CHOICES)).all()
+    return [ParticipantChoice(p, titles[p.session_id], names.get(p.stakeholder_group_id, ""), number)
+            for p, number in rows], total
+
+
+def get_panel_view(db: Session, panel_id: int, *, search: str = "", page: int = 1) -> PanelView:
+    """The panel page: its sessions and pooled rounds, per-group counts, and one page of its people
+    (PER_PAGE, by number, narrowed by `search`). A fixed number of queries whatever the panel's size."""
     panel = get_panel(db, panel_id)
     group = db.get(PopulationGroup, panel.population_group_id)
     assert group is not None
     stakeholders = list(db.exec(select(StakeholderGroup).where(
         StakeholderGroup.population_group_id == group.id).order_by(col(StakeholderGroup.id))))
-    names = {g.id: g.name for g in stakeholders}
+    names: dict[int | None, str] = {g.id: g.name for g in stakeholders}
     sessions = list(db.exec(select(WorkshopSession).where(WorkshopSession.panel_id == panel_id)
                             .order_by(col(WorkshopSession.id))))
-    titles = {s.id: s for s in sessions}
-    people = list(db.exec(select(Panellist).where(Panellist.panel_id == panel_id).order_by(col(Panellist.number))))
-    participants = list(db.exec(select(Participant).where(col(Participant.session_id).in_(list(titles)))
-                                .order_by(col(Participant.session_id), col(Participant.number)))) if titles else []
-    took_part: dict[int, list[str]] = {}
-    for p in participants:
-        if p.panellist_id is not None:
-            seen = took_part.setdefault(p.panellist_id, [])
-            if titles[p.session_id].title not in seen:
-                seen.append(titles[p.session_id].title)
-    numbers = {p.id: p.number for p in people}
+    titles: dict[int | None, WorkshopSession] = {s.id: s for s in sessions}
+    counts = _group_counts(db, panel_id, stakeholders)
+    people = _people_page(db, panel_id, search, page, names, sum(c.people for c in counts))
     rounds = list(db.exec(select(Round).where(col(Round.session_id).in_(list(titles)))
                           .order_by(col(Round.session_id), col(Round.number)))) if titles else []
     pooled = list(db.exec(select(PanelRound).where(PanelRound.panel_id == panel_id).order_by(col(PanelRound.number))))
+    room_people, room_total = _room_people(db, [s.id for s in sessions if s.mode == "room" and s.id is not None],
+                                           titles, names)
     return PanelView(
-        panel=panel, group=group, stakeholders=stakeholders,
-        people=[PersonRow(p, names.get(p.stakeholder_group_id, ""), took_part.get(p.id or 0, [])) for p in people],
+        panel=panel, group=group, stakeholders=stakeholders, counts=counts, people=people,
         sessions=[SessionRow(s, [r for r in rounds if r.session_id == s.id]) for s in sessions],
         attachable=list(db.exec(select(WorkshopSession).where(
             WorkshopSession.population_group_id == group.id, col(WorkshopSession.panel_id).is_(None))
@@ -127,9 +223,7 @@ def get_panel_view(db: Session, panel_id: int) -> PanelView:
                 for pr in pooled],
         linkable=[(r, titles[r.session_id]) for r in rounds
                   if r.status != RoundStatus.closed and r.panel_round_id is None and not r.table_based],
-        room_people=[ParticipantChoice(p, titles[p.session_id], names.get(p.stakeholder_group_id, ""),
-                                       numbers.get(p.panellist_id) if p.panellist_id else None)
-                     for p in participants if titles[p.session_id].mode == "room" and p.in_room],
+        room_people=room_people, room_total=room_total,
     )
 
 

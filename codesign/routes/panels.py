@@ -71,10 +71,18 @@ async def create_panel(request: Request) -> Response:
     return redirect(request, str(request.url_for("panel", panel_id=made.id)))
 
 
+def _people_query(request: Request) -> dict[str, Any]:
+    """The people list's page and search from the query string (?page=2&q=patel). A page that is not
+    a number is page 1; one past the end is the last (the query clamps it)."""
+    raw = request.query_params.get("page", "1").strip()
+    return {"search": request.query_params.get("q", "")[:100],
+            "page": int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else 1}
+
+
 async def _panel_page(request: Request, *, form: str = "", values: dict[str, Any] | None = None,
                       errors: dict[str, str] | None = None, problems: list[str] | None = None,
                       status_code: int = 200) -> Response:
-    view = await read(request, q.get_panel_view, request.path_params["panel_id"])
+    view = await read(request, q.get_panel_view, request.path_params["panel_id"], **_people_query(request))
     return render(request, "panels/panel.html",
                   {"view": view, "form": form, "values": values or {}, "errors": errors or {},
                    "problems": problems or [], "flash": request.session.pop(FLASH, None)}, status_code=status_code)
@@ -133,8 +141,10 @@ async def _link(request: Request, form: dict[str, Any]) -> str:
 
 
 async def _match(request: Request, form: dict[str, Any]) -> str:
+    by_number = "panellist_number" in form  # the page's field; "panellist" (an id) still works
     found = await write(request, panel_people.match_participant, auth.current_user(request), _pid(request),
-                        _one(form, "participant"), _one(form, "panellist"))
+                        _one(form, "participant"), _one(form, "panellist_number" if by_number else "panellist"),
+                        by_number=by_number)
     return found.message
 
 
@@ -169,8 +179,8 @@ async def upload_list(request: Request) -> Response:
 
 async def _person_page(request: Request, template: str) -> Response:
     person = await read(request, q.get_panellist, _pid(request), request.path_params["panellist_id"])
-    view = await read(request, q.get_panel_view, _pid(request))
-    return render(request, template, {"view": view, "person": person})
+    panel = await read(request, q.get_panel, _pid(request))
+    return render(request, template, {"panel": panel, "person": person})
 
 
 @auth.requires(*PANELS)

@@ -8,17 +8,18 @@ name their panellist by number in the audit log, never by name or address.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.mail import outbox
-from codesign.mail.render import MessageContext, render_message
+from codesign.mail.render import MessageContext, Recipient, render_messages
 from codesign.models import (
+    OutboxMessage,
     Panel,
     Panellist,
     Participant,
@@ -130,25 +131,41 @@ def set_window(db: Session, actor: User, session_id: int, round_id: int, opens_t
 
 # ---- invitations and reminders ---------------------------------------------------------------
 
-def _reachable(db: Session, panel_id: int) -> Sequence[Panellist]:
+@dataclass(frozen=True)
+class _Reachable:
+    """What a message to one panellist needs: read as plain columns, not 20,000 ORM objects."""
+
+    id: int
+    name: str | None
+    email: str
+    link_token: str
+    unsubscribe_token: str
+
+
+def _reachable(db: Session, panel_id: int) -> list[_Reachable]:
     """Panellists who may be mailed: not unsubscribed, erased or revoked, with an address."""
-    return db.exec(select(Panellist).where(
-        Panellist.panel_id == panel_id, col(Panellist.unsubscribed_at).is_(None), col(Panellist.erased_at).is_(None),
-        col(Panellist.link_revoked_at).is_(None), col(Panellist.email).is_not(None),
+    rows = db.execute(sa_select(col(Panellist.id), col(Panellist.name), col(Panellist.email),
+                                col(Panellist.link_token), col(Panellist.unsubscribe_token)).where(
+        col(Panellist.panel_id) == panel_id, col(Panellist.unsubscribed_at).is_(None),
+        col(Panellist.erased_at).is_(None), col(Panellist.link_revoked_at).is_(None), col(Panellist.email).is_not(None),
         col(Panellist.link_token).is_not(None)).order_by(col(Panellist.number))).all()
+    return [_Reachable(int(i or 0), name, email or "", token or "", unsubscribe) for i, name, email, token, unsubscribe
+            in rows]
 
 
-def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: str, dedupe_key: str,
-           sender: str, now: datetime) -> outbox.Draft:
-    assert person.id is not None and person.email is not None
-    rendered = render_message(MessageContext(
-        kind=kind, name=person.name or "there", study=panel.name, round_title=round_label(found),
-        closes_at=found.closes_at, link_url=f"{base_url}/take-part/{person.link_token}",
-        unsubscribe_url=f"{base_url}/unsubscribe/{person.unsubscribe_token}", opens_at=found.opens_at,
-        open_now=found.status == RoundStatus.open, sender=sender, now=now))
-    return outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=rendered.subject,
-                        body_text=rendered.text, body_html=rendered.html, dedupe_key=dedupe_key,
-                        session_id=found.session_id, round_id=found.id)
+def _drafts(kind: str, people: list[tuple[_Reachable, str]], panel: Panel, found: Round, base_url: str,
+            sender: str, now: datetime) -> list[outbox.Draft]:
+    """The messages to `people` (each with its dedupe key), rendered together (render_messages)."""
+    context = MessageContext(kind=kind, name="", study=panel.name, round_title=round_label(found),
+                             closes_at=found.closes_at, link_url="", unsubscribe_url="", opens_at=found.opens_at,
+                             open_now=found.status == RoundStatus.open, sender=sender, now=now)
+    rendered = render_messages(context, [
+        Recipient(person.name or "there", f"{base_url}/take-part/{person.link_token}",
+                  f"{base_url}/unsubscribe/{person.unsubscribe_token}") for person, _key in people])
+    return [outbox.Draft(kind=kind, panellist_id=person.id, to_address=person.email, subject=message.subject,
+                         body_text=message.text, body_html=message.html, dedupe_key=key,
+                         session_id=found.session_id, round_id=found.id)
+            for (person, key), message in zip(people, rendered, strict=True)]
 
 
 # Invitations and reminders for one round take turns (a transaction-scoped PostgreSQL advisory lock;
@@ -157,22 +174,38 @@ def _draft(kind: str, person: Panellist, panel: Panel, found: Round, base_url: s
 Q_ROUND_MAIL_LOCK = text("SELECT pg_advisory_xact_lock(1619, :rid)")
 
 
+def _skip(db: Session, found: Round, kind: str, now: datetime) -> tuple[set[int], set[str]]:
+    """Who is not to get this message (for a reminder: finished, or invited too recently), and the
+    keys already queued."""
+    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
+            if kind == "reminder" else set())
+    queued = {key for key in db.exec(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.round_id == found.id, OutboxMessage.kind == kind)).all() if key}
+    return done, queued
+
+
 def _queue(db: Session, actor: User | None, session: WorkshopSession, found: Round, kind: str, base_url: str,
            key_suffix: str, now: datetime) -> int:
     assert session.panel_id is not None
-    if db.get_bind().dialect.name == "postgresql":
-        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
     panel = db.get(Panel, session.panel_id)
     assert panel is not None
     sender = actor.name.strip() if actor is not None else ""
-    done = (finished_panellists(db, found.id or 0) | recently_invited(db, found.id or 0, now)
-            if kind == "reminder" else set())
-    added = 0
+    # The messages are rendered before the round's mail lock is taken (rendering 20,000 is most of the
+    # work), for those not already skipped then; under the lock who to skip is read again, and only
+    # the drafts still wanted are added. ON CONFLICT DO NOTHING guards the rest; the count is of rows
+    # really added.
+    done, queued = _skip(db, found, kind, now)
+    people = []
     for person in _reachable(db, panel.id or 0):
-        if person.id in done:
-            continue
         key = f"{kind}:{found.id}:{person.id}" + (f":{key_suffix}" if key_suffix else "")
-        added += outbox.enqueue(db, _draft(kind, person, panel, found, base_url, key, sender, now), now=now)
+        if person.id not in done and key not in queued:
+            people.append((person, key))
+    drafts = _drafts(kind, people, panel, found, base_url, sender, now)
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection().execute(Q_ROUND_MAIL_LOCK, {"rid": found.id})
+        done, queued = _skip(db, found, kind, now)
+        drafts = [d for d in drafts if d.panellist_id not in done and d.dedupe_key not in queued]
+    added = outbox.enqueue_many(db, drafts, now=now)
     noun = "invitations" if kind == "invitation" else "reminders"
     audit.record(db, actor, f"round.{noun}_queued", summary=f"{added} {noun} queued for "
                  f"{round_label(found)}", object_type="round", object_id=found.id,

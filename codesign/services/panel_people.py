@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +28,7 @@ from codesign.models import (
 )
 from codesign.panel_list import PanelListError, parse_panel_list
 from codesign.services import audit, sessions
-from codesign.services.panels import lock_panel_people, new_panellist
+from codesign.services.panels import lock_panel_people, new_token
 from codesign.validation import parse_id
 
 MAX_UPLOAD = 5_000_000  # characters: 50,000 people with long names fit well within it
@@ -56,29 +56,46 @@ def _log(db: Session, actor: User, panel: Panel, action: str, summary: str, *, o
                  population_group_id=panel.population_group_id, details=dict(details))
 
 
+def _emails(db: Session, panel_id: int) -> set[str]:
+    return {e for e in db.exec(select(Panellist.email).where(Panellist.panel_id == panel_id)) if e}
+
+
 def upload_panel_list(db: Session, actor: User, panel_id: int, text: str) -> int:
     """Add everyone in the file, numbered in file order, or nothing (PanelListError naming each
-    problem's line and column). Returns how many were added."""
+    problem's line and column). Returns how many were added.
+
+    The file is read before the panel's people lock is taken, against the emails on the panel then,
+    so a file of 20,000 rows is never parsed while the lock is held. Under the lock the emails are
+    read again: only if someone added one of the file's addresses meanwhile is the file read again,
+    for that problem's line and column. The people go in as a few multi-row INSERTs, numbered from
+    the panel's highest number read under the same lock."""
     panel = _panel(db, panel_id)
+    assert panel.id is not None
     if len(text) > MAX_UPLOAD:
         raise ValidationFailed({"file": "The file is too large: upload at most 50,000 people at a time"})
-    lock_panel_people(db, panel_id)  # before reading the emails already there (see services.panels)
-    groups = {g.key: g.name for g in db.exec(select(StakeholderGroup).where(
-        StakeholderGroup.population_group_id == panel.population_group_id).order_by(col(StakeholderGroup.id)))}
-    taken = {e for e in db.exec(select(Panellist.email).where(Panellist.panel_id == panel_id)) if e}
-    people = parse_panel_list(text, groups, taken)
-    by_key = {g.key: g for g in db.exec(select(StakeholderGroup).where(
-        StakeholderGroup.population_group_id == panel.population_group_id))}
-    numbers = []
-    for person in people:
-        added = new_panellist(db, panel, {"name": person.name, "email": person.email,
-                                          "organisation": person.organisation}, by_key[person.group_key])
-        numbers.append(added.number)
+    stakeholders = list(db.exec(select(StakeholderGroup).where(
+        StakeholderGroup.population_group_id == panel.population_group_id).order_by(col(StakeholderGroup.id))))
+    groups = {g.key: g.name for g in stakeholders}
+    by_key = {g.key: g.id for g in stakeholders}
+    people = parse_panel_list(text, groups, _emails(db, panel_id))
+    lock_panel_people(db, panel_id)  # before reading the emails again (see services.panels)
+    taken = _emails(db, panel_id)
+    if not taken.isdisjoint(p.email for p in people):
+        parse_panel_list(text, groups, taken)  # raises, naming the line and column
+    first = (db.exec(select(func.max(Panellist.number)).where(Panellist.panel_id == panel_id)).one() or 0) + 1
+    now = utcnow()
+    rows = [{"panel_id": panel.id, "number": first + i, "stakeholder_group_id": by_key[person.group_key],
+             "name": person.name, "email": person.email, "organisation": person.organisation or None,
+             "link_token": new_token(), "unsubscribe_token": new_token(), "created_at": now}
+            for i, person in enumerate(people)]
+    # An executemany on the table itself: SQLAlchemy sends it as a few multi-row INSERTs.
+    db.connection().execute(insert(Panellist.__table__), rows)  # type: ignore[attr-defined]
+    last = first + len(rows) - 1
     _log(db, actor, panel, "panel.list_uploaded",
-         f"Panel list uploaded to “{panel.name}”: {len(numbers)} panellists added "
-         f"(numbers {numbers[0]} to {numbers[-1]})", added=len(numbers), numbers=[numbers[0], numbers[-1]])
+         f"Panel list uploaded to “{panel.name}”: {len(rows)} panellists added "
+         f"(numbers {first} to {last})", added=len(rows), numbers=[first, last])
     db.commit()
-    return len(numbers)
+    return len(rows)
 
 
 __all__ = ["PanelListError", "attach_session", "create_panel_session", "erase_panellist", "match_participant",
@@ -91,14 +108,18 @@ class Matched:
     message: str  # the confirmation, by numbers only: "Participant 2 of “Workshop one” is now panellist 12"
 
 
-def match_participant(db: Session, actor: User, panel_id: int, participant_id: str, panellist_id: str) -> Matched:
+def match_participant(db: Session, actor: User, panel_id: int, participant_id: str, panellist_id: str, *,
+                      by_number: bool = False) -> Matched:
     """Say that a room participant is this panellist (or, with an empty panellist, no one): their
     ballots then count once with the panellist's others in pooled results. Only within one
     stakeholder group: a patient's ballots counted as a clinician panellist's would move them
-    between groups in every pooled result."""
+    between groups in every pooled result. `by_number`: `panellist_id` is the panellist's number on
+    the panel (what the page asks for: a list of 20,000 names is no way to choose one)."""
     panel = _panel(db, panel_id)
     pid, plid = parse_id(participant_id.strip()), parse_id(panellist_id.strip())
-    values = {"participant": participant_id, "panellist": panellist_id}
+    values = {"participant": participant_id, "panellist_number" if by_number else "panellist": panellist_id}
+    if by_number and plid:
+        plid = db.exec(select(Panellist.id).where(Panellist.panel_id == panel_id, Panellist.number == plid)).first()
     found = db.exec(select(Participant).where(Participant.id == pid).with_for_update()
                     .execution_options(populate_existing=True)).first() if pid else None
     session = db.get(WorkshopSession, found.session_id) if found else None
@@ -108,7 +129,8 @@ def match_participant(db: Session, actor: User, panel_id: int, participant_id: s
     person = db.exec(select(Panellist).where(Panellist.id == plid).with_for_update()
                      .execution_options(populate_existing=True)).first() if plid else None
     if panellist_id.strip() and (person is None or person.panel_id != panel_id):
-        raise ValidationFailed({"panellist": "Choose a panellist of this panel"}, values)
+        raise ValidationFailed({"panellist": "Enter the number of a panellist of this panel" if by_number
+                                else "Choose a panellist of this panel"}, values)
     if person is not None and person.stakeholder_group_id != found.stakeholder_group_id:
         joined_as, listed_as = (db.get(StakeholderGroup, found.stakeholder_group_id),
                                 db.get(StakeholderGroup, person.stakeholder_group_id))

@@ -33,6 +33,10 @@ def _study(settings: Settings) -> tuple[str, dict[str, Any]]:
             from codesign.services import panels
 
             asha = panels.add_panellist(s, actor, study.panel.id, "Asha Patel", "asha@example.com", "patient")
+            # Enough people for the people list to have pages (50 a page).
+            from codesign.services import panel_people
+            panel_people.upload_panel_list(s, actor, study.panel.id, "name,email,group\n" + "".join(
+                f"Person {i:03d},person{i:03d}@example.org,{('patient', 'carer')[i % 2]}\n" for i in range(120)))
             open_all(s, actor, study)
             for index, found in enumerate(study.rounds):
                 for group_key in ("patient", "carer"):
@@ -83,6 +87,12 @@ def test_panel_pages_pass_axe_and_fit(viewport: dict[str, Any], guarded: Any, li
     page.get_by_label("Panel list (CSV)").set_input_files(files=[{
         "name": "list.csv", "mimeType": "text/csv", "buffer": b"name,email,group\nBen,asha@example.com,martians\n"}])
     submit("panel-upload-error-422", page.get_by_role("button", name="Upload the list"))
+    visit("panel-page-2", f"{panel}?page=2")
+    visit("panel-search", f"{panel}?q=person+01")
+    visit("panel-search-nobody", f"{panel}?q=nobody+at+all")
+    page.get_by_label("Participant").select_option(index=1)
+    page.get_by_label("Is panellist number").fill("9999")
+    submit("panel-match-error-422", page.get_by_role("button", name="Save the match"))
     visit("erase", f"{panel}/people/{ids['person']}/erase")
     visit("pooled-round", f"{panel}/rounds/{ids['pooled']}")
     visit("run-elsewhere", f"/sessions/{ids['session']}/rounds/{ids['draft']}/elsewhere")

@@ -258,7 +258,7 @@ def export_problems(db: Session, v: FrameworkVersion, *, fmt: str | None = None)
                        .where(FrameworkApproval.version_id == v.id)).one()
     for x in rows:  # an edition names its approvers: never more than there are
         claimed = x.format.partition(".")[2]
-        if claimed.isdigit() and int(claimed) > approved:
+        if claimed.isascii() and claimed.isdigit() and int(claimed) > approved:  # "²" is a digit int() refuses
             problems.append(Problem(_export(x), f"is the edition with {claimed} approvals, but the version has "
                                                 f"{approved}"))
     stored = {x.format for x in rows}

@@ -302,3 +302,21 @@ def test_migration_chains_existing_events_and_records_stored_exports(engine: Eng
     db.migrate(engine)
     with Session(engine) as s:
         assert integrity.verify(s).problems == []
+
+
+def test_an_export_claiming_more_approvals_than_there_are_is_reported_however_it_is_written(  # type: ignore[no-untyped-def]
+        engine: Engine, session: Session, frozen: Frozen) -> None:
+    """An edition's format names its approvals ("csv.1"). Someone with the database edits it: more
+    approvals than there are is reported, and digits Python reads as digits but int() refuses ("²")
+    are reported too, never a crash of `codesign verify`."""
+    version_id = frozen.version.id
+    assert integrity.export_problems(session, frozen.version) == []
+    for claimed, reported in (("csv.5", "is the edition with 5 approvals, but the version has 1"), ("csv.²", "")):
+        as_owner(engine, "UPDATE framework_export SET format = :fmt WHERE id = :id",
+                 tables=("framework_export",), params={"fmt": claimed, "id": frozen.export.id})
+        session.expire_all()
+        version = session.get(type(frozen.version), version_id)
+        assert version is not None
+        problems = integrity.export_problems(session, version)  # the "²" made int() raise here before
+        assert problems, claimed
+        assert reported in " ".join(p.message for p in problems)

@@ -150,8 +150,8 @@ def _matching(panel_id: int, search: str) -> Any:
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         text_match = or_(func.lower(col(Panellist.name)).like(like, escape="\\"),
                          func.lower(col(Panellist.email)).like(like, escape="\\"))
-        where.append(or_(col(Panellist.number) == int(number), text_match) if number.isdigit() and len(number) < 10
-                     else text_match)
+        is_number = number.isascii() and number.isdigit() and len(number) < 10  # "²" is a digit int() refuses
+        where.append(or_(col(Panellist.number) == int(number), text_match) if is_number else text_match)
     return and_(*where)
 
 

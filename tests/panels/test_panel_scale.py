@@ -124,6 +124,9 @@ def test_a_search_that_finds_nobody_says_so_and_the_term_is_escaped(client: Test
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
     assert f"Nobody on the panel matches “{term}”" in html.unescape(response.text)
     assert 'value="&lt;script&gt;' in response.text  # kept in the search box, escaped
+    # Digits that are not ASCII ("²", "٣") are text to look for, never a panellist number (int() fails on "²")
+    for digits in ("²", "٣", "panellist ²"):
+        assert client.get(f"/panels/{panel.id}", params={"q": digits}).status_code == 200
 
 
 @contextmanager

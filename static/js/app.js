@@ -382,9 +382,11 @@ if (live && live.hasAttribute("data-live-presenter")) {
   // saved answer (the server renders it into the region, for pages without JavaScript): said once,
   // after the page has settled, so screen readers announce it as a change to the status region.
   // The heading focused on arrival stops naming the region then, or "Saved" would be read twice.
+  // Emptied to a no-break space, not to nothing: an empty region takes no room (CSS :empty), and
+  // the answers would jump down by a line when "Saved" came back, under a finger about to tap one.
   const saved = status ? status.getAttribute("data-saved") || "" : "";
   if (saved && status) {
-    status.textContent = "";
+    status.textContent = "\u00a0";
     document.querySelectorAll("[aria-describedby~='live-status']").forEach((el) => {
       const rest = el.getAttribute("aria-describedby").split(/\s+/).filter((id) => id && id !== "live-status");
       if (rest.length) el.setAttribute("aria-describedby", rest.join(" "));

@@ -272,3 +272,41 @@ def test_the_list_so_far_is_left_alone_unless_it_changed_and_while_it_is_read(
     poll()
     expect(page.locator("#accepted")).to_contain_text("Nobody asks me twice")
     assert page.locator("#accepted").evaluate("(el) => el.__marker") is None
+
+
+# Where the first answer button is on the page as it loads and after each change of the status
+# region (read at once: getBoundingClientRect lays the page out as it is then).
+_WATCH_ANSWERS = """window.__tops = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const region = document.querySelector("[data-live-status]"), first = document.getElementById("value-1");
+  if (!region || !first) return;
+  const where = () => window.__tops.push(first.getBoundingClientRect().top + window.scrollY);
+  where();
+  new MutationObserver(where).observe(region, {childList: true, characterData: true, subtree: true});
+});"""
+_SAID_SAVED = """() => { const region = document.querySelector("[data-live-status]");
+  const heading = document.getElementById("question");
+  return region.textContent.trim() === "Saved" && !(heading.getAttribute("aria-describedby") || "").includes("live-status"); }"""
+
+
+def test_the_next_question_holds_still_while_saved_is_said_again(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session) -> None:
+    # The next question arrives with "Saved" at the top; the script empties it and says it again a
+    # moment later, so screen readers announce it. The space it takes must not come and go: the
+    # answers would jump by a line under a quick finger, which then taps the wrong number or none.
+    outcomes = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, outcomes)
+    _device, page = _join(guarded, workshop, NARROW)
+    page.add_init_script(script=_WATCH_ANSWERS)
+    page.goto(f"/s/{workshop.join_code}/rounds/{found.id}")
+    page.get_by_text("Question 1 of 3").wait_for()
+    page.get_by_role("button", name="Critical: 8").tap()
+    page.get_by_text("Question 2 of 3").wait_for()
+    page.wait_for_function(_SAID_SAVED)  # emptied, then said again
+    tops = page.evaluate("() => window.__tops")
+    assert len(tops) >= 2 and len(set(tops)) == 1, tops  # as loaded (emptied by then) and said again
+    nine = page.get_by_role("button", name="Critical: 9")
+    expect(nine).to_have_attribute("aria-pressed", "false")
+    nine.tap()
+    page.get_by_text("Question 3 of 3").wait_for()
+    assert session.exec(select(BallotAnswer.value).where(BallotAnswer.value == 9)).all() == [9]

@@ -3,11 +3,12 @@ several rounds pooled into one frame that counts as the concatenated ballots do.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from codesign import queries
-from codesign.models import Round, User
+from codesign.models import Ballot, BallotAnswer, PairwiseAnswer, Round, User
 from codesign.queries.ballot_frames import ballots_frame_for_rounds
 from codesign.services import round_import, rounds
 from codesign.voting import parse_ballots_csv, tally
@@ -69,3 +70,55 @@ def test_rounds_of_different_methods_do_not_pool(  # type: ignore[no-untyped-def
     with pytest.raises(ValueError, match="one method"):
         ballots_frame_for_rounds(session, [rating, ranking])
     assert len(ballots_frame_for_rounds(session, [ranking])) == 1
+
+
+def _stored(session: Session, found: Round) -> list[tuple[int, int, int | None]]:
+    """The round's answers as stored: (ballot, outcome, value), read plainly by the ORM."""
+    rows = session.exec(select(BallotAnswer.ballot_id, BallotAnswer.outcome_id, BallotAnswer.value)
+                        .join(Ballot, col(Ballot.id) == col(BallotAnswer.ballot_id))
+                        .where(Ballot.round_id == found.id))
+    return sorted((b, o, v) for b, o, v in rows)
+
+
+def test_answers_are_read_as_stored_at_any_32_bit_value(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    # Each answer's outcome and value travel packed in one 64-bit integer: the extremes a column
+    # can hold, and unable (NULL), must come back as they were stored.
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids)
+    assert found.id is not None
+    text = HEADER + "".join(f"{p},patient,{o},5\n" for p in "ABCD" for o in ids)
+    round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "ballots.csv")
+    extremes: list[int | None] = [-2_147_483_647, -1, 0, 1, 2_147_483_647, None, 9, -2_147_483_647, 7, None, 3, 1]
+    answers = session.exec(select(BallotAnswer).join(Ballot, col(Ballot.id) == col(BallotAnswer.ballot_id))
+                           .where(Ballot.round_id == found.id).order_by(col(BallotAnswer.id))).all()
+    assert len(answers) == len(extremes)
+    for answer, value in zip(answers, extremes, strict=True):
+        answer.value = value
+        session.add(answer)
+    session.commit()
+    frame = ballots_frame_for_rounds(session, [found], with_ballot=True)
+    read = sorted((int(b), int(o), None if pd.isna(v) else int(v))
+                  for b, o, v in zip(frame["ballot"], frame["outcome"].astype(str), frame["value"], strict=True))
+    assert read == _stored(session, found)
+
+
+def test_a_pairwise_round_reads_each_pair_and_choice_as_stored(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids, method="pairwise")
+    assert found.id is not None
+    a, b, c = ids
+    text = ("participant,group,left,right,choice\n"
+            f"A,patient,{a},{b},left\nA,patient,{b},{c},none\nA,patient,{c},{a},right\n"
+            f"B,carer,{b},{a},right\nB,carer,{a},{c},left\n")
+    round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "ballots.csv")
+    frame = ballots_frame_for_rounds(session, [found], with_ballot=True)
+    read = sorted(zip(frame["ballot"].astype(int), frame["left"].astype(str).astype(int),
+                      frame["right"].astype(str).astype(int), frame["choice"].astype(str), strict=True))
+    stored = sorted(session.exec(select(PairwiseAnswer.ballot_id, PairwiseAnswer.left_outcome_id,
+                                        PairwiseAnswer.right_outcome_id, PairwiseAnswer.choice)
+                                 .join(Ballot, col(Ballot.id) == col(PairwiseAnswer.ballot_id))
+                                 .where(Ballot.round_id == found.id)))
+    assert read == [tuple(r) for r in stored] and len(read) == 5
+    assert {str(g) for g in frame["group"]} == {"patient", "carer"}

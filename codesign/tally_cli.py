@@ -62,15 +62,29 @@ def add_tally_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default="json")
 
 
+def _read_ballots(path: Path) -> str | bytes:
+    """The ballot file: as it is when all ASCII (most are: the parser then reads the bytes
+    themselves), else decoded as _read_text does."""
+    data = _read_bytes(path)
+    return data if data.isascii() else _decoded(path, data)
+
+
 def _read_text(path: Path) -> str:
+    return _decoded(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise _InputError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise _InputError(f"{path}: is a directory, not a file") from None
     except OSError as exc:
         raise _InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _decoded(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -126,7 +140,7 @@ def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         rule = _load_rule(args.rule)
         weights = parse_weights(args.weights)
         path = Path(args.ballots)
-        ballots = parse_ballots_csv(_read_text(path), args.method, source=str(path), options=options)
+        ballots = parse_ballots_csv(_read_ballots(path), args.method, source=str(path), options=options)
         try:
             results = tally(
                 ballots,

@@ -72,8 +72,10 @@ class Table:
 
 
 def _trimmed(codes: np.ndarray, values: Sequence[object]) -> Column:
-    """Codes into trimmed distinct values; -1 (no cell) becomes ""."""
+    """Codes into trimmed distinct values (``values`` are distinct); -1 (no cell) becomes ""."""
     stripped = [str(v).strip() for v in values] + [""]
+    if stripped[:-1] == list(values) and not (codes < 0).any():
+        return Column(codes, np.asarray(values, dtype=object))  # nothing to trim or merge: as they are
     remap, distinct = pd.factorize(pd.Series(stripped, dtype=object))
     codes = np.where(codes < 0, len(values), codes)
     return Column(np.asarray(remap, dtype=np.int64)[codes], np.asarray(distinct, dtype=object))
@@ -99,10 +101,11 @@ def table_from_records(rows: Sequence[tuple[int, list[str]]], physical_lines: in
     return Table(lines, widths, columns, physical_lines)
 
 
-def fast_table(text: str) -> Table | None:
-    """The table by pandas and NumPy, or None when the file needs reading record by record."""
+def fast_table(text: str | bytes) -> Table | None:
+    """The table by pandas and NumPy (of the text, or of its UTF-8 bytes), or None when the file
+    needs reading record by record."""
     try:
-        raw = text.encode("utf-8")
+        raw = text.encode("utf-8") if isinstance(text, str) else text
     except UnicodeEncodeError:
         return None  # a lone surrogate: csv_errors names it
     if not raw or _may_hold_unwanted(raw):
@@ -170,7 +173,7 @@ def _located_table(raw: bytes) -> Table | None:
 def _table(raw: bytes, frame: pd.DataFrame, lines: np.ndarray, widths: np.ndarray, physical: int) -> Table | None:
     # pandas turns categories that all look like numbers or true/false into those ("007" -> 7):
     # such columns are read again as text.
-    inferred = [j for j in frame.columns if not all(isinstance(v, str) for v in frame[j].cat.categories)]
+    inferred = [j for j in frame.columns if frame[j].cat.categories.inferred_type not in ("string", "empty")]
     again = _read(raw, len(frame.columns), object, inferred) if inferred else None
     limit = csv.field_size_limit()
     columns = []

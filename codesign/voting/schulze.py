@@ -31,6 +31,8 @@ outcome beaten by X is also beaten by everything that beats X and sits strictly 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 # Above this many distinct levels, comparing columns directly is cheaper than one matrix
@@ -38,7 +40,7 @@ import numpy as np
 _MAX_LEVELS_FOR_MATMUL = 16
 
 
-def preference_counts(levels: np.ndarray, lowest: int) -> np.ndarray:
+def preference_counts(levels: np.ndarray, lowest: float) -> np.ndarray:
     """d[i, j] = number of rows (ballots) with levels[:, i] > levels[:, j].
 
     ``levels`` is ballots x outcomes, higher = preferred. Entries below ``lowest`` take part in
@@ -61,18 +63,40 @@ def preference_counts(levels: np.ndarray, lowest: int) -> np.ndarray:
                 total += at_level.T @ below
             below += at_level
         return np.rint(total).astype(np.int64)
+    # Row i of `winner` against all of `loser`, outcomes by rows (contiguous, and for whole numbers
+    # the smallest integer type that holds them): an entry below `lowest` is the least value as a
+    # winner and the greatest as a loser, so it wins and loses nothing, with no mask to apply.
+    least, greatest, kind = _stand_ins(levels, lowest)
     valid = levels >= lowest
+    winner = np.ascontiguousarray(np.where(valid, levels, least).T, dtype=kind)
+    loser = np.ascontiguousarray(np.where(valid, levels, greatest).T, dtype=kind)
     for i in range(n_items):
-        wins = (levels[:, i : i + 1] > levels) & valid & valid[:, i : i + 1]
-        counts[i] = np.count_nonzero(wins, axis=0)
+        counts[i] = np.count_nonzero(winner[i] > loser, axis=1)
     return counts
 
 
-def _levels_present(levels: np.ndarray, lowest: int) -> list[int]:
-    """Distinct values >= lowest, ascending (a bincount: the values are small integers)."""
-    low = int(levels.min())
-    seen = np.bincount((levels.astype(np.int64) - low).ravel())
-    return [int(v) + low for v in np.flatnonzero(seen) if int(v) + low >= lowest]
+def _stand_ins(levels: np.ndarray, lowest: float) -> tuple[float, float, Any]:
+    """Values below and above every level >= lowest, and a type holding them and the levels:
+    the smallest signed integer type with room to spare for integers, float64 otherwise."""
+    if not np.issubdtype(levels.dtype, np.integer):
+        return -np.inf, np.inf, np.float64
+    valid = levels[levels >= lowest]
+    least, most = (int(valid.min()), int(valid.max())) if valid.size else (0, 0)
+    for kind in (np.int8, np.int16, np.int32, np.int64):
+        info = np.iinfo(kind)
+        if info.min < least and most < info.max:
+            return info.min, info.max, kind
+    raise ValueError("levels out of the range of 64-bit integers")
+
+
+def _levels_present(levels: np.ndarray, lowest: float) -> list[Any]:
+    """Distinct values >= lowest, ascending: a bincount for small whole numbers (ratings, Borda
+    points), a sort otherwise."""
+    low, high = levels.min(), levels.max()
+    if not np.issubdtype(levels.dtype, np.integer) or int(high) - int(low) > 4 * levels.size + 1024:
+        return [v for v in np.unique(levels).tolist() if v >= lowest]
+    seen = np.bincount((levels.astype(np.int64) - int(low)).ravel())
+    return [int(v) + int(low) for v in np.flatnonzero(seen) if int(v) + int(low) >= lowest]
 
 
 def strongest_paths(d: np.ndarray) -> np.ndarray:

@@ -290,3 +290,23 @@ def test_parser_refuses_with_a_real_place_or_returns_every_row(text: str, method
         assert all(isinstance(v, str) and v and "\x00" not in v for v in frame[column])
     if method in ("ranking", "points"):
         assert frame["value"].abs().max() < 10**9
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_files(), method=st.sampled_from(["rating", "ranking", "points", "pairwise"]))
+def test_an_ascii_file_read_as_bytes_gives_what_its_text_gives(text: str, method: Method) -> None:
+    # `codesign tally` hands an all-ASCII file over undecoded: the same ballots, or the same refusal.
+    if not text.isascii():
+        with pytest.raises(ValueError, match="ASCII"):
+            parse_ballots_csv(text.encode("utf-8", "surrogatepass"), method)
+        return
+    results = []
+    for given_as in (text, text.encode("ascii")):
+        try:
+            results.append(parse_ballots_csv(given_as, method, source="f.csv", options=MethodOptions(top_k=3, budget=10)))
+        except BallotFileError as error:
+            results.append(str(error))
+    if isinstance(results[0], str) or isinstance(results[1], str):
+        assert results[0] == results[1]
+    else:
+        pd.testing.assert_frame_equal(results[0], results[1])

@@ -115,3 +115,16 @@ def test_a_tied_pair_is_no_link() -> None:
     # so B gets no path to C through A: only A beats C, and A and B share first place.
     d = np.array([[0, 1, 2], [1, 0, 0], [0, 0, 0]])
     assert schulze_ranks(d) == [1, 1, 2]
+
+
+def test_many_levels_with_entries_below_lowest_count_as_the_brute_force_does() -> None:
+    # Many levels compare rows of the smallest type that holds them, with stand-ins for entries
+    # below `lowest`: the counts must not depend on the type or on where the levels lie.
+    rng = np.random.default_rng(11)
+    for low, high, lowest in ((0, 40, 1), (-120, 127, -100), (0, 30_000, 5), (-(2**40), 2**40, 0)):
+        matrix = rng.integers(low, high, size=(200, 9), dtype=np.int64)
+        valid = matrix >= lowest
+        brute = ((matrix[:, :, None] > matrix[:, None, :]) & valid[:, :, None] & valid[:, None, :]).sum(axis=0)
+        assert (preference_counts(matrix, lowest=lowest) == brute).all()
+        halves = matrix / 2  # not whole numbers: compared as they are
+        assert (preference_counts(halves, lowest=lowest / 2) == brute).all()

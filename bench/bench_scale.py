@@ -7,7 +7,7 @@ Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,20000] [--postgres] [--
 Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system)
 and peak resident memory (the child's ru_maxrss, read by a wrapper process of its own so no other
 child's peak is mixed in). `codesign tally` is timed whole, from starting Python to the JSON on
-stdout. From a database: one round (`count_round`) and a pooled round run in three sessions of a
+stdout, REPEATS times (the median run is printed, with the range). From a database: one round (`count_round`) and a pooled round run in three sessions of a
 panel (`count_pooled`, the people split 40/35/25%), each counted REPEATS times in a process that
 has imported the app (its wall time is mostly those imports); the count's median and range are
 printed. The database is bulk-loaded first (executemany on SQLite, COPY on PostgreSQL; not timed).
@@ -112,11 +112,18 @@ def write_files(workdir: Path, n: int) -> dict[str, Path]:
 
 
 def bench_files(workdir: Path, sizes: list[int]) -> None:
+    """Each file tallied REPEATS times, a fresh process each time: the median run is reported
+    (this machine's times vary by a third between identical runs), with the range and the
+    largest peak."""
     for n in sizes:
         for method, path in write_files(workdir, n).items():
             extra = ["--budget", "100"] if method == "points" else []
-            result = measure([*codesign_command(), "tally", str(path), "--method", method, *extra])
-            report(f"codesign tally {method}", n, result)
+            runs = sorted((measure([*codesign_command(), "tally", str(path), "--method", method, *extra])
+                           for _ in range(REPEATS)), key=lambda r: float(r["wall"]))  # type: ignore[arg-type]
+            median = dict(runs[len(runs) // 2])
+            median["peak_mb"] = max(float(r["peak_mb"]) for r in runs)  # type: ignore[arg-type]
+            report(f"codesign tally {method}", n, median,
+                   f"  (median of {len(runs)}, {runs[0]['wall']:.2f}-{runs[-1]['wall']:.2f} s)")
 
 
 def report(what: str, n: int, result: dict[str, object], note: str = "") -> None:

@@ -34,11 +34,12 @@ def test_codesign_tally_imports_neither_scipy_nor_sqlalchemy(tmp_path) -> None: 
     assert shown.stdout.strip() == "[]"
 
 
-def test_the_web_app_imports_no_scipy_until_a_page_needs_it() -> None:
+def test_the_web_app_imports_neither_scipy_nor_matplotlib_until_a_page_needs_it() -> None:
     """scipy.stats takes 1.4 s to import: every server process (and worker, and test server) paid it
-    at start for two functions (the funnel plot's over-dispersion test, the attrition test)."""
+    at start for two functions (the funnel plot's over-dispersion test, the attrition test); and
+    matplotlib 0.5 s, for the evidence charts."""
     shown = subprocess.run([sys.executable, "-c", "import sys, codesign.app, codesign.cli; "
-                            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy'}))"],
+                            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib'}))"],
                            capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "[]"

@@ -17,12 +17,11 @@ import io
 import json
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Format = Literal["svg", "png"]
 AREA = "#003087"  # NHS Dark Blue: 11.8:1 on white, 3.5:1 against the peers' Mid Grey
@@ -33,11 +32,23 @@ ENGLAND = "#006747"  # NHS Dark Green
 INK = "#212B32"
 UNITS = {100.0: "%", 1_000.0: "per 1,000", 10_000.0: "per 10,000", 100_000.0: "per 100,000"}
 PNG_DPI = 150
-# Text as text in the SVG (smaller, selectable, read by the browser's fonts); ids and output
-# fixed, so the same comparison always gives the same bytes.
-matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "codesign-evidence",
-                            "font.family": "sans-serif",
-                            "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"], "font.size": 9})
+
+
+@lru_cache(maxsize=1)
+def _mpl() -> SimpleNamespace:
+    """matplotlib, imported and set up when the first chart is drawn: half a second that every
+    server and worker process paid at start, for pages few of them show."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    # Text as text in the SVG (smaller, selectable, read by the browser's fonts); ids and output
+    # fixed, so the same comparison always gives the same bytes.
+    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "codesign-evidence",
+                                "font.family": "sans-serif",
+                                "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"], "font.size": 9})
+    return SimpleNamespace(Figure=Figure, Canvas=FigureCanvasAgg, NullLocator=NullLocator)
 
 
 def unit(evidence: Mapping[str, Any]) -> str:
@@ -59,7 +70,7 @@ def area_name(evidence: Mapping[str, Any], code: str) -> str:
 
 
 def _save(fig: Figure, fmt: Format) -> bytes:
-    FigureCanvasAgg(fig)
+    _mpl().Canvas(fig)
     out = io.BytesIO()
     if fmt == "svg":
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -81,7 +92,7 @@ def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
         rows.append((evidence["area"], evidence["value"]))
     rows.sort(key=lambda r: (float(r[1]), r[0]), reverse=evidence.get("direction") == "higher")
     rows.reverse()  # barh draws from the bottom: the best ends on top
-    fig = Figure(figsize=(7.0, 0.3 * len(rows) + 1.6))
+    fig = _mpl().Figure(figsize=(7.0, 0.3 * len(rows) + 1.6))
     ax = fig.add_subplot()
     labels = [area_name(evidence, code) + (" (this area)" if code == evidence["area"] else "") for code, _ in rows]
     colours = [AREA if code == evidence["area"] else PEER for code, _ in rows]
@@ -132,7 +143,7 @@ def funnel_figure(evidence: Mapping[str, Any]) -> Figure | None:
     funnel = evidence.get("funnel")
     if not funnel or not funnel.get("limits"):
         return None
-    fig = Figure(figsize=(7.0, 4.2))
+    fig: Figure = _mpl().Figure(figsize=(7.0, 4.2))
     ax = fig.add_subplot()
     limits = funnel["limits"]
     xs = [float(x["denominator"]) for x in limits]
@@ -162,7 +173,7 @@ def funnel_figure(evidence: Mapping[str, Any]) -> Figure | None:
             ax.annotate(area_name(evidence, p["area"]), (float(p["denominator"]), float(p["value"])),
                         textcoords="offset points", xytext=(-5 if right else 5, 4), fontsize=8, color=INK,
                         ha="right" if right else "left")
-    ax.xaxis.set_minor_locator(NullLocator())  # minor log ticks would be most of the drawing time
+    ax.xaxis.set_minor_locator(_mpl().NullLocator())  # minor log ticks would be most of the drawing time
     ax.set_xlabel("Denominator (people counted)")
     ax.set_ylabel(_axis_label(evidence))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
@@ -199,7 +210,7 @@ def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
     trend = [t for t in evidence.get("trend") or []]
     if not any(t.get("value") is not None for t in trend):
         return None
-    fig = Figure(figsize=(7.0, 3.6))
+    fig = _mpl().Figure(figsize=(7.0, 3.6))
     ax = fig.add_subplot()
     periods = [str(t["period"]) for t in trend]
     series = (("value", f"{area_name(evidence, evidence['area'])} (this area)", AREA, "-", "D"),

@@ -118,13 +118,16 @@ def pooled_frame(db: Session, members: Sequence[Round]) -> tuple[pd.DataFrame, d
     frame = ballots_frame_for_rounds(db, members, voter_key=lambda r, key: person[(r.id or 0, key)],
                                      with_ballot=True)
     # An unsent ranking or points draft is no ballot (it is not in the frame): it never displaces one.
-    counted = set(pd.unique(frame["ballot"]).tolist()) if len(frame) else set()
+    answered = frame["ballot"].to_numpy()
+    # Each ballot's answers come together (queries.ballot_frames): one id per run, no sort.
+    counted = set(answered[np.flatnonzero(np.diff(answered, prepend=-1))].tolist())
     latest: dict[str, tuple[int, int]] = {}  # person: (round, ballot) kept
     for round_id, voter, ballot_id, _pl in rows:
         if ballot_id is not None and ballot_id in counted:
             latest[person[(round_id, voter)]] = (round_id, ballot_id)
     kept = np.array(sorted(b for _r, b in latest.values()), dtype=np.int64)
-    pooled = frame[np.isin(frame["ballot"].to_numpy(), kept)] if len(frame) else frame
+    # Usually everyone has one ballot: then nothing is left out and 1.6 million rows are not copied.
+    pooled = frame if len(kept) == len(counted) else frame[np.isin(answered, kept, kind="table")]
     given = {r: 0 for r in ids}
     for round_id, _b in latest.values():
         given[round_id] += 1

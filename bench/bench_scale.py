@@ -7,9 +7,10 @@ Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,20000] [--postgres] [--
 Each measurement runs in a fresh child process and prints its wall time, CPU time (user + system)
 and peak resident memory (the child's ru_maxrss, read by a wrapper process of its own so no other
 child's peak is mixed in). `codesign tally` is timed whole, from starting Python to the JSON on
-stdout, REPEATS times (the median run is printed, with the range). From a database: one round (`count_round`) and a pooled round run in three sessions of a
-panel (`count_pooled`, the people split 40/35/25%), each counted REPEATS times in a process that
-has imported the app (its wall time is mostly those imports); the count's median and range are
+stdout, REPEATS times (the median run is printed, with the range). From a database: one round
+(`count_round`) and a pooled round run in three sessions of a panel (`count_pooled`, the people
+split 40/35/25%), each counted REPEATS times in a process that has imported the app (its wall
+time is mostly those imports); the count's median and range are
 printed. The database is bulk-loaded first (executemany on SQLite, COPY on PostgreSQL; not timed).
 PostgreSQL: `--postgres` under tests/with_postgres.sh, or CODESIGN_BENCH_POSTGRES_URL naming a
 database on loopback that may be written to.

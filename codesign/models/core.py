@@ -157,6 +157,17 @@ class Participant(SQLModel, table=True):
 _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(1617, :session_id)")
 
 
+def first_free_number(connection: Connection, session_id: int) -> int:
+    """The next participant number of a session, for a bulk insert that numbers its own rows (the
+    listener below numbers one ORM insert at a time); on PostgreSQL under the same lock as joins."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NUMBER_LOCK, {"session_id": session_id})
+    table = Participant.__table__  # type: ignore[attr-defined]
+    found = connection.execute(select(func.coalesce(func.max(table.c.number), 0))
+                               .where(table.c.session_id == session_id)).scalar_one()
+    return int(found) + 1
+
+
 @event.listens_for(Participant, "before_insert")
 def _number_participant(_mapper: object, connection: Connection, target: Participant) -> None:
     """Number a new participant in joining order within its session, in the INSERT itself."""

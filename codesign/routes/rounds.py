@@ -173,7 +173,7 @@ async def import_csv(request: Request) -> Response:
                             text, name)
     except ValidationFailed as exc:
         return await round_page(request, errors=exc.errors, status_code=422)
-    request.session["flash"] = f"Imported {count} ballots from {name}."
+    request.session["flash"] = f"Imported {count} {'ballot' if count == 1 else 'ballots'} from {name}."
     return redirect(request, _round_url(request))
 
 

@@ -133,7 +133,7 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
     unknown = [g not in groups for g in frame["group"]]
     if any(unknown):
         row = unknown.index(True)
-        known = ", ".join(g.key for g in groups.values() if g.key == g.key.lower())
+        known = ", ".join(dict.fromkeys(g.key for g in groups.values()))  # each group once (by key and name)
         raise _refuse(text, source, row, "group",
                       f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {known}")
     _check_frame(frame, found.method, by_name, text, source)

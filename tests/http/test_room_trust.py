@@ -189,6 +189,10 @@ def test_opening_a_round_with_small_groups_needs_the_facilitator_to_know(  # typ
     page = f"/sessions/{workshop.id}/rounds/{made.id}"
     shown = re.sub(r"\s+", " ", client.get(page).text)
     assert "Some groups are too small to show" in shown and "Patients (2 people), Carers (1 person)" in shown
+    assert "where they count towards an outcome" in shown
+    sessions.join_session(session, workshop.id, "patient")  # three patients: only the carer is too few
+    shown = re.sub(r"\s+", " ", client.get(page).text)
+    assert "Carers (1 person) is under" in shown and "where it counts towards an outcome" in shown
     refused = post_form(client, f"{page}/open", {"min_group_size": "2"}, token_from=page)
     assert refused.status_code == 422 and "Tick the box" in refused.text and 'value="2"' in refused.text
     assert session.get_one(Round, made.id).status == "draft"

@@ -336,6 +336,18 @@ def test_an_import_sends_as_many_statements_for_thirty_voters_as_for_three(  # t
     assert results is not None and {g: r.n for g, r in results.groups.items()} == {"patient": 15, "carer": 15}
 
 
+def test_an_unknown_group_is_refused_naming_each_group_once(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    text = f"participant,group,outcome,value\nR-1,patient,{ids[0]},9\nR-2,nurses,{ids[0]},4\n"
+    with pytest.raises(ValidationFailed) as caught:
+        round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "survey.csv")
+    message = caught.value.errors["ballots"]
+    assert "use one of patient, carer, clinician, commissioner" in message, message
+    assert message.count("patient") == 1  # groups are known by key and by name: listed once
+
+
 def test_import_needs_an_open_or_closed_round_that_is_not_by_table(  # type: ignore[no-untyped-def]
         session: Session, facilitator: User, workshop) -> None:
     ids = accepted_ids(session, workshop, 3)

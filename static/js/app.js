@@ -399,7 +399,18 @@ if (live && live.hasAttribute("data-live-presenter")) {
     if (said) window.sessionStorage.removeItem(LIVE_MESSAGE);
   } catch (error) { /* storage refused: the page itself says where the person is */ }
   const news = saved && said ? `${saved}. ${said}` : saved || said;
-  if (news) window.setTimeout(() => tell(news), 250);
+  // A move of the room in that moment is said at once and the late news dropped, but for "Saved":
+  // said late, it would write over "Voting has closed" and leave the person none the wiser.
+  let late = news ? window.setTimeout(() => { late = 0; tell(news); }, 250) : 0;
+  const tellMove = (text) => {
+    if (late) {
+      window.clearTimeout(late);
+      late = 0;
+      tell(saved ? `${saved}. ${text}` : text);
+      return;
+    }
+    tell(text);
+  };
 
   const here = window.location.pathname;
   const pageRound = live.getAttribute("data-live-round") || "";
@@ -414,7 +425,7 @@ if (live && live.hasAttribute("data-live-presenter")) {
       return;
     }
     if (live.hasAttribute("data-live-busy") || dirty) {
-      tell(move.message);
+      tellMove(move.message);
       if (go && actions) {
         go.setAttribute("href", move.url);
         actions.hidden = false;

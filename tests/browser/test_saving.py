@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from codesign.models import Ballot, BallotAnswer, BallotSubmission, Outcome, Participant, User, WorkshopSession
-from codesign.services import ballots, proposals
+from codesign.services import ballots, proposals, rounds
 from tests.browser.helpers import TABLET_PORTRAIT
 from tests.browser.test_network import KEY, RETRYING, _join
 from tests.round_helpers import accepted_ids, open_round
@@ -310,3 +310,34 @@ def test_the_next_question_holds_still_while_saved_is_said_again(
     nine.tap()
     page.get_by_text("Question 3 of 3").wait_for()
     assert session.exec(select(BallotAnswer.value).where(BallotAnswer.value == 9)).all() == [9]
+_START = 1_800_000_000  # any fixed moment
+
+
+def test_saved_said_late_never_hides_the_room_closing(
+        guarded: Callable[..., Any], workshop: WorkshopSession, facilitator: User, session: Session) -> None:
+    # "Saved" is said a moment after the next question arrives. If the facilitator closes the round
+    # in that moment, the person must be told it closed: the late "Saved" may not write over it
+    # (found in CI: a phone mid-answer showed "Saved", never "has closed", and no way on).
+    outcomes = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, outcomes, title="Close in a moment")
+    _device, page = _join(guarded, workshop, NARROW)
+    page.clock.install(time=_START)  # and paused: the late "Saved" is said only when the test says
+    page.clock.pause_at(_START + 1)
+    page.goto(f"/s/{workshop.join_code}/rounds/{found.id}")
+    page.get_by_text("Question 1 of 3").wait_for()
+    page.get_by_role("button", name="Critical: 8").tap()
+    expect(page.locator(".app-ballot-status")).to_have_text("Saved")  # said where they tapped ...
+    page.clock.run_for(1_000)  # ... for a moment, then on to the next question
+    page.get_by_text("Question 2 of 3").wait_for()
+    status = page.locator("[data-live-status]")
+    page.wait_for_function("() => document.querySelector('[data-live-status]').textContent === '\\u00a0'", polling=50)
+    page.clock.run_for(100)
+    assert status.text_content() == "\u00a0"  # emptied by the script; "Saved" still to come
+    assert workshop.id is not None and found.id is not None
+    rounds.close_round(session, facilitator, workshop.id, found.id)
+    closed = "Voting in Round 1: Close in a moment has closed"
+    status.get_by_text(closed).wait_for()
+    page.clock.run_for(2_000)  # the late "Saved" would have been said by now
+    expect(status).to_contain_text(closed)
+    expect(status).to_contain_text("Saved")  # the answer was saved, and that is said too
+    expect(page.get_by_role("link", name="Go there now")).to_be_visible()

@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -24,6 +27,7 @@ from codesign.models import (
     BallotAnswer,
     PairwiseAnswer,
     Participant,
+    Round,
     RoundStatus,
     SessionStatus,
     StakeholderGroup,
@@ -91,13 +95,31 @@ def _check_frame(frame: pd.DataFrame, method: str, by_name: dict[str, int], text
                       "by number or by wording, but only once each)")
 
 
-def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str, source: str) -> int:
-    """Import every ballot in `text`; returns how many voters were imported."""
+@dataclass(frozen=True)
+class _Terms:
+    """What a file is checked against: the round, its outcomes by number and wording, and the
+    population group's stakeholder groups by key and name."""
+    found: Round
+    population_group_id: int
+    by_name: dict[str, int]
+    groups: dict[str, int]
+    known: str  # the groups' keys, each once, for a message
+
+    @property
+    def basis(self) -> tuple[object, ...]:
+        return (self.found.method, self.found.options_json, sorted(self.by_name.items()), sorted(self.groups.items()))
+
+
+@dataclass(frozen=True)
+class CheckedImport:
+    """A ballot file read and checked against the round as it was then (`basis`), ready to save."""
+    source: str
+    frame: pd.DataFrame
+    basis: tuple[object, ...]
+
+
+def _terms(db: Session, session_id: int, round_id: int) -> _Terms:
     found = get_round(db, session_id, round_id)
-    # The same lock as every other ballot write: an import never lands after the round closes.
-    locked = lock_round(db, round_id)
-    if locked is not None and (locked.status != found.status or locked.session_status != SessionStatus.open):
-        refuse_unless_open(locked)
     if found.status == RoundStatus.draft:
         raise Conflict("Open the round before importing ballots, so its method and rule are locked first.")
     if found.status == RoundStatus.closed:
@@ -108,47 +130,73 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
         raise Conflict("Table rounds are voted by tables in the room; they cannot be imported.")
     session = db.get(WorkshopSession, session_id)
     assert session is not None and found.id is not None
-    if not text.strip():
-        raise ValidationFailed({"ballots": "Choose a CSV file of ballots to import"})
-    outcomes = round_outcomes(db, round_id)
     by_name: dict[str, int] = {}
-    for o in outcomes:
+    for o in round_outcomes(db, round_id):
         assert o.id is not None
         by_name[str(o.id)] = o.id
         by_name[o.statement] = o.id
-    groups = {g.key: g for g in db.exec(select(StakeholderGroup).where(
-        StakeholderGroup.population_group_id == session.population_group_id))}
-    groups.update({g.name: g for g in list(groups.values())})
-    options = parse_options(found.options_json)[0]
+    found_groups = db.exec(select(StakeholderGroup).where(
+        StakeholderGroup.population_group_id == session.population_group_id)).all()
+    groups = {g.key: int(g.id or 0) for g in found_groups} | {g.name: int(g.id or 0) for g in found_groups}
+    return _Terms(found, session.population_group_id, by_name, groups, ", ".join(g.key for g in found_groups))
+
+
+def check_import(db: Session, session_id: int, round_id: int, text: str, source: str) -> CheckedImport:
+    """Read and check a ballot file against the round, writing nothing: this is the slow part of an
+    import, so it runs before the write (on SQLite every vote in the room waits on a writer)."""
+    terms = _terms(db, session_id, round_id)
+    if not text.strip():
+        raise ValidationFailed({"ballots": "Choose a CSV file of ballots to import"})
+    options = parse_options(terms.found.options_json)[0]
     # Each outcome is listed twice (number and wording), so the parser must be told k itself:
     # "rank them all" means all of the round's outcomes, not twice as many positions.
-    options = MethodOptions(top_k=options.ranking_depth(len(outcomes)), budget=options.budget,
+    outcomes = len(set(terms.by_name.values()))
+    options = MethodOptions(top_k=options.ranking_depth(outcomes), budget=options.budget,
                             max_per_outcome=options.max_per_outcome)
     try:
-        frame = parse_ballots_csv(text, found.method, source=source, outcomes=list(by_name),  # type: ignore[arg-type]
-                                  options=options)
+        frame = parse_ballots_csv(text, terms.found.method, source=source,  # type: ignore[arg-type]
+                                  outcomes=list(terms.by_name), options=options)
     except BallotFileError as exc:
         messages = [e.describe(source) for e in exc.errors[:MAX_SHOWN]]
         raise ValidationFailed({"ballots": "The file was not imported. " + " · ".join(messages)}) from None
-    unknown = [g not in groups for g in frame["group"]]
-    if any(unknown):
-        row = unknown.index(True)
-        known = ", ".join(dict.fromkeys(g.key for g in groups.values()))  # each group once (by key and name)
+    unknown = ~frame["group"].astype(str).isin(list(terms.groups))
+    if unknown.any():
+        row = int(unknown.to_numpy().argmax())
         raise _refuse(text, source, row, "group",
-                      f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {known}")
-    _check_frame(frame, found.method, by_name, text, source)
+                      f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {terms.known}")
+    _check_frame(frame, terms.found.method, terms.by_name, text, source)
+    return CheckedImport(source, frame, terms.basis)
 
-    imported = _save(db, session_id, found.id, found.method, frame, groups, by_name)
+
+def save_import(db: Session, actor: User, session_id: int, round_id: int, checked: CheckedImport) -> int:
+    """Save a checked file; returns how many voters were imported. Refused, saving nothing, if the
+    round closed (or otherwise changed) since the file was checked."""
+    # The same lock as every other ballot write: an import never lands after the round closes.
+    locked = lock_round(db, round_id)
+    terms = _terms(db, session_id, round_id)
+    if locked is not None and (locked.status != terms.found.status or locked.session_status != SessionStatus.open):
+        refuse_unless_open(locked)  # read under the lock (the round above may be as this session first saw it)
+    if terms.basis != checked.basis:
+        raise Conflict("The round changed while the file was being checked. Import the file again.")
+    assert terms.found.id is not None
+    imported = _save(db, session_id, terms.found.id, terms.found.method, checked.frame, terms.groups, terms.by_name)
     audit.record(db, actor, "round.imported",
-                 summary=f"Imported {imported} ballots into round {found.number} from {source}",
-                 object_type="round", object_id=found.id, population_group_id=session.population_group_id,
-                 session_id=session_id, details={"source": source, "voters": imported, "rows": len(frame)})
+                 summary=f"Imported {imported} {'ballot' if imported == 1 else 'ballots'} into round "
+                         f"{terms.found.number} from {checked.source}",
+                 object_type="round", object_id=terms.found.id, population_group_id=terms.population_group_id,
+                 session_id=session_id, details={"source": checked.source, "voters": imported,
+                                                 "rows": len(checked.frame)})
     db.commit()
     return imported
 
 
+def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str, source: str) -> int:
+    """Check and save in one transaction (the demo, scripts); the web app checks first, then saves."""
+    return save_import(db, actor, session_id, round_id, check_import(db, session_id, round_id, text, source))
+
+
 def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.DataFrame,
-          groups: dict[str, StakeholderGroup], by_name: dict[str, int]) -> int:
+          groups: dict[str, int], by_name: dict[str, int]) -> int:
     """Write the checked ballots: each voter an imported participant of the session (found again
     by their reference), one ballot each in the round (a voter's earlier answers replaced), and
     the answers, in batches: a statement count that does not grow with the voters (5,000 voters
@@ -156,7 +204,7 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
     in the room waited). Returns how many voters."""
     first = frame.drop_duplicates("participant")  # a voter's rows are all in one group (the parser)
     voters = sorted(zip(first["participant"].astype(str), first["group"].astype(str), strict=True))
-    group_of = {ref: int(groups[name].id or 0) for ref, name in voters}
+    group_of = {ref: groups[name] for ref, name in voters}
     connection = db.connection()
     people = Participant.__table__  # type: ignore[attr-defined]
 
@@ -208,17 +256,45 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
              "stakeholder_group_id": group_of[ref], "draft_json": "", "source": "import", **sent} for ref in added])
         existing = ballots()
     ballot_of = {ref: existing[key_of[ref]] for ref, _name in voters}
-    who = [ballot_of[str(v)] for v in frame["participant"]]
+    # In the order of the table's unique index (a ballot's answers together): inserted in file
+    # order, voters sorted by reference, SQLite's index pages are visited at random (2x slower).
+    rows = pd.DataFrame({"ballot_id": frame["participant"].astype(str).map(ballot_of)})
     if method == "pairwise":
-        rows = [{"ballot_id": b, "left_outcome_id": by_name[str(left)], "right_outcome_id": by_name[str(right)],
-                 "choice": str(choice), "updated_at": now}
-                for b, left, right, choice in zip(who, frame["left"], frame["right"], frame["choice"], strict=True)]
         answers = PairwiseAnswer.__table__  # type: ignore[attr-defined]
+        rows["left_outcome_id"] = frame["left"].astype(str).map(by_name)
+        rows["right_outcome_id"] = frame["right"].astype(str).map(by_name)
+        rows["choice"] = frame["choice"].astype(str)
     else:
-        rows = [{"ballot_id": b, "outcome_id": by_name[str(outcome)], "reason": "", "updated_at": now,
-                 "value": None if pd.isna(value) else int(value)}
-                for b, outcome, value in zip(who, frame["outcome"], frame["value"], strict=True)]
         answers = BallotAnswer.__table__  # type: ignore[attr-defined]
-    if rows:
-        connection.execute(insert(answers), rows)
+        rows["outcome_id"] = frame["outcome"].astype(str).map(by_name)
+        rows["value"] = frame["value"]
+    rows = rows.sort_values(list(rows.columns[:2]), kind="stable")
+    columns: dict[str, list[object]] = {name: rows[name].tolist() for name in rows.columns if name != "value"}
+    if "value" in rows:
+        unable = rows["value"].isna().tolist()
+        scores = rows["value"].fillna(0).astype("int64").tolist()
+        columns["value"] = [None if u else v for v, u in zip(scores, unable, strict=True)]
+    _insert_many(connection, answers, columns, {"updated_at": now} | ({} if method == "pairwise" else {"reason": ""}))
     return len(voters)
+
+
+def _insert_many(connection: Connection, table: Table, columns: dict[str, list[object]],
+                 same: dict[str, object]) -> None:
+    """Insert rows given column by column (plain ints, strings and None) plus values the same in
+    every row, straight through the driver's executemany: SQLAlchemy's per-row parameter handling
+    took two thirds of an import's time (200,000 answers), all of it holding the write lock. The
+    values the same in every row are converted once, as SQLAlchemy would store them."""
+    dialect = connection.dialect
+    fixed: dict[str, object] = {}
+    for name, value in same.items():
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        fixed[name] = convert(value) if convert else value
+    names = list(columns) + list(fixed)
+    compiled = insert(table).values({n: bindparam(n) for n in names}).compile(dialect=dialect)
+    order = list(compiled.positiontup or []) if compiled.positional else names
+    given = (columns[n] if n in columns else repeat(fixed[n]) for n in order)
+    rows: list[Any] = list(zip(*given, strict=False))  # the repeats are endless; the columns one length
+    if not compiled.positional:  # psycopg: %(name)s
+        rows = [dict(zip(order, row, strict=True)) for row in rows]
+    for start in range(0, len(rows), 50_000):
+        connection.exec_driver_sql(str(compiled), rows[start:start + 50_000])

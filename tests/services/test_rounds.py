@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy import text as sa_text
 from sqlmodel import Session, col, select
 
 from codesign import queries
@@ -400,3 +401,36 @@ def test_import_refuses_what_the_round_cannot_hold(  # type: ignore[no-untyped-d
     assert session.exec(select(Ballot)).all() == [] and session.exec(select(Participant)).all() == []
     for found in made.values():
         assert queries.round_results(session, workshop.id, found.id).results is None
+
+
+def test_a_file_checked_while_the_round_was_open_is_not_saved_once_it_closed(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop) -> None:
+    # The web app checks a file first, with nothing locked, and saves it after: a round closed in
+    # between keeps its final results.
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    text = f"participant,group,outcome,value\nL-1,patient,{ids[0]},9\n"
+    checked = round_import.check_import(session, workshop.id, found.id, text, "late.csv")
+    rounds.close_round(session, facilitator, workshop.id, found.id)
+    with pytest.raises(Conflict, match="closed"):
+        round_import.save_import(session, facilitator, workshop.id, found.id, checked)
+    session.rollback()
+    assert session.exec(select(Ballot).where(Ballot.round_id == found.id)).all() == []
+    assert session.exec(select(Participant).where(col(Participant.external_ref).is_not(None))).all() == []
+
+
+def test_imported_answers_are_stored_as_the_app_stores_its_times(  # type: ignore[no-untyped-def]
+        session: Session, facilitator: User, workshop, engine) -> None:
+    # Answers are inserted through the driver, not the ORM: their time must be stored in the same
+    # form as the ballot's (SQLite keeps text; a different form sorts and compares wrongly).
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    text = f"participant,group,outcome,value\nT-1,patient,{ids[0]},9\nT-1,patient,{ids[1]},U\n"
+    round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "times.csv")
+    session.commit()
+    with engine.connect() as conn:
+        stored = conn.execute(sa_text("SELECT a.updated_at, b.updated_at, a.value, a.reason FROM ballot_answer a "
+                                      "JOIN ballot b ON b.id = a.ballot_id")).all()
+    assert sorted((row[0] == row[1], row[2] or 0, row[3]) for row in stored) == [(True, 0, ""), (True, 9, "")]
+    answers = session.exec(select(BallotAnswer)).all()
+    assert all(a.updated_at is not None and a.updated_at.year >= 2026 for a in answers)

@@ -1,0 +1,48 @@
+"""A ballot file is read and checked before anything is locked: on SQLite a writer holds up every
+vote in the room, and a large file takes a while to read, so the room votes on meanwhile."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from codesign.models import BallotAnswer, User
+from codesign.services import round_import
+from tests.conftest import csrf_from, join, sign_in
+from tests.http.test_voting import answer_every_question
+from tests.round_helpers import accepted_ids, open_round
+
+
+def test_the_room_votes_on_while_an_imported_file_is_read(  # type: ignore[no-untyped-def]
+        client: TestClient, other_client: TestClient, session: Session, facilitator: User, workshop,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    join(other_client, workshop.join_code)
+    sign_in(client, facilitator)
+    page = f"/sessions/{workshop.id}/rounds/{found.id}"
+    voted: list[str] = []
+    read = round_import.parse_ballots_csv
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        # While the file is read, someone in the room answers every question (in another thread,
+        # as another request would; if the import held the write lock now, they would wait on it).
+        person = threading.Thread(target=lambda: voted.append(answer_every_question(
+            other_client, session, workshop.join_code, found.id or 0, dict.fromkeys(ids, "7"))))
+        person.start()
+        person.join(timeout=60)
+        assert not person.is_alive(), "a vote waited for the import to finish reading its file"
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(round_import, "parse_ballots_csv", reading)
+    paper = f"participant,group,outcome,value\nP-1,carer,{ids[0]},9\nP-1,carer,{ids[1]},8\n"
+    response = client.post(f"{page}/import", data={"csrf_token": csrf_from(client, page)},
+                           files={"ballots": ("paper.csv", paper.encode(), "text/csv")})
+    assert response.status_code == 303, response.text[:500]
+    assert len(voted) == 1  # the room's vote was saved ...
+    values = sorted(a.value or 0 for a in session.exec(select(BallotAnswer)))
+    assert values == [7, 7, 8, 9]  # ... and so was the file

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+from jinja2.bccache import Bucket
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -48,9 +49,32 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
-def make_templates(directory: Path = paths.TEMPLATES) -> Jinja2Templates:
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the life of the process, so every app it makes (a test makes one
+    each) loads a template without lexing and compiling it again: 0.85 s for all of them here.
+    Keyed by name and checked against the source's checksum, so an edited template is compiled anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
+def make_templates(directory: Path = paths.TEMPLATES, *, auto_reload: bool = True) -> Jinja2Templates:
+    """`auto_reload`: look at each template file's time on every use, for editing while it runs."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(directory), PackageLoader("nhsuk_frontend_jinja")]),
+        bytecode_cache=_COMPILED,
+        auto_reload=auto_reload,
         undefined=ChainableUndefined,  # the NHS.UK macros read optional nested params
         autoescape=True,
         trim_blocks=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from types import SimpleNamespace
@@ -32,6 +33,8 @@ ENGLAND = "#006747"  # NHS Dark Green
 INK = "#212B32"
 UNITS = {100.0: "%", 1_000.0: "per 1,000", 10_000.0: "per 10,000", 100_000.0: "per 100,000"}
 PNG_DPI = 150
+PRINT_WIDTH_IN = 6.2  # the appendix's charts: 16 cm in the DOCX, 94% of the PDF's text width
+PRINT_TIGHT_IN = PRINT_WIDTH_IN - 0.2  # what is drawn, within savefig's 0.1 in padding each side
 
 
 @lru_cache(maxsize=1)
@@ -41,14 +44,15 @@ def _mpl() -> SimpleNamespace:
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import NullLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     # Text as text in the SVG (smaller, selectable, read by the browser's fonts); ids and output
     # fixed, so the same comparison always gives the same bytes.
     matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "codesign-evidence",
                                 "font.family": "sans-serif",
                                 "font.sans-serif": ["Liberation Sans", "Arial", "DejaVu Sans"], "font.size": 9})
-    return SimpleNamespace(Figure=Figure, Canvas=FigureCanvasAgg, NullLocator=NullLocator)
+    return SimpleNamespace(Figure=Figure, Canvas=FigureCanvasAgg, NullLocator=NullLocator, LogLocator=LogLocator,
+                           FuncFormatter=FuncFormatter)
 
 
 def unit(evidence: Mapping[str, Any]) -> str:
@@ -69,8 +73,27 @@ def area_name(evidence: Mapping[str, Any], code: str) -> str:
     return str(found.get("area_name") or code)
 
 
+def this_area(label: str) -> str:
+    """An area's label marked as the area compared: "Area A (this area)", but inside a bracket the
+    label already ends with, "Haringey (illustrative demo area; this area)", not two in a row."""
+    return f"{label[:-1]}; this area)" if label.endswith(")") else f"{label} (this area)"
+
+
 def _save(fig: Figure, fmt: Format) -> bytes:
-    _mpl().Canvas(fig)
+    canvas = _mpl().Canvas(fig)
+    if fmt == "png":
+        # Printed at the text's width: drawn that wide, labels and all, its text prints at the
+        # size set (9 pt), not shrunk to 6.5 pt with a picture wider than the page.
+        # Labels and legend do not shrink with the figure, so the drawn width follows the figure's
+        # at less than one to one: found in a few secant steps.
+        before: tuple[float, float] | None = None
+        for _ in range(5):
+            width, drawn = fig.get_figwidth(), fig.get_tightbbox(canvas.get_renderer()).width
+            if abs(drawn - PRINT_TIGHT_IN) < 0.05:
+                break
+            slope = (drawn - before[1]) / (width - before[0]) if before and width != before[0] else 1.0
+            before = (width, drawn)
+            fig.set_figwidth(max(3.0, width + (PRINT_TIGHT_IN - drawn) / max(slope, 0.2)))
     out = io.BytesIO()
     if fmt == "svg":
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -94,19 +117,17 @@ def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
     rows.reverse()  # barh draws from the bottom: the best ends on top
     fig = _mpl().Figure(figsize=(7.0, 0.3 * len(rows) + 1.6))
     ax = fig.add_subplot()
-    labels = [area_name(evidence, code) + (" (this area)" if code == evidence["area"] else "") for code, _ in rows]
+    # Long names on two lines: on one, they took the width the bars need.
+    labels = [textwrap.fill(this_area(area_name(evidence, code)) if code == evidence["area"]
+                            else area_name(evidence, code), 34) for code, _ in rows]
     colours = [AREA if code == evidence["area"] else PEER for code, _ in rows]
     ax.barh(range(len(rows)), [float(v) for _, v in rows], color=colours, height=0.7)
     ax.set_yticks(range(len(rows)), labels=labels)
     for tick, (code, _) in zip(ax.get_yticklabels(), rows, strict=True):
         if code == evidence["area"]:
             tick.set_fontweight("bold")
-    lines = [("best5_mean", "Best-5 mean", BEST, "--"), ("peer_mean", "Peer mean", MEAN, ":"),
-             ("national", "England", ENGLAND, "-.")]
-    for key, label, colour, style in lines:
-        if evidence.get(key) is not None:
-            ax.axvline(float(evidence[key]), color=colour, linestyle=style, linewidth=1.6,
-                       label=f"{label} {fmt_value(evidence[key], evidence)}")
+    for value, (label, colour, style) in _reference_lines(evidence).items():
+        ax.axvline(value, color=colour, linestyle=style, linewidth=1.6, label=f"{label} {fmt_value(value, evidence)}")
     ax.set_xlabel(_axis_label(evidence))
     height = fig.get_figheight() * 0.77  # about the axes' share of the figure, in inches
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / height), ncols=3, frameon=False)
@@ -114,6 +135,27 @@ def _peers_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes:
                  "is better", fontsize=9, loc="left", color=INK)
     ax.spines[["top", "right"]].set_visible(False)
     return _save(fig, fmt)
+
+
+def _reference_lines(evidence: Mapping[str, Any]) -> dict[float, tuple[str, str, str]]:
+    """The best-5 mean, peer mean and England lines: (label, colour, dash pattern) by value. Lines
+    at one value (as shown, to one decimal) are one line named for both ("Peer mean and England"):
+    drawn apart, the last one hid the others."""
+    lines: dict[float, tuple[str, str, str]] = {}
+    shown: dict[str, float] = {}
+    for key, label, colour, style in (("best5_mean", "Best-5 mean", BEST, "--"), ("peer_mean", "Peer mean", MEAN, ":"),
+                                      ("national", "England", ENGLAND, "-.")):
+        if evidence.get(key) is None:
+            continue
+        value = float(evidence[key])
+        same = shown.setdefault(fmt_value(value, evidence), value)
+        if same in lines:
+            named, first_colour, first_style = lines[same]
+            lines[same] = (f"{named} and {label[0].lower() + label[1:] if label != 'England' else label}",
+                           first_colour, first_style)
+        else:
+            lines[value] = (label, colour, style)
+    return lines
 
 
 def peers_alt(evidence: Mapping[str, Any]) -> str:
@@ -162,7 +204,7 @@ def funnel_figure(evidence: Mapping[str, Any]) -> Figure | None:
     if evidence.get("value") is not None and evidence.get("denominator"):
         point = (float(evidence["denominator"]), float(evidence["value"]))
         ax.scatter([point[0]], [point[1]], color=AREA, s=70, marker="D", zorder=4,
-                   label=f"{area_name(evidence, evidence['area'])} (this area)")
+                   label=this_area(area_name(evidence, evidence["area"])))
     ax.set_xscale("log")
     low, high = ax.get_xlim()
     middle = (low * high) ** 0.5  # the middle of a log axis
@@ -173,10 +215,17 @@ def funnel_figure(evidence: Mapping[str, Any]) -> Figure | None:
             ax.annotate(area_name(evidence, p["area"]), (float(p["denominator"]), float(p["value"])),
                         textcoords="offset points", xytext=(-5 if right else 5, 4), fontsize=8, color=INK,
                         ha="right" if right else "left")
+    # Ticks written out ("20,000"): at 1, 2 and 5 of each power of ten over a wide range, and at
+    # round numbers over a narrow one (denominators often span less than a power of ten, which
+    # left two ticks on the axis).
+    subs = (1.0, 2.0, 5.0) if high / low >= 10 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+    ax.xaxis.set_major_locator(_mpl().LogLocator(base=10, subs=subs, numticks=12))
+    ax.xaxis.set_major_formatter(_mpl().FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
     ax.xaxis.set_minor_locator(_mpl().NullLocator())  # minor log ticks would be most of the drawing time
     ax.set_xlabel("Denominator (people counted)")
     ax.set_ylabel(_axis_label(evidence))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=3, frameon=False)
+    # Two columns: the area's name can be long, and a legend wider than the plot squeezes it.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -206,14 +255,19 @@ def _outside_text(evidence: Mapping[str, Any], funnel: Mapping[str, Any]) -> str
 
 
 def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
+    fig = trend_figure(evidence)
+    return None if fig is None else _save(fig, fmt)
+
+
+def trend_figure(evidence: Mapping[str, Any]) -> Figure | None:
     """The area's value by period with its 95% interval, beside the peer mean and England."""
     trend = [t for t in evidence.get("trend") or []]
     if not any(t.get("value") is not None for t in trend):
         return None
-    fig = _mpl().Figure(figsize=(7.0, 3.6))
+    fig: Figure = _mpl().Figure(figsize=(7.0, 3.6))
     ax = fig.add_subplot()
     periods = [str(t["period"]) for t in trend]
-    series = (("value", f"{area_name(evidence, evidence['area'])} (this area)", AREA, "-", "D"),
+    series = (("value", this_area(area_name(evidence, evidence["area"])), AREA, "-", "D"),
               ("peer_mean", "Peer mean", PEER, "--", "s"), ("national", "England", ENGLAND, ":", "^"))
     for key, label, colour, style, marker in series:
         points = [(i, float(t[key])) for i, t in enumerate(trend) if t.get(key) is not None]
@@ -227,10 +281,18 @@ def _trend_chart(evidence: Mapping[str, Any], fmt: Format) -> bytes | None:
                     yerr=[[b[1] - b[2] for b in bars], [b[3] - b[1] for b in bars]], fmt="none", ecolor=AREA,
                     capsize=3, linewidth=1)
     ax.set_xticks(range(len(periods)), labels=periods)
+    low = min((v for t in trend for k in ("value", "peer_mean", "national", "lower_ci95")
+               if (v := _number(t.get(k))) is not None), default=0.0)
+    if low >= 0:
+        ax.set_ylim(bottom=0)  # from zero, as the bar chart: a change of 2 points is not drawn as a cliff
     ax.set_ylabel(_axis_label(evidence))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, fmt)
+    return fig
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 def trend_alt(evidence: Mapping[str, Any]) -> str:

@@ -152,11 +152,13 @@ def _figure(value: object, places: int = 1) -> str:
 
 def _comparison(ev: Mapping[str, Any]) -> list[tuple[str, str, float | None, float | None, str]]:
     """(code, label, value, denominator, role) for the area, its peers best first, and England."""
+    from codesign.evidence.charts import this_area  # text only (matplotlib is imported to draw)
+
     best = set(ev.get("best5") or [])
     valued = sorted((p for p in ev.get("peers") or [] if p.get("value") is not None),
                     key=lambda p: float(p["value"]), reverse=ev.get("direction") == "higher")
     peers = valued + [p for p in ev.get("peers") or [] if p.get("value") is None]
-    rows = [(ev["area"], area_label(str(ev.get("area_name") or ""), ev["area"]) + " (this area)", ev.get("value"),
+    rows = [(ev["area"], this_area(area_label(str(ev.get("area_name") or ""), ev["area"])), ev.get("value"),
              ev.get("denominator"), "This area")]
     rows += [(p["area"], area_label(str(p.get("area_name") or ""), p["area"]), p.get("value"), p.get("denominator"),
               "Similar area, among the best 5" if p["area"] in best else "Similar area") for p in peers]

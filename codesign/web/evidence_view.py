@@ -62,7 +62,8 @@ def _whole(value: object) -> str:
 
 
 def _name(ev: Mapping[str, Any], code: str) -> str:
-    return area_label(charts.area_name(ev, code), code) + (" (this area)" if code == ev["area"] else "")
+    label = area_label(charts.area_name(ev, code), code)
+    return charts.this_area(label) if code == ev["area"] else label
 
 
 def _peer_rows(ev: Mapping[str, Any]) -> list[tuple[str, ...]]:

@@ -3,6 +3,7 @@ PNG for the appendix, the same figures giving the same bytes, and colours that m
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -116,3 +117,57 @@ def test_the_bar_chart_alternative_says_how_many_peers_have_a_figure() -> None:
     ev["peers"][3]["value"] = None
     ev["peers"][7]["value"] = None
     assert charts.peers_alt(ev).startswith("Bar chart for 2024: Area A 60.0% against 8 of 10 similar areas ranging")
+
+
+def _texts(svg: bytes | None) -> list[str]:
+    assert svg is not None
+    return [t.text or "" for t in ET.fromstring(svg).iter() if t.tag.endswith("text")]
+
+
+def test_an_area_whose_name_ends_in_a_bracket_is_marked_inside_it() -> None:
+    # Found in a user trial: "Haringey and Islington (illustrative demo area) (this area)".
+    assert charts.this_area("Area A") == "Area A (this area)"
+    assert charts.this_area("Haringey (illustrative demo area)") == "Haringey (illustrative demo area; this area)"
+    ev = document({"2023": 58.0, "2024": 60.0})
+    ev["area_name"] = "Area A (demo)"
+    for draw in (charts.peers_chart, charts.funnel_chart, charts.trend_chart):
+        text = " ".join(_texts(draw(ev, "svg")))
+        assert "Area A (demo; this area)" in text and ") (" not in text, draw.__name__
+
+
+def test_reference_lines_at_one_value_are_one_line_named_for_both() -> None:
+    # The peer mean equal to England's value: drawn apart, England's line hid the peer mean's.
+    ev = document()
+    ev["national"] = ev["peer_mean"]
+    legend = [t for t in _texts(charts.peers_chart(ev, "svg")) if "mean" in t or "England" in t]
+    assert legend == ["Best-5 mean 73.3%", "Peer mean and England 65.0%"]
+    ev["national"] = 66.0
+    legend = [t for t in _texts(charts.peers_chart(ev, "svg")) if "mean" in t or "England" in t]
+    assert legend == ["Best-5 mean 73.3%", "Peer mean 65.0%", "England 66.0%"]
+
+
+def test_the_trend_starts_from_zero_as_the_bars_do() -> None:
+    # A rise from 58% to 60% filled the whole height of the chart when the axis began at 57.
+    fig = charts.trend_figure(document({"2022": 58.0, "2023": 59.0, "2024": 60.0}))
+    assert fig is not None and fig.axes[0].get_ylim()[0] == 0
+
+
+def test_the_funnel_axis_has_readable_ticks_when_denominators_span_one_power_of_ten() -> None:
+    fig = charts.funnel_figure(document())  # denominators 1,000 (peers) and 2,000 (the area)
+    assert fig is not None
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [t.get_text() for t in ax.get_xticklabels() if low <= t.get_position()[0] <= high]
+    assert len(shown) >= 3 and all(re.fullmatch(r"\d{1,3}(,\d{3})*", t) for t in shown), shown
+
+
+def test_a_chart_for_print_is_drawn_at_the_width_it_is_printed() -> None:
+    # Long area names made the bar chart 8 inches wide, shrunk to the 6.2 of the page: 9 pt text
+    # printed at 6.5 pt. Now its width, labels included, is the printed width.
+    ev = document()
+    for peer in ev["peers"]:
+        peer["area_name"] = f"A similar area with quite a long name {peer['area']}"
+    png = charts.peers_chart(ev, "png")
+    width_px = int.from_bytes(png[16:20], "big")  # the PNG header's width
+    assert abs(width_px / charts.PNG_DPI - charts.PRINT_WIDTH_IN) < 0.25, width_px / charts.PNG_DPI

@@ -53,7 +53,7 @@ def test_docx_has_the_chart_with_alt_text_its_table_and_the_opportunity() -> Non
     assert alt.startswith("Bar chart for 2024: Area A 60.0% against 10 similar areas ranging from 50.0% to 80.0%")
     text = docx_text(document)
     assert "baseline against similar areas" in text and "Indicator data: 90001, area A" in text
-    assert "Area A (A) (this area)" in text and "Peer 9 (P09)" in text and "Similar area, among the best 5" in text
+    assert "Area A (A; this area)" in text and "Peer 9 (P09)" in text and "Similar area, among the best 5" in text
     assert "267 more people a year if the area matched the best-5 mean" in text  # 13.334% x 2,000
     assert "ILLUSTRATIVE" not in text
 
@@ -104,7 +104,7 @@ def test_xlsx_comparison_sheet_holds_the_numbers_and_never_a_formula() -> None:
     sheet = load_workbook(io.BytesIO(book.getvalue()))["Comparison data"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("Code", "Indicator", "Period", "Area", "Value")
-    assert rows[1][3:5] == ("Area A (A) (this area)", 60) and rows[1][7:10] == (1200, 2000, "This area")
+    assert rows[1][3:5] == ("Area A (A; this area)", 60) and rows[1][7:10] == (1200, 2000, "This area")
     assert rows[1][5] is not None and rows[1][6] is not None  # the area's Wilson interval
     hostile = next(c for c in sheet["D"] if str(c.value).startswith("=HYPERLINK"))
     assert hostile.data_type == "s"

@@ -74,7 +74,7 @@ def test_linking_a_definition_shows_three_charts_each_with_a_table(client: TestC
     # The peers table lists every area, best first, the area marked, the best five flagged.
     assert re.search(r'<th scope="row" class="nhsuk-table__header">Area P09 \(P09\)</th><td class="nhsuk-table__cell">'
                      r"80.0</td><td class=\"nhsuk-table__cell\">1,000</td><td class=\"nhsuk-table__cell\">Yes", page.text)
-    assert "Area A (A) (this area)" in page.text
+    assert "Area A (A; this area)" in page.text
     assert "Illustrative data" not in page.text  # these test figures are not marked illustrative
 
 
@@ -161,5 +161,5 @@ def test_a_frozen_version_keeps_the_numbers_without_the_data(client: TestClient,
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(download.content))["Comparison data"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert any(row[3:5] == ["Area A (A) (this area)", 60] for row in values), values[:3]
+    assert any(row[3:5] == ["Area A (A; this area)", 60] for row in values), values[:3]
     assert integrity.verify(session).problems == []

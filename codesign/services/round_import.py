@@ -2,7 +2,8 @@
 
 All or nothing: the file is checked whole by the same parser as `codesign tally`, and any
 problem refuses it with the line and column at fault; nothing is saved. Outcomes are named by
-their id or their exact wording; groups by their key (patient) or name (Patients). Each voter in
+their id or their exact wording; groups by their key (patient) or name (Patients), case and
+spacing ignored, read by the same function as `codesign tally` (voting/groups.py). Each voter in
 the file becomes an imported participant of the session; importing the same voter again replaces
 their answers.
 """
@@ -16,7 +17,7 @@ import secrets
 import pandas as pd
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, ValidationFailed
 from codesign.models import (
@@ -117,8 +118,8 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
         by_name[str(o.id)] = o.id
         by_name[o.statement] = o.id
     groups = {g.key: g for g in db.exec(select(StakeholderGroup).where(
-        StakeholderGroup.population_group_id == session.population_group_id))}
-    groups.update({g.name: g for g in list(groups.values())})
+        StakeholderGroup.population_group_id == session.population_group_id)
+        .order_by(col(StakeholderGroup.position), col(StakeholderGroup.id)))}
     options = parse_options(found.options_json)[0]
     # Each outcome is listed twice (number and wording), so the parser must be told k itself:
     # "rank them all" means all of the round's outcomes, not twice as many positions.
@@ -126,16 +127,10 @@ def import_ballots(db: Session, actor: User, session_id: int, round_id: int, tex
                             max_per_outcome=options.max_per_outcome)
     try:
         frame = parse_ballots_csv(text, found.method, source=source, outcomes=list(by_name),  # type: ignore[arg-type]
-                                  options=options)
+                                  options=options, groups={k: g.name for k, g in groups.items()})
     except BallotFileError as exc:
         messages = [e.describe(source) for e in exc.errors[:MAX_SHOWN]]
         raise ValidationFailed({"ballots": "The file was not imported. " + " · ".join(messages)}) from None
-    unknown = [g not in groups for g in frame["group"]]
-    if any(unknown):
-        row = unknown.index(True)
-        known = ", ".join(dict.fromkeys(g.key for g in groups.values()))  # each group once (by key and name)
-        raise _refuse(text, source, row, "group",
-                      f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {known}")
     _check_frame(frame, found.method, by_name, text, source)
 
     imported = _save(db, session_id, found.id, found.method, frame, groups, by_name)

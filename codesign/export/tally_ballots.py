@@ -86,9 +86,8 @@ def tally_command(filename: str, method: str, *, n_outcomes: int, options: Metho
     where the round differs from tally's defaults. A rule that is no preset is named ``RULE.json``
     (the ``rule`` of the round's results JSON, saved as a file of its own)."""
     command = ["codesign", "tally", filename, "--method", method]
-    depth = options.ranking_depth(n_outcomes)
-    if method == "ranking" and depth < n_outcomes:
-        command += ["--top-k", str(depth)]
+    if method == "ranking":  # always: tally's own default is every outcome in the file, and one nobody ranked is not
+        command += ["--top-k", str(options.ranking_depth(n_outcomes))]
     if method == "points":
         if options.budget != MethodOptions().budget:
             command += ["--budget", str(options.budget)]

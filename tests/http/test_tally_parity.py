@@ -19,9 +19,11 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from codesign.errors import ValidationFailed
+from codesign.export.tally_ballots import recount_command
 from codesign.models import Outcome, Participant, User, WorkshopSession
 from codesign.queries.reasons import results_document
-from codesign.services import ballots, round_import, rounds, sessions
+from codesign.queries.rounds import round_results
+from codesign.services import ballots, population, round_import, rounds, sessions
 from codesign.tally_cli import add_tally_arguments, run_tally
 from tests.conftest import make_user, sign_in
 from tests.round_helpers import accepted_ids, open_round
@@ -159,3 +161,45 @@ def test_the_ballots_download_is_for_staff_and_not_for_a_table_round(
     response = client.get(url)
     assert response.status_code == 409 and "tables" in response.text
     assert url not in client.get(f"/sessions/{workshop.id}/rounds/{tables.id}").text
+
+
+def test_the_command_the_app_gives_recounts_a_round_with_settings_of_its_own(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession, tmp_path: Path) -> None:
+    # A ranking of the top 2 of 4 with rank of ranks and patients weighted double, and a rating round
+    # with a stricter rule kept for groups of 5: tally needs options, and the command names them.
+    assert workshop.id is not None
+    population.set_stakeholder_weights(session, facilitator, workshop.population_group_id,
+                                       {"patient": "2", "carer": "1", "clinician": "1", "commissioner": "1"})
+    ids = accepted_ids(session, workshop, 4)
+    words = statements(session, ids)
+    ranking = open_round(session, facilitator, workshop, ids, method="ranking", top_k="2", combine="rank_of_ranks",
+                         min_group_size="")
+    rating = open_round(session, facilitator, workshop, ids, in_min="80", min_group_size="5")
+    people = [(f"R-{n}", group) for n, group in enumerate(["Patients", "patient", "Carers", "Clinicians",
+                                                           "commissioner", "Carers", "Clinicians"])]
+    ranked = "".join(f"{who},{group},{words[(n + j) % 4]},{j + 1}\n" for n, (who, group) in enumerate(people)
+                     for j in range(2))
+    rated = "".join(f"{who},{group},{words[j]},{(n * 3 + j * 5) % 9 + 1}\n" for n, (who, group) in enumerate(people)
+                    for j in range(4))
+    sign_in(client, facilitator)
+    for found, rows, expected in [
+            (ranking, ranked, "--method ranking --top-k 2 --weights carer=1,clinician=1,commissioner=1,patient=2 "
+                              "--combine rank_of_ranks"),
+            (rating, rated, "--method rating --rule RULE.json --weights carer=1,clinician=1,commissioner=1,patient=2")]:
+        rid = found.id or 0
+        round_import.import_ballots(session, facilitator, workshop.id, rid, "participant,group,outcome,value\n" + rows,
+                                    "paper.csv")
+        rounds.close_round(session, facilitator, workshop.id, rid)
+        command = recount_command(round_results(session, workshop.id, rid), f"round-{found.number}-ballots.csv")
+        assert command == f"codesign tally round-{found.number}-ballots.csv {expected}"
+        file = tmp_path / f"round-{found.number}-ballots.csv"
+        file.write_bytes(client.get(f"/sessions/{workshop.id}/rounds/{rid}/ballots.csv").content)
+        app = client.get(f"/sessions/{workshop.id}/rounds/{rid}/results.json").json()
+        (tmp_path / "RULE.json").write_text(json.dumps(app["rule"]), encoding="utf-8")
+        options = command.split()[3:]
+        parser = argparse.ArgumentParser(prog="codesign tally")
+        add_tally_arguments(parser)
+        out, err = io.StringIO(), io.StringIO()
+        args = [str(file), *[str(tmp_path / o) if o == "RULE.json" else o for o in options]]
+        assert run_tally(parser.parse_args(args), out, err) == 0, err.getvalue()
+        assert comparable(app) == comparable(json.loads(out.getvalue()))

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
 from codesign.export.cells import neutralise
@@ -168,11 +169,16 @@ def parse_groups(spec: str | None) -> dict[str, str]:
 
 
 def _counted(ballots: pd.DataFrame) -> str:
-    """Which groups were counted and how many people in each, in the order first met."""
-    people = ballots.drop_duplicates("participant")["group"].astype(str).value_counts(sort=False)
-    first = dict.fromkeys(ballots["group"].astype(str))
-    return "counted " + ", ".join(f"{g} ({int(people[g])} {'person' if people[g] == 1 else 'people'})"
-                                  for g in first)
+    """Which groups were counted and how many people in each, in the order first met. On the
+    categoricals' codes: a drop_duplicates of 1.6 million rows took half a second."""
+    people = pd.Categorical(ballots["participant"]).codes
+    groups = pd.Categorical(ballots["group"])
+    group_of = np.zeros(int(people.max()) + 1 if len(people) else 0, dtype=np.int64)
+    group_of[people] = groups.codes  # one group per participant (the parser checks it)
+    sizes = np.bincount(group_of, minlength=len(groups.categories))
+    first = sorted(range(len(groups.categories)), key=lambda g: int(np.argmax(groups.codes == g)))
+    return "counted " + ", ".join(f"{groups.categories[g]} ({sizes[g]} {'person' if sizes[g] == 1 else 'people'})"
+                                  for g in first if sizes[g])
 
 
 def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

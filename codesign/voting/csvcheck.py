@@ -86,6 +86,9 @@ class _Rows:
             return column, np.zeros(len(self.table), dtype=bool)
         lookup = group_lookup(self.groups)
         found = [find_group(str(v), lookup) for v in column.values]
+        used = np.bincount(column.codes, minlength=len(column.values)) > 0  # (the header's cell is a value too)
+        if all(f == str(v) for f, v, u in zip(found, column.values, used, strict=True) if u):
+            return column, np.zeros(len(self.table), dtype=bool)  # keys already, as most files: codes as they are
         named = [f if f is not None else str(v) for f, v in zip(found, column.values, strict=True)]
         remap, keys = pd.factorize(pd.Series(named, dtype=object))  # "Patients" and "patient": one code
         unknown = np.array([f is None for f in found], dtype=bool)[column.codes]

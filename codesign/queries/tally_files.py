@@ -65,6 +65,13 @@ def pooled_tally_file(db: Session, panel_id: int, panel_round_id: int) -> TallyF
         raise Conflict(NOT_BY_TABLE)
     if found.id is None:
         raise NotFound("No such pooled round on this panel")
-    frame, _given = pooled_frame(db, members)
+    frame, given = pooled_frame(db, members)
+    counted = json.loads(found.results_json or "{}").get("pooled_ballots")
+    if {str(k): v for k, v in given.items()} != counted:
+        # Someone was matched to a panellist, or unmatched, since the count (`codesign verify` says so
+        # too): these ballots would not give the figures on the page.
+        raise Conflict("People were matched to panellists, or unmatched, after this round was counted, so its "
+                       "ballots no longer give the pooled results shown. Reopen and close one session's round to "
+                       "count it again, then download the ballots.")
     return TallyFile(results, frame, _labels(found.results_json, results),
                      f"pooled-round-{found.number}-ballots.csv", found.id)

@@ -115,3 +115,24 @@ def test_the_pooled_ballots_are_for_the_people_who_run_the_study(
     sign_in(client, make_user(session, "commissioner"))  # staff, but panellists are not theirs to see
     assert client.get(url).status_code == 403
     assert session.exec(select(Participant)).all()
+
+
+def test_no_pooled_ballots_that_would_not_give_the_figures_shown(
+        client: TestClient, session: Session, facilitator: User, workshop: WorkshopSession) -> None:
+    study = make_study(session, facilitator, workshop, 4, min_group_size="")
+    assert study.panel.id is not None
+    open_all(session, facilitator, study)
+    vote_everywhere(session, study)
+    in_room = session.exec(select(Participant).where(Participant.session_id == study.sessions[1].id)
+                           .order_by(col(Participant.id))).first()
+    assert in_room is not None
+    for r in study.rounds:
+        rounds.close_round(session, facilitator, r.session_id, r.id or 0)
+    url = f"/panels/{study.panel.id}/rounds/{study.panel_round_id}/ballots.csv"
+    sign_in(client, facilitator)
+    assert client.get(url).status_code == 200
+    # Matched after the count: the pooled figures on the page no longer come from these ballots.
+    same_group = next(p for p in study.people if p.stakeholder_group_id == in_room.stakeholder_group_id)
+    panel_people.match_participant(session, facilitator, study.panel.id, str(in_room.id), str(same_group.id))
+    response = client.get(url)
+    assert response.status_code == 409 and "after this round was counted" in response.text

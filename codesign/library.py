@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from codesign import paths
+from codesign.voting.groups import DEFAULT_GROUPS
 
-DEFAULT_STAKEHOLDER_GROUPS: tuple[tuple[str, str], ...] = (
-    ("patient", "Patients"),
-    ("carer", "Carers"),
-    ("clinician", "Clinicians"),
-    ("commissioner", "Commissioners"),
-)
+# key, name: the groups every population group starts with; `codesign tally` knows these too.
+DEFAULT_STAKEHOLDER_GROUPS: tuple[tuple[str, str], ...] = tuple(DEFAULT_GROUPS.items())
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from codesign.validation import EMAIL, normalise_text
 from codesign.voting.csv_errors import UNWANTED, shown
 from codesign.voting.csvrecords import UnreadableCsv, records
+from codesign.voting.groups import find_group, group_lookup
+from codesign.voting.groups import normalise_name as normalise_header
 
 MAX_ERRORS = 20
 MAX_ROWS = 50_000
@@ -53,19 +55,6 @@ class PanelListError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems[:MAX_ERRORS]
         super().__init__(self.problems[0].describe())
-
-
-def normalise_header(cell: str) -> str:
-    return " ".join(cell.replace("_", " ").split()).casefold()
-
-
-def group_lookup(groups: Mapping[str, str]) -> dict[str, str]:
-    """key -> name as {normalised key or name: key}, for finding a group as people type it."""
-    found: dict[str, str] = {}
-    for key, name in groups.items():
-        found.setdefault(normalise_header(name), key)
-        found[normalise_header(key)] = key
-    return found
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -133,7 +122,7 @@ def parse_panel_list(text: str, groups: Mapping[str, str], taken: set[str]) -> l
             value, problem = _cell(field, cells[position] if position < len(cells) else "")
             where = (line, position + 1, LABELS[field])
             if problem is None and field == "group":
-                key = lookup.get(normalise_header(value))
+                key = find_group(value, lookup)  # as the ballot import and `codesign tally` do
                 if key is None:
                     problem = (f"{shown(value)} is not a stakeholder group of this population group (use one of: "
                                + ", ".join(groups.values()) + ")")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codesign.tally_cli import add_tally_arguments, parse_weights, run_tally
+from codesign.tally_cli import add_tally_arguments, parse_groups, parse_weights, run_tally
 
 DATA = Path(__file__).parent / "voting" / "data"
 
@@ -27,12 +27,17 @@ def run(*argv: str) -> tuple[int, str, str]:
 def test_json_output_for_each_example(method: str) -> None:
     extra = ["--top-k", "5"] if method == "ranking" else []
     status, out, err = run(str(DATA / f"{method}.csv"), "--method", method, *extra)
-    assert (status, err) == (0, "")
+    assert status == 0
+    # stderr says which groups were counted (the file's order), and nothing else.
+    assert err == (f"codesign tally: {DATA / f'{method}.csv'}: counted patient (8 people), carer (5 people), "
+                   "clinician (7 people), commissioner (4 people)\n")
     data = json.loads(out)
     assert data["method"] == method
     assert data["combine"] == "weighted"
     assert set(data["groups"]) == {"patient", "carer", "clinician", "commissioner"}
-    assert data["groups"]["commissioner"] == {"n": 4, "weight": 0.25, "small": True}
+    # 4 commissioners: shown, as in a new round of the app (smallest group 3, not 5).
+    assert data["groups"]["commissioner"] == {"n": 4, "weight": 0.25, "small": False}
+    assert data["rule"]["min_group_size"] == 3
     assert [o["rank"] for o in data["outcomes"]] == list(range(1, 11))
     assert set(data["agreement"]) == {"kendall_w", "between_groups", "disagreements"}
     # Pretty, sorted, 2-space JSON.
@@ -136,10 +141,32 @@ def test_csv_output_neutralises_formulas_in_names(tmp_path: Path) -> None:
     ballots = tmp_path / "ballots.csv"
     ballots.write_text('participant,group,outcome,value\nP1,@SUM(1),"=HYPERLINK(""http://x"")",9\n'
                        "P1,@SUM(1),+1-2,3\nP2,patient,-cmd,5\nP2,patient,Plain,7\n", encoding="utf-8")
-    status, out, err = run(str(ballots), "--method", "rating", "--format", "csv")
-    assert (status, err) == (0, "")
+    # A group is one the study has: a study's own groups are named with --groups.
+    status, out, err = run(str(ballots), "--method", "rating", "--format", "csv", "--groups", "patient,@SUM(1)")
+    assert status == 0, err
     rows = list(csv.reader(io.StringIO(out)))
     cells = [cell for row in rows for cell in row]
     assert "'=HYPERLINK(\"http://x\")" in cells and "'+1-2" in cells and "'-cmd" in cells and "Plain" in cells
     assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
     assert not any(cell.startswith("-") and not cell.lstrip("-").replace(".", "", 1).isdigit() for cell in cells)
+
+
+def test_groups_are_read_as_the_app_reads_them(tmp_path: Path) -> None:
+    # A user trial: "Patients" was counted as a fifth group with its own share of the weight.
+    ballots = tmp_path / "ballots.csv"
+    ballots.write_text("participant,group,outcome,value\nP1,Patients,A,9\nP2,patient,A,8\nP3,PATIENTS,B,7\n"
+                       "C1,Carers,A,2\nC2,carer,B,3\n", encoding="utf-8")
+    status, out, err = run(str(ballots), "--method", "rating")
+    assert status == 0, err
+    assert {g: (v["n"], v["weight"]) for g, v in json.loads(out)["groups"].items()} == {
+        "patient": (3, 0.5), "carer": (2, 0.5)}
+    assert err == f"codesign tally: {ballots}: counted patient (3 people), carer (2 people)\n"
+
+
+def test_parse_groups() -> None:
+    assert parse_groups(None) == {"patient": "Patients", "carer": "Carers", "clinician": "Clinicians",
+                                  "commissioner": "Commissioners"}
+    assert parse_groups("patient=Patients, nurse") == {"patient": "Patients", "nurse": "nurse"}
+    for bad in ("patient,patient", "=Patients"):
+        status, _, err = run(str(DATA / "rating.csv"), "--method", "rating", "--groups", bad)
+        assert status == 2 and err.startswith("codesign tally: --groups: "), err

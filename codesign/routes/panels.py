@@ -12,10 +12,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from codesign.errors import ValidationFailed
+from codesign.export.ballots_csv import pseudonym_key
+from codesign.export.tally_ballots import pooled_voter, recount_command
 from codesign.panel_list import PanelListError
 from codesign.permissions import Action, roles
 from codesign.queries import panels as q
 from codesign.queries.pooled import breakdown, pooled_view
+from codesign.queries.tally_files import pooled_tally_file
+from codesign.routes.rounds import tally_ballots_download
 from codesign.services import panel_people, panels, pooled
 from codesign.web import auth
 from codesign.web.dbcall import read, write
@@ -209,8 +213,17 @@ async def pooled_results(request: Request) -> Response:
     view = await read(request, pooled_view, _pid(request), request.path_params["panel_round_id"])
     pooled_context = results_context(view.pooled, public=True) if view.pooled is not None else None
     members = [(m, results_context(m.results, public=True)) for m in view.members]
+    recount = (recount_command(view.pooled, f"pooled-round-{view.panel_round.number}-ballots.csv")
+               if view.pooled is not None and not view.members[0].round.table_based else None)
     return render(request, "panels/pooled.html", {"view": view, "pooled": pooled_context, "members": members,
-                                                  "places": breakdown(view)})
+                                                  "places": breakdown(view), "recount": recount})
+
+
+@auth.requires(*PANELS)
+async def pooled_ballots(request: Request) -> Response:
+    """The pooled ballots in `codesign tally`'s format, each person once, with a pseudonym per pool."""
+    found = await read(request, pooled_tally_file, _pid(request), request.path_params["panel_round_id"])
+    return tally_ballots_download(found, pooled_voter(pseudonym_key(request.app.state.settings.secret_key), found.id))
 
 
 async def _pool_page(request: Request, *, values: dict[str, Any] | None = None,
@@ -257,6 +270,7 @@ routes = [
     Route(PERSON + "/erase", erase, methods=["POST"], name="erase_panellist_confirmed"),
     Route(PERSON + "/revoke", revoke, methods=["POST"], name="revoke_link"),
     Route(PANEL + "/rounds/{panel_round_id:id}", pooled_results, name="pooled_round"),
+    Route(PANEL + "/rounds/{panel_round_id:id}/ballots.csv", pooled_ballots, name="pooled_round_ballots"),
     Route("/sessions/{session_id:id}/rounds/{round_id:id}/elsewhere", run_elsewhere_page, name="run_elsewhere"),
     Route("/sessions/{session_id:id}/rounds/{round_id:id}/elsewhere", run_elsewhere, methods=["POST"],
           name="run_elsewhere_post"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +14,8 @@ from codesign import queries
 from codesign.errors import Conflict, ValidationFailed
 from codesign.export.ballots_csv import pseudonym_key, write_ballots_csv
 from codesign.export.round_csv import write_reasons_csv, write_round_results_csv
+from codesign.export.tally_ballots import outcome_names, round_voter, write_tally_ballots
+from codesign.queries.tally_files import TallyFile, round_tally_file
 from codesign.services import round_import, rounds
 from codesign.validation import first_value, normalise_text, parse_id
 from codesign.web import auth
@@ -234,6 +237,21 @@ async def ballots_csv(request: Request) -> Response:
     return _csv_download(buffer.getvalue(), f"round-{results.round.number}-answers.csv")
 
 
+def tally_ballots_download(found: TallyFile, voter: Callable[[str], str]) -> Response:
+    """The ballots in `codesign tally`'s format (export/tally_ballots.py), as a CSV download."""
+    buffer = io.StringIO()
+    write_tally_ballots(found.frame, found.results.round.method, outcomes=outcome_names(found.labels), voter=voter,
+                        stream=buffer)
+    return _csv_download(buffer.getvalue(), found.name)
+
+
+@auth.requires(*auth.STAFF)
+async def tally_csv(request: Request) -> Response:
+    """The counted ballots, to recount with `codesign tally` (pseudonyms as in answers.csv)."""
+    found = await read(request, round_tally_file, *_ids(request))
+    return tally_ballots_download(found, round_voter(pseudonym_key(request.app.state.settings.secret_key), found.id))
+
+
 @auth.requires(*auth.STAFF)
 async def round_projector(request: Request) -> Response:
     session_id, round_id = _ids(request)
@@ -266,5 +284,6 @@ routes = [
     Route(ROUND + "/results.csv", results_csv, name="round_results_csv"),
     Route(ROUND + "/reasons.csv", reasons_csv, name="round_reasons_csv"),
     Route(ROUND + "/answers.csv", ballots_csv, name="round_ballots_csv"),
+    Route(ROUND + "/ballots.csv", tally_csv, name="round_tally_csv"),
     Route(ROUND + "/projector", round_projector, name="round_projector"),
 ]

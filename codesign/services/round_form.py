@@ -9,6 +9,7 @@ from typing import Any
 from codesign.validation import check_int, check_text, normalise_text, parse_id
 from codesign.voting import ConsensusRule, MethodOptions
 from codesign.voting.order import FACILITATOR, RANDOM, default_order
+from codesign.voting.types import NEW_ROUND_MIN_GROUP_SIZE as NEW_ROUND_MIN_GROUP_SIZE
 
 METHODS = {
     "rating": "Rating 1 to 9",
@@ -24,13 +25,6 @@ def _pct(errors: dict[str, str], form: Mapping[str, str], field: str, label: str
     return (value if value is not None else default) / 100
 
 
-# The smallest group a new round shows outside the console. A workshop is 8 to 16 people in up to
-# four groups, so groups of 2 to 4 are the norm: a minimum of 5 would hide every group in most
-# rooms. 3 is the smallest size at which the shown figures do not give one member another's
-# answer (in a group of two, your own rating plus the distribution is the other person's). The
-# facilitator is warned before opening a round with smaller groups and can change it per round.
-# (ConsensusRule's own default of 5 stays: it is how a stored rule without the key is read.)
-NEW_ROUND_MIN_GROUP_SIZE = 3
 
 ORDER_CHOICES = {
     RANDOM: "A different random order for each person",

@@ -2,7 +2,8 @@
 
 All or nothing: the file is checked whole by the same parser as `codesign tally`, and any
 problem refuses it with the line and column at fault; nothing is saved. Outcomes are named by
-their id or their exact wording; groups by their key (patient) or name (Patients). Each voter in
+their id or their exact wording; groups by their key (patient) or name (Patients), case and
+spacing ignored, read by the same function as `codesign tally` (voting/groups.py). Each voter in
 the file becomes an imported participant of the session; importing the same voter again replaces
 their answers.
 """
@@ -19,7 +20,7 @@ from itertools import islice, repeat
 import pandas as pd
 from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from codesign.errors import Conflict, ValidationFailed
 from codesign.models import (
@@ -102,12 +103,13 @@ class _Terms:
     found: Round
     population_group_id: int
     by_name: dict[str, int]
-    groups: dict[str, int]
-    known: str  # the groups' keys, each once, for a message
+    groups: dict[str, int]  # key: id
+    names: dict[str, str]  # key: name, in the order pages list them (the parser reads either)
 
     @property
     def basis(self) -> tuple[object, ...]:
-        return (self.found.method, self.found.options_json, sorted(self.by_name.items()), sorted(self.groups.items()))
+        return (self.found.method, self.found.options_json, sorted(self.by_name.items()), sorted(self.groups.items()),
+                sorted(self.names.items()))
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,10 @@ def _terms(db: Session, session_id: int, round_id: int) -> _Terms:
         by_name[str(o.id)] = o.id
         by_name[o.statement] = o.id
     found_groups = db.exec(select(StakeholderGroup).where(
-        StakeholderGroup.population_group_id == session.population_group_id)).all()
-    groups = {g.key: int(g.id or 0) for g in found_groups} | {g.name: int(g.id or 0) for g in found_groups}
-    return _Terms(found, session.population_group_id, by_name, groups, ", ".join(g.key for g in found_groups))
+        StakeholderGroup.population_group_id == session.population_group_id)
+        .order_by(col(StakeholderGroup.position), col(StakeholderGroup.id))).all()
+    return _Terms(found, session.population_group_id, by_name, {g.key: int(g.id or 0) for g in found_groups},
+                  {g.key: g.name for g in found_groups})
 
 
 def check_import(db: Session, session_id: int, round_id: int, text: str, source: str) -> CheckedImport:
@@ -155,15 +158,10 @@ def check_import(db: Session, session_id: int, round_id: int, text: str, source:
                             max_per_outcome=options.max_per_outcome)
     try:
         frame = parse_ballots_csv(text, terms.found.method, source=source,  # type: ignore[arg-type]
-                                  outcomes=list(terms.by_name), options=options)
+                                  outcomes=list(terms.by_name), options=options, groups=terms.names)
     except BallotFileError as exc:
         messages = [e.describe(source) for e in exc.errors[:MAX_SHOWN]]
         raise ValidationFailed({"ballots": "The file was not imported. " + " · ".join(messages)}) from None
-    unknown = ~frame["group"].astype(str).isin(list(terms.groups))
-    if unknown.any():
-        row = int(unknown.to_numpy().argmax())
-        raise _refuse(text, source, row, "group",
-                      f"“{frame['group'].iloc[row]}” is not a stakeholder group here; use one of {terms.known}")
     _check_frame(frame, terms.found.method, terms.by_name, text, source)
     return CheckedImport(source, frame, terms.basis)
 

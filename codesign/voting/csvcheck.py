@@ -13,7 +13,7 @@ the ranking depth (no outcome list given) count every row.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +21,7 @@ import pandas as pd
 
 from codesign.voting.csv_errors import MAX_ERRORS, BallotError, shown
 from codesign.voting.csvtable import Column, Table
+from codesign.voting.groups import find_group, group_lookup, unknown_group
 from codesign.voting.types import Method, MethodOptions
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,9}")
@@ -59,8 +60,8 @@ class _Rule:
 
 class _Rows:
     def __init__(self, method: Method, names: list[str], outcomes: Sequence[str] | None, options: MethodOptions,
-                 table: Table) -> None:
-        self.method, self.names, self.options, self.table = method, names, options, table
+                 table: Table, groups: Mapping[str, str] | None = None) -> None:
+        self.method, self.names, self.options, self.table, self.groups = method, names, options, table, groups
         self.position = {name: i for i, name in enumerate(names)}
         self.allowed = set(outcomes) if outcomes is not None else None
         width = len(names)
@@ -75,6 +76,23 @@ class _Rows:
             self.complete &= ~blank
         self.rows = np.flatnonzero(self.complete)
         self.who = self.col("participant")
+        self.group_column, self.unknown_group = self._groups()
+
+    def _groups(self) -> tuple[Column, np.ndarray]:
+        """The group column as group keys (each distinct cell looked up once), and which rows name
+        no group; as written, and none unknown, when no groups are given."""
+        column = self.col("group")
+        if self.groups is None:
+            return column, np.zeros(len(self.table), dtype=bool)
+        lookup = group_lookup(self.groups)
+        found = [find_group(str(v), lookup) for v in column.values]
+        used = np.bincount(column.codes, minlength=len(column.values)) > 0  # (the header's cell is a value too)
+        if all(f == str(v) for f, v, u in zip(found, column.values, used, strict=True) if u):
+            return column, np.zeros(len(self.table), dtype=bool)  # keys already, as most files: codes as they are
+        named = [f if f is not None else str(v) for f, v in zip(found, column.values, strict=True)]
+        remap, keys = pd.factorize(pd.Series(named, dtype=object))  # "Patients" and "patient": one code
+        unknown = np.array([f is None for f in found], dtype=bool)[column.codes]
+        return Column(np.asarray(remap, dtype=np.int64)[column.codes], np.asarray(keys, dtype=object)), unknown
 
     def col(self, name: str) -> Column:
         return self.table.column(self.position[name])
@@ -86,19 +104,23 @@ class _Rows:
         return int(self.table.lines[row])
 
     def rules(self) -> list[_Rule]:
-        group = self.col("group")
+        group = self.group_column  # "Patients" and "patient" are one group
         repeat, first = _first_rows(self.who.codes[self.rows], self.rows)
         first_of = np.zeros(len(self.table), dtype=np.int64)
         first_of[self.rows] = first
         moved = np.zeros(len(self.table), dtype=bool)
         moved[self.rows] = repeat & (group.codes[self.rows] != group.codes[first])
+        moved &= ~self.unknown_group
 
         def other_group(i: int) -> str:
             earlier = int(first_of[i])
             return (f"participant {shown(self.cell(i, 'participant'))} is in group {shown(self.cell(earlier, 'group'))}"
                     f" on line {self.line(earlier)}; a participant belongs to one group")
 
-        rules = [_Rule("group", moved, other_group)]
+        groups = self.groups or {}
+        rules = [_Rule("group", moved, other_group),
+                 _Rule("group", self.unknown_group & self.complete, lambda i: unknown_group(self.cell(i, "group"),
+                                                                                          groups))]
         return rules + (self._pair_rules() if self.method == "pairwise" else self._scored_rules())
 
     def _not_listed(self, name: str) -> _Rule:
@@ -240,7 +262,7 @@ class _Rows:
     def frame(self, columns: Sequence[str]) -> pd.DataFrame:
         data: dict[str, object] = {}
         for name in columns:
-            column = self.col(name)
+            column = self.group_column if name == "group" else self.col(name)
             if name == "value":
                 numbers, unable, _ = self.values()
                 data[name] = (pd.arrays.IntegerArray(numbers, unable) if self.method == "rating"
@@ -260,8 +282,11 @@ class _Rows:
 
 
 def check_rows(method: Method, names: list[str], outcomes: Sequence[str] | None, options: MethodOptions,
-               table: Table, columns: Sequence[str]) -> tuple[pd.DataFrame | None, list[BallotError]]:
-    """The ballots (in ``columns`` order) or, when any row is wrong, the errors (file order)."""
-    rows = _Rows(method, names, outcomes, options, table)
+               table: Table, columns: Sequence[str],
+               groups: Mapping[str, str] | None = None) -> tuple[pd.DataFrame | None, list[BallotError]]:
+    """The ballots (in ``columns`` order) or, when any row is wrong, the errors (file order).
+    ``groups`` (key -> name): the stakeholder groups the file may name (groups.py); the frame then
+    holds each group's key. None: any group, as written."""
+    rows = _Rows(method, names, outcomes, options, table, groups)
     errors = rows.errors()
     return (None, errors) if errors else (rows.frame(columns), [])

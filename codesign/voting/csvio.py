@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -90,6 +90,7 @@ def parse_ballots_csv(
     source: str = "<upload>",
     outcomes: Sequence[str] | None = None,
     options: MethodOptions = MethodOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    groups: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Parse and check a ballot file; returns the ballots DataFrame ``tally()`` takes.
 
@@ -97,6 +98,9 @@ def parse_ballots_csv(
     int64, pairwise choices in lower case. Raises BallotFileError (see module docstring).
     ``text`` may be given as bytes that are all ASCII (``codesign tally``: such a file, most of
     them, is read without decoding it to text and encoding it back, 0.1 s for 50 MB).
+    ``groups`` (key -> name): the stakeholder groups the file may name, by key or name, case and
+    spacing ignored (voting/groups.py); the frame holds their keys, and a cell naming none is an
+    error at its line and column. The app's import and ``codesign tally`` both give them.
     """
     expected = _columns(method)
     if isinstance(text, bytes) and not text.isascii():
@@ -113,7 +117,7 @@ def parse_ballots_csv(
         line = min(2, table.physical_lines)
         raise BallotFileError(source, line, 1, "the file has a header but no ballot rows")
     rows = table.take(slice(1, None))
-    frame, errors = check_rows(method, names, outcomes, options, rows, expected)
+    frame, errors = check_rows(method, names, outcomes, options, rows, expected, groups)
     if errors or frame is None:
         raise _refuse(source, errors)
     return frame

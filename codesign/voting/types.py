@@ -155,6 +155,15 @@ class MethodOptions:
         return max(min(self.top_k, n_outcomes), 1)
 
 
+# The smallest group a new round shows outside the console, and `codesign tally`'s default, so that
+# the same ballots give the same figures in both. A workshop is 8 to 16 people in up to four groups,
+# so groups of 2 to 4 are the norm: a minimum of 5 would hide every group in most rooms. 3 is the
+# smallest size at which the shown figures do not give one member another's answer (in a group of
+# two, your own rating plus the distribution is the other person's). The facilitator is warned
+# before opening a round with smaller groups and can change it per round. (ConsensusRule's own
+# default of 5 stays: it is how a stored rule without the key is read, so old rounds keep theirs.)
+NEW_ROUND_MIN_GROUP_SIZE = 3
+
 DEFAULT_RULE = ConsensusRule()
 """70/15: the COMET Delphi default (Williamson et al. 2017)."""
 

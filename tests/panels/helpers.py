@@ -38,16 +38,17 @@ class Study:
         return self.rounds[0].panel_round_id
 
 
-def make_study(db: Session, actor: User, workshop: WorkshopSession, n_outcomes: int = 4) -> Study:
+def make_study(db: Session, actor: User, workshop: WorkshopSession, n_outcomes: int = 4, **form: str) -> Study:
     """A panel holding `workshop`, a second room session and an online session, and a rating
-    round created in the first and run in the other two ("run this round in other sessions too")."""
+    round created in the first and run in the other two ("run this round in other sessions too").
+    `form`: fields of the new-round form other than round_form's."""
     panel = panels.create_panel(db, actor, workshop.population_group_id, "Diabetes study 2027")
     assert panel.id is not None and workshop.id is not None
     panel_people.attach_session(db, actor, panel.id, str(workshop.id))
     second = panel_people.create_panel_session(db, actor, panel.id, "Workshop two", "2026-04-02", "room")
     online = panel_people.create_panel_session(db, actor, panel.id, "Online round", "", "online")
     outcomes = accepted_ids(db, workshop, n_outcomes)
-    first = rounds.create_round(db, actor, workshop.id, round_form(outcomes))
+    first = rounds.create_round(db, actor, workshop.id, round_form(outcomes, **form))
     assert first.id is not None
     pooled.run_in_sessions(db, actor, workshop.id, first.id, [str(second.id), str(online.id)])
     members = list(db.exec(select(Round).where(Round.panel_round_id == db.get(Round, first.id).panel_round_id)

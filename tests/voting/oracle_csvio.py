@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pandas as pd
 
 from codesign.voting.csv_errors import MAX_ERRORS, UNWANTED, BallotError, BallotFileError, character_errors, shown
 from codesign.voting.csvrecords import UnreadableCsv, records
+from codesign.voting.groups import find_group, group_lookup, unknown_group
 from codesign.voting.types import Method, MethodOptions
 
 __all__ = ["MAX_ERRORS", "BallotError", "BallotFileError", "ballots_to_csv", "parse_ballots_csv"]
@@ -72,6 +73,7 @@ def parse_ballots_csv(
     source: str = "<upload>",
     outcomes: Sequence[str] | None = None,
     options: MethodOptions = MethodOptions(),  # noqa: B008 - frozen, so a shared default is safe
+    groups: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Parse and check a ballot file; returns the ballots DataFrame ``tally()`` takes.
 
@@ -97,7 +99,7 @@ def parse_ballots_csv(
     if len(rows) == 1:
         line = min(2, _physical_lines(text))
         raise BallotFileError(source, line, 1, "the file has a header but no ballot rows")
-    checker = _Checker(method, names, outcomes, options, rows[1:])
+    checker = _Checker(method, names, outcomes, options, rows[1:], groups)
     data, errors = checker.run()
     if errors:
         raise _refuse(source, errors)
@@ -131,14 +133,17 @@ class _Checker:
         outcomes: Sequence[str] | None,
         options: MethodOptions,
         rows: list[tuple[int, list[str]]],
+        groups: Mapping[str, str] | None = None,
     ) -> None:
         self.method, self.names, self.options, self.rows = method, names, options, rows
+        # Groups by key or name (the app's one function), or as written when none are given.
+        self.groups, self.lookup = groups, group_lookup(groups) if groups is not None else None
         self.position = {name: i for i, name in enumerate(names)}
         self.allowed = set(outcomes) if outcomes is not None else None
         if method == "ranking":
             n = len(self.allowed) if self.allowed is not None else len(self._file_outcomes())
             self.k = options.ranking_depth(n)
-        self.group_of: dict[str, tuple[str, int]] = {}
+        self.group_of: dict[str, tuple[str, str, int]] = {}  # participant: (group, as written, line)
         self.seen: dict[tuple[str, str], int] = {}
         self.positions: dict[tuple[str, int], int] = {}
         self.totals: dict[str, int] = {}
@@ -185,20 +190,28 @@ class _Checker:
         errors = [self._error(line, name, f"{name} is empty") for name in self.names if not self._cell(cells, name)]
         if errors:
             return errors, []
-        who, group = self._cell(cells, "participant"), self._cell(cells, "group")
-        first_group = self.group_of.setdefault(who, (group, line))
-        if first_group[0] != group:
+        who, written = self._cell(cells, "participant"), self._cell(cells, "group")
+        group = self._group(written)
+        first_group = self.group_of.setdefault(who, (group or written, written, line))
+        if group is None:
+            assert self.groups is not None
+            errors.append(self._error(line, "group", unknown_group(written, self.groups)))
+        elif first_group[0] != group:
             errors.append(
                 self._error(
                     line,
                     "group",
-                    f"participant {shown(who)} is in group {shown(first_group[0])} on line "
-                    f"{first_group[1]}; a participant belongs to one group",
+                    f"participant {shown(who)} is in group {shown(first_group[1])} on line "
+                    f"{first_group[2]}; a participant belongs to one group",
                 )
             )
         if self.method == "pairwise":
             return self._check_pair(line, cells, errors)
         return self._check_scored(line, cells, errors)
+
+    def _group(self, written: str) -> str | None:
+        """The group's key (as written when no groups are given); None for no group of the study."""
+        return written if self.lookup is None else find_group(written, self.lookup)
 
     def _check_outcome(self, line: int, name: str, outcome: str, errors: list[BallotError]) -> None:
         if self.allowed is not None and outcome not in self.allowed:
@@ -216,7 +229,7 @@ class _Checker:
         if choice not in ("left", "right", "none"):
             errors.append(self._error(line, "choice", f"{shown(choice)} is not one of left, right, none"))
         who, group = self._cell(cells, "participant"), self._cell(cells, "group")
-        return errors, [who, group, left, right, choice]
+        return errors, [who, self._group(group) or group, left, right, choice]
 
     def _check_scored(
         self, line: int, cells: list[str], errors: list[BallotError]
@@ -244,7 +257,7 @@ class _Checker:
             problem = self._value_problem(who, line, value)
             if problem:
                 errors.append(self._error(line, "value", problem))
-        return errors, [who, group, outcome, value]
+        return errors, [who, self._group(group) or group, outcome, value]
 
     def _value_problem(self, who: str, line: int, value: int) -> str | None:
         if self.method == "rating":

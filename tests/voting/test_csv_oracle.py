@@ -20,7 +20,9 @@ from codesign.voting.types import Method
 from tests.voting import oracle_csvio
 
 PEOPLE = ["P1", "P2", "P3", "007", "7", " P4 ", "True", "x" * 30]
-GROUPS = ["patient", "carer", "1", "Clinician "]
+GROUPS = ["patient", "carer", "1", "Clinician ", "Patients", "CARERS", "social_care", "Social care"]
+# The study's groups when the file is read as the app and `codesign tally` read it (by key or name).
+STUDY_GROUPS = {"patient": "Patients", "carer": "Carers", "clinician": "Clinicians", "social_care": "Social care"}
 OUTCOMES = ["A", "B", "C", "Sight, eyes", 'Say "hi"', "Line\nbreak", "007", "7", "é’"]
 ODD_CELLS = ["", " ", "U", "u", "0", "10", "-1", "+3", "03", "1234567890", "3.0", "٣", "left", "LEFT", "maybe",
              "A", "Z", "P1", "carer", '"', "\r", "\n", "\x00", "\u202e", "\x85", ",", '"a,b"']
@@ -84,23 +86,25 @@ def ballot_files(draw: st.DrawFn) -> tuple[str, Method]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(file=ballot_files(), listed=st.booleans(), top_k=st.sampled_from([None, 2]),
-       budget=st.sampled_from([5, 10]), cap=st.sampled_from([None, 3]))
+       budget=st.sampled_from([5, 10]), cap=st.sampled_from([None, 3]), grouped=st.booleans())
 def test_new_parser_agrees_with_the_old_one(file: tuple[str, Method], listed: bool, top_k: int | None,
-                                           budget: int, cap: int | None) -> None:
+                                           budget: int, cap: int | None, grouped: bool) -> None:
     text, method = file
     outcomes = ["A", "B", "C", "Sight, eyes", "007"] if listed else None
     options = MethodOptions(top_k=top_k, budget=budget, max_per_outcome=cap)
+    groups = STUDY_GROUPS if grouped else None
     try:
-        expected = oracle_csvio.parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options)
+        expected = oracle_csvio.parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options,
+                                                  groups=groups)
     except BallotFileError as old:
         with pytest.raises(BallotFileError) as caught:
-            parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options)
+            parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options, groups=groups)
         new = caught.value
         assert str(new) == str(old)
         assert [(e.line, e.column, e.column_name, e.message) for e in new.errors] == \
                [(e.line, e.column, e.column_name, e.message) for e in old.errors]
         return
-    got = parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options)
+    got = parse_ballots_csv(text, method, source="f.csv", outcomes=outcomes, options=options, groups=groups)
     labels = [name for name in got.columns if name != "value"]
     assert all(isinstance(got[name].dtype, pd.CategoricalDtype) for name in labels)  # the old parser gave text
     pd.testing.assert_frame_equal(got.astype(dict.fromkeys(labels, "str")), expected)

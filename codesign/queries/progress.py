@@ -27,9 +27,10 @@ def participant_label(person: Participant) -> str:
 @dataclass(frozen=True)
 class GroupProgress:
     group: StakeholderGroup
-    joined: int
+    joined: int  # people who joined the session (not imported voters)
     started: int
     finished: int
+    imported: int = 0  # voters with a ballot imported into this round from a file: not in the three above
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class RoundProgress:
     def finished(self) -> int:
         return sum(g.finished for g in self.groups) if not self.tables else sum(
             t.state == "sent" for t in self.tables)
+
+    @property
+    def imported(self) -> int:
+        return sum(g.imported for g in self.groups)
 
 
 def _unsent(ballot: Ballot, sent: dict[int, int | None]) -> bool:
@@ -171,7 +176,7 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
     unsent = sum(_unsent(b, sent[b.id or 0]) for b in ballots) if sent else 0
     tables: list[TableProgress] = []
     waiting: list[Waiting] = []
-    counts = {g.id: [0, 0, 0] for g in groups}
+    counts = {g.id: [0, 0, 0, 0] for g in groups}  # joined, started, finished; imported
     if found.table_based:
         numbers = sorted({p.table_number for p in people if p.table_number is not None}
                          | {b.table_number for b in ballots if b.table_number is not None})
@@ -186,18 +191,21 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
                 waiting.append(Waiting(f"Table {number}", "", number, state != "not started"))
     for person in people:
         own = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
-        if person.external_ref is not None and own is None:
-            continue  # imported for another round: not in this one
-        counts.setdefault(person.stakeholder_group_id, [0, 0, 0])[0] += 1
+        if person.external_ref is not None:
+            # Named in a ballot file: their ballot counts in the results, but they never joined the
+            # room, so they are said apart from who joined (none if imported for another round).
+            counts.setdefault(person.stakeholder_group_id, [0, 0, 0, 0])[3] += own is not None
+            continue
+        counts.setdefault(person.stakeholder_group_id, [0, 0, 0, 0])[0] += 1
         if found.table_based:
             continue
         state = person_state(read, person)
         counts[person.stakeholder_group_id][1] += state != "not started"
         counts[person.stakeholder_group_id][2] += state == "finished"
-        if state != "finished" and person.external_ref is None:
+        if state != "finished":
             waiting.append(Waiting(participant_label(person), names.get(person.stakeholder_group_id, ""),
                                    person.table_number, state == "started"))
     return RoundProgress(
-        groups=[GroupProgress(g, *counts.get(g.id, [0, 0, 0])) for g in groups],
+        groups=[GroupProgress(g, *counts.get(g.id, [0, 0, 0, 0])) for g in groups],
         waiting=waiting, tables=tables, unsent=unsent,
-        no_table=sum(p.table_number is None for p in people) if found.table_based else 0)
+        no_table=sum(p.table_number is None and p.external_ref is None for p in people) if found.table_based else 0)

@@ -74,6 +74,8 @@ def test_a_big_import_is_listed_a_page_at_a_time_the_room_first(  # type: ignore
     assert "In the room (2)" in text and "Removed or merged (1)" in text
     assert f"Imported from a ballot file ({2 * PER_PAGE + 10})" in text
     assert "Wrong room" in text  # the removed person's reason, as before
+    # Named people's numbers are shown too: the number is what a search or a merge in a big room asks for.
+    assert re.search(r'>Bob</a></th>\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">2</td>', first.text)
     assert f'href="/sessions/{big.id}/people?page=2#people"' in first.text
     last = client.get(f"{people_url(big)}?page=3")
     assert refs(last.text) == [f"PAPER-{i:04d}" for i in range(2 * PER_PAGE - 2, 2 * PER_PAGE + 11)]

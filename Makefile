@@ -92,6 +92,7 @@ bench: $(DEPS_STAMP) bytecode
 	$(BIN)/python bench/bench_scale.py
 	tests/with_postgres.sh $(BIN)/python bench/bench_scale.py --postgres --skip-files --skip-sqlite
 	$(BIN)/python bench/bench_panel.py
+	$(BIN)/python bench/bench_people.py
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_load.py

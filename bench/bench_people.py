@@ -12,7 +12,8 @@ each in a fresh child process (its peak memory its own, VmHWM):
   reference the file gave (wall time of the second request of each: the first also compiles the
   templates; and the HTML size),
 - a person's page (an imported voter's; a room participant's, with its merge list),
-- the console over HTTP (its size, and what it says about who joined).
+- the console over HTTP (its size, and what it says about who joined), and the round's console
+  (its progress reads every participant and ballot of the round).
 `--code DIR` runs those steps with the app's code from DIR (e.g. an export of an older commit, to
 measure "before"); the data is loaded by this checkout's code. Nothing is asserted.
 PostgreSQL: `--postgres` under tests/with_postgres.sh.
@@ -92,8 +93,8 @@ def load(url: str, n: int) -> dict[str, object]:
         if not url.startswith("sqlite"):
             with engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
-        return {"session_id": made.id, "voter_id": voter, "room_id": room[0].id, "ref": f"PAPER-{n // 2:06d}",
-                "import_seconds": seconds}
+        return {"session_id": made.id, "round_id": found.id, "voter_id": voter, "room_id": room[0].id,
+                "ref": f"PAPER-{n // 2:06d}", "import_seconds": seconds}
     finally:
         engine.dispose()
 
@@ -127,7 +128,8 @@ else:
         path = {"page": f"/sessions/{sid}/people", "last": f"/sessions/{sid}/people?page=1000000",
                 "search": f"/sessions/{sid}/people?q={ids['ref']}",
                 "voter": f"/sessions/{sid}/people/{ids['voter_id']}",
-                "person": f"/sessions/{sid}/people/{ids['room_id']}", "console": f"/sessions/{sid}"}[step]
+                "person": f"/sessions/{sid}/people/{ids['room_id']}", "console": f"/sessions/{sid}",
+                "round": f"/sessions/{sid}/rounds/{ids['round_id']}"}[step]
         start = time.perf_counter()
         response = client.get(path)
         out["first_seconds"] = time.perf_counter() - start  # with the templates' compiling
@@ -179,6 +181,7 @@ def bench(workdir: Path, n: int, postgres: bool, code: Path) -> None:
         line(f"[{label}] a room participant's page", n, step("person", url, ids, code))
         console = step("console", url, ids, code)
         line(f"[{label}] console over HTTP", n, console, f"  says “{console['joined']} joined” ({ROOM} did)")
+        line(f"[{label}] the round's console over HTTP", n, step("round", url, ids, code))
 
 
 def main() -> None:

@@ -94,6 +94,7 @@ bench: $(DEPS_STAMP) bytecode
 	$(BIN)/python bench/bench_panel.py
 	$(BIN)/python bench/bench_import.py
 	tests/with_postgres.sh $(BIN)/python bench/bench_import.py --postgres
+	$(BIN)/python bench/bench_people.py
 	$(BIN)/python bench/bench_export.py
 	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/bench_load.py

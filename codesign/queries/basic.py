@@ -103,13 +103,21 @@ def in_room() -> ColumnElement[bool]:
 
 
 def count_participants_by_group(db: Session, session: WorkshopSession) -> list[GroupCount]:
-    """Who joined, per group: removed people and merged duplicates are not counted."""
+    """Who joined, per group: removed people and merged duplicates are not counted, nor voters
+    imported from a ballot file, who never joined (count_imported_voters counts them)."""
     counts = dict(db.exec(
         select(Participant.stakeholder_group_id, func.count())
-        .where(Participant.session_id == session.id, in_room()).group_by(col(Participant.stakeholder_group_id))
+        .where(Participant.session_id == session.id, in_room(), col(Participant.external_ref).is_(None))
+        .group_by(col(Participant.stakeholder_group_id))
     ).all())
     groups = list_stakeholder_groups(db, session.population_group_id)
     return [GroupCount(g, int(counts.get(g.id or 0, 0))) for g in groups]
+
+
+def count_imported_voters(db: Session, session_id: int) -> int:
+    """Voters named in ballot files imported into the session's rounds (paper, another survey tool)."""
+    return int(db.exec(select(func.count()).select_from(Participant).where(
+        Participant.session_id == session_id, col(Participant.external_ref).is_not(None))).one())
 
 
 def get_participant_by_token(db: Session, session_id: int, token: str) -> Participant | None:

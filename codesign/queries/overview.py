@@ -22,6 +22,7 @@ from codesign.models import (
 from codesign.queries.basic import (
     GroupCount,
     SourceRow,
+    count_imported_voters,
     count_participants_by_group,
     get_outcome,
     get_population_group,
@@ -92,9 +93,11 @@ class ConsoleView:
     sources: dict[int, list[SourceRow]]
     domains: dict[str, Domain]
     rounds: list[Round]
+    imported: int  # voters imported from ballot files: not in `counts`, they never joined the room
 
     @property
     def joined(self) -> int:
+        """People who joined the session (in the room, or online by their link) and are still in it."""
         return sum(c.count for c in self.counts)
 
     @property
@@ -111,7 +114,7 @@ def get_console(db: Session, session_id: int) -> ConsoleView:
         session=session, group=group, counts=count_participants_by_group(db, session),
         proposals=proposals, accepted=accepted, sources=sources_by_outcome(db, ids),
         domains={d.key: d for d in list_domains(db, group.id or 0)},
-        rounds=list_rounds(db, session_id),
+        rounds=list_rounds(db, session_id), imported=count_imported_voters(db, session_id),
     )
 
 

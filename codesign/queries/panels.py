@@ -22,6 +22,7 @@ from codesign.models import (
     StakeholderGroup,
     WorkshopSession,
 )
+from codesign.queries.paging import MAX_SEARCH, PER_PAGE, Page, like_pattern, number_in, window
 
 
 def get_panel(db: Session, panel_id: int) -> Panel:
@@ -82,7 +83,6 @@ class ParticipantChoice:
     panellist_number: int | None
 
 
-PER_PAGE = 50  # people a page: a national panel (20,000) is 400 pages, each as quick as a small one's
 ROOM_CHOICES = 300  # room participants offered for matching, the not-yet-matched first
 
 
@@ -96,24 +96,7 @@ class GroupCount:
     unsubscribed: int
 
 
-@dataclass(frozen=True)
-class PeoplePage:
-    """One page of the panel's people, found by `search` (name, email or panellist number)."""
-
-    rows: list[PersonRow]
-    search: str
-    page: int  # clamped to 1..pages
-    pages: int
-    found: int  # people matching the search (everyone when there is none)
-    total: int  # everyone on the panel
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * PER_PAGE + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
+PeoplePage = Page[PersonRow]  # one page of the panel's people, found by name, email or panellist number
 
 
 @dataclass(frozen=True)
@@ -146,24 +129,22 @@ def _matching(panel_id: int, search: str) -> Any:
     where = [col(Panellist.panel_id) == panel_id]
     term = search.strip().lower()
     if term:
-        number = term.removeprefix("panellist").strip()
-        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = like_pattern(term)
         text_match = or_(func.lower(col(Panellist.name)).like(like, escape="\\"),
                          func.lower(col(Panellist.email)).like(like, escape="\\"))
-        is_number = number.isascii() and number.isdigit() and len(number) < 10  # "²" is a digit int() refuses
-        where.append(or_(col(Panellist.number) == int(number), text_match) if is_number else text_match)
+        number = number_in(term, "panellist")
+        where.append(or_(col(Panellist.number) == number, text_match) if number is not None else text_match)
     return and_(*where)
 
 
 def _people_page(db: Session, panel_id: int, search: str, page: int, names: dict[int | None, str],
                  total: int) -> PeoplePage:
-    search = search.strip()[:100]
+    search = search.strip()[:MAX_SEARCH]
     where = _matching(panel_id, search)
     found = total if not search else db.exec(select(func.count()).select_from(Panellist).where(where)).one()
-    pages = max(1, -(-found // PER_PAGE))
-    page = min(max(page, 1), pages)
+    page, pages, offset = window(found, page)
     people = list(db.exec(select(Panellist).where(where).order_by(col(Panellist.number))
-                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)))
+                          .offset(offset).limit(PER_PAGE)))
     took_part: dict[int, list[str]] = {}
     if people:  # the sessions of just this page's people, in the sessions' order
         rows = db.exec(select(Participant.panellist_id, WorkshopSession.id, WorkshopSession.title)
@@ -175,7 +156,7 @@ def _people_page(db: Session, panel_id: int, search: str, page: int, names: dict
             if title not in seen:
                 seen.append(title)
     rows_out = [PersonRow(p, names.get(p.stakeholder_group_id, ""), took_part.get(p.id or 0, [])) for p in people]
-    return PeoplePage(rows_out, search, page, pages, found, total)
+    return Page(rows_out, search, page, pages, found, total)
 
 
 def _room_people(db: Session, room_ids: list[int], titles: dict[int | None, WorkshopSession],

@@ -17,6 +17,7 @@ __all__ = ["GroupProgress", "RoundBallots", "RoundProgress", "TableProgress", "W
            "round_progress"]
 
 EMPTY_DRAFTS = ("", "{}")
+IMPORTED_KEYS = "x:%"  # voter keys of ballots imported from a file ("x:<participant id>")
 
 
 def participant_label(person: Participant) -> str:
@@ -27,9 +28,10 @@ def participant_label(person: Participant) -> str:
 @dataclass(frozen=True)
 class GroupProgress:
     group: StakeholderGroup
-    joined: int
+    joined: int  # people who joined the session (not imported voters)
     started: int
     finished: int
+    imported: int = 0  # voters with a ballot imported into this round from a file: not in the three above
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class RoundProgress:
     def finished(self) -> int:
         return sum(g.finished for g in self.groups) if not self.tables else sum(
             t.state == "sent" for t in self.tables)
+
+    @property
+    def imported(self) -> int:
+        return sum(g.imported for g in self.groups)
 
 
 def _unsent(ballot: Ballot, sent: dict[int, int | None]) -> bool:
@@ -118,8 +124,19 @@ class RoundBallots:
     sent: dict[int, dict[int, int | None]]
 
 
-def round_ballots(db: Session, found: Round) -> RoundBallots:
-    ballots = list(db.exec(select(Ballot).where(Ballot.round_id == found.id)))
+def round_ballots(db: Session, found: Round, people: list[Participant] | None = None, *,
+                  imported: bool = True) -> RoundBallots:
+    """The round's ballots, or only those that count for `people` (a page of the people list:
+    their own, imported or table ballots), so a page reads its fifty people's, not 20,000; without
+    the ballots imported from a file if not `imported` (progress counts those in SQL)."""
+    query = select(Ballot).where(Ballot.round_id == found.id)
+    if not imported:
+        query = query.where(col(Ballot.voter_key).not_like(IMPORTED_KEYS))
+    if people is not None:
+        keys = {key for p in people for key in (f"p:{p.id}", f"x:{p.id}")} | {
+            f"t:{p.table_number}" for p in people if found.table_based and p.table_number is not None}
+        query = query.where(col(Ballot.voter_key).in_(sorted(keys)))
+    ballots = list(db.exec(query)) if people is None or people else []
     ids = [b.id for b in ballots if b.id is not None]
     answer_table = PairwiseAnswer if found.method == "pairwise" else BallotAnswer
     answered = set(db.exec(select(answer_table.ballot_id).where(
@@ -148,8 +165,19 @@ def person_state(read: RoundBallots, person: Participant) -> str:
 
 
 def list_people_in_room(db: Session, session_id: int) -> list[Participant]:
-    return list(db.exec(select(Participant).where(Participant.session_id == session_id, in_room())
+    """Who joined and is still in the session (not voters imported from a ballot file)."""
+    return list(db.exec(select(Participant).where(Participant.session_id == session_id, in_room(),
+                                                  col(Participant.external_ref).is_(None))
                         .order_by(col(Participant.number), col(Participant.id))))
+
+
+def _imported_by_group(db: Session, found: Round) -> dict[int | None, int]:
+    """Ballots imported into the round from a file, per group: counted by the database, as an
+    import can bring 20,000 of them."""
+    return {group: int(n) for group, n in db.exec(
+        select(Ballot.stakeholder_group_id, func.count()).where(
+            Ballot.round_id == found.id, col(Ballot.voter_key).like(IMPORTED_KEYS))
+        .group_by(col(Ballot.stakeholder_group_id))).all()}
 
 
 def round_progress(db: Session, found: Round) -> RoundProgress:
@@ -157,14 +185,16 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
     assert session is not None
     groups = list_stakeholder_groups(db, session.population_group_id)
     names = {g.id: g.name for g in groups}
-    # Removed people, and people merged into someone else, are not counted.
+    # Removed people, and people merged into someone else, are not counted; voters imported from a
+    # ballot file are counted apart (they never joined the room), from their ballots alone.
     people = list_people_in_room(db, found.session_id)
-    read = round_ballots(db, found)
+    read = round_ballots(db, found, imported=False)
+    imported = _imported_by_group(db, found)
     ballots, sent, by_voter = list(read.by_voter.values()), read.sent, read.by_voter
     unsent = sum(_unsent(b, sent[b.id or 0]) for b in ballots) if sent else 0
     tables: list[TableProgress] = []
     waiting: list[Waiting] = []
-    counts = {g.id: [0, 0, 0] for g in groups}
+    counts = {g.id: [0, 0, 0, imported.get(g.id, 0)] for g in groups}  # joined, started, finished; imported
     if found.table_based:
         numbers = sorted({p.table_number for p in people if p.table_number is not None}
                          | {b.table_number for b in ballots if b.table_number is not None})
@@ -178,19 +208,16 @@ def round_progress(db: Session, found: Round) -> RoundProgress:
             if state != "sent":
                 waiting.append(Waiting(f"Table {number}", "", number, state != "not started"))
     for person in people:
-        own = by_voter.get(f"p:{person.id}") or by_voter.get(f"x:{person.id}")
-        if person.external_ref is not None and own is None:
-            continue  # imported for another round: not in this one
-        counts.setdefault(person.stakeholder_group_id, [0, 0, 0])[0] += 1
+        counts.setdefault(person.stakeholder_group_id, [0, 0, 0, 0])[0] += 1
         if found.table_based:
             continue
         state = person_state(read, person)
         counts[person.stakeholder_group_id][1] += state != "not started"
         counts[person.stakeholder_group_id][2] += state == "finished"
-        if state != "finished" and person.external_ref is None:
+        if state != "finished":
             waiting.append(Waiting(participant_label(person), names.get(person.stakeholder_group_id, ""),
                                    person.table_number, state == "started"))
     return RoundProgress(
-        groups=[GroupProgress(g, *counts.get(g.id, [0, 0, 0])) for g in groups],
+        groups=[GroupProgress(g, *counts.get(g.id, [0, 0, 0, 0])) for g in groups],
         waiting=waiting, tables=tables, unsent=unsent,
         no_table=sum(p.table_number is None for p in people) if found.table_based else 0)

@@ -24,6 +24,7 @@ from codesign.services import panel_people, panels, pooled
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
+from codesign.web.paging import page_number, search_text
 from codesign.web.results_view import results_context
 from codesign.web.templating import render
 
@@ -78,9 +79,7 @@ async def create_panel(request: Request) -> Response:
 def _people_query(request: Request) -> dict[str, Any]:
     """The people list's page and search from the query string (?page=2&q=patel). A page that is not
     a number is page 1; one past the end is the last (the query clamps it)."""
-    raw = request.query_params.get("page", "1").strip()
-    return {"search": request.query_params.get("q", "")[:100],
-            "page": int(raw) if raw.isascii() and raw.isdecimal() and len(raw) < 7 else 1}
+    return {"search": search_text(request), "page": page_number(request)}
 
 
 async def _panel_page(request: Request, *, form: str = "", values: dict[str, Any] | None = None,

@@ -15,6 +15,7 @@ from codesign.services import people
 from codesign.web import auth
 from codesign.web.dbcall import read, write
 from codesign.web.htmx import redirect
+from codesign.web.paging import page_number, search_text
 from codesign.web.templating import render
 
 FLASH = "people_flash"
@@ -22,7 +23,11 @@ FLASH = "people_flash"
 
 @auth.requires(*auth.STAFF)
 async def people_list(request: Request) -> Response:
-    view = await read(request, queries.get_people, request.path_params["session_id"])
+    """One page of the session's people (?page=), found by ?q= (number, name or ballot-file
+    reference), ?group= (a stakeholder group's key) and ?who= (room, left, imported)."""
+    view = await read(request, queries.get_people, request.path_params["session_id"], search=search_text(request),
+                      group=search_text(request, "group"), who=search_text(request, "who"),
+                      page=page_number(request))
     return render(request, "people/list.html", {"view": view, "flash": request.session.pop(FLASH, None)})
 
 

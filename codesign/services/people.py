@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from codesign.errors import Conflict, NotFound, ValidationFailed
 from codesign.models import Participant, Round, RoundStatus, StakeholderGroup, User, WorkshopSession, utcnow
 from codesign.queries.basic import list_stakeholder_groups
+from codesign.queries.paging import number_in
 from codesign.queries.progress import participant_label
 from codesign.services import audit
 from codesign.services import ballot_sql as sql
@@ -160,12 +161,38 @@ class Merged:
     dropped: int  # the duplicate's answers to questions the person had already answered
 
 
+def _numbered(db: Session, session_id: int, participant_id: int, form: Mapping[str, str]) -> int:
+    """The id of the participant whose number was typed in the merge form (a room of more than
+    queries.people.MERGE_CHOICES is not listed), refused with a message if nobody in the room has it.
+    Read before the locks: `_person` checks again under them."""
+    raw = form.get("duplicate_number", "")
+    number = number_in(raw, "participant")
+    if number is None:
+        message = ("Enter the participant number of the one who joined twice" if not raw.strip()
+                   else "Enter a participant number, like 12")
+        raise ValidationFailed({"duplicate": message}, dict(form))
+    found = db.exec(select(Participant).where(Participant.session_id == session_id,
+                                              Participant.number == number)).first()
+    if found is None or found.id is None:
+        raise ValidationFailed({"duplicate": f"Nobody in this session is participant {number}"}, dict(form))
+    if found.id == participant_id:
+        return found.id  # refused below as themselves
+    if found.external_ref is not None or not found.in_room:
+        why = ("was imported from a ballot file" if found.external_ref is not None
+               else "has been removed" if found.removed_at is not None else "has been merged into someone else")
+        raise ValidationFailed({"duplicate": f"Participant {number} {why}: choose someone still in the room"},
+                               dict(form))
+    return found.id
+
+
 def merge_people(db: Session, actor: User, session_id: int, participant_id: int, form: Mapping[str, str]) -> Merged:
     """The same person joined twice: participant `form["duplicate"]` (B) becomes part of
     `participant_id` (A). In open rounds B's answers move to A where A has none for that question
     (A's answer wins). B is marked merged into A. If their groups differ, `form["group"]` says which
     is right, and A (with every ballot of theirs in open rounds) is in that group from now on."""
     duplicate_id = parse_id(form.get("duplicate", ""))
+    if duplicate_id is None and "duplicate_number" in form:  # a room too big to list: given by number
+        duplicate_id = _numbered(db, session_id, participant_id, form)
     if duplicate_id is None:
         raise ValidationFailed({"duplicate": "Choose who joined twice"}, dict(form))
     if duplicate_id == participant_id:

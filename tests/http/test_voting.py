@@ -61,6 +61,12 @@ def progress(page: str) -> dict[str, tuple[int, int]]:
     return {name: (int(joined), int(voted)) for name, joined, voted in PROGRESS_ROW.findall(page)}
 
 
+def imported_ballots(page: str) -> dict[str, int]:
+    """Group name -> imported ballots, the progress table's last column (there when there are any)."""
+    row = PROGRESS_ROW.pattern + r'\s*<td class="nhsuk-table__cell nhsuk-table__cell--numeric">(\d+)</td>'
+    return {name: int(imported) for name, _joined, _voted, imported in re.findall(row, page)}
+
+
 def create_round_via_form(client: TestClient, workshop: WorkshopSession, data: dict[str, object]) -> int:
     url = f"/sessions/{workshop.id}/rounds/new"
     response = post_form(client, url, data, token_from=url)
@@ -644,8 +650,10 @@ def test_importing_a_good_file(client: TestClient, session: Session, facilitator
     assert response.status_code == 303
     page = client.get(response.headers["location"]).text
     assert "Imported 3 ballots from online-survey.csv." in page
-    # Imported ballots are finished; the live patient answered one question of two: started only.
-    assert progress(page) == {"Patients": (2, 1), "Carers": (1, 1), "Clinicians": (1, 1), "Commissioners": (0, 0)}
+    # The live patient answered one question of two: started only. Imported voters did not join
+    # the room: their ballots are counted apart (and in the results).
+    assert progress(page) == {"Patients": (1, 0), "Carers": (0, 0), "Clinicians": (0, 0), "Commissioners": (0, 0)}
+    assert imported_ballots(page) == {"Patients": 1, "Carers": 1, "Clinicians": 1, "Commissioners": 0}
     imported = session.exec(select(Participant).where(col(Participant.external_ref).is_not(None))).all()
     assert sorted(p.external_ref or "" for p in imported) == ["S-1", "S-2", "S-3"]
     facilitator_post(client, workshop, found.id, "close")  # type: ignore[arg-type]
@@ -719,7 +727,8 @@ def test_the_demo_round_screens_render(client: TestClient, session: Session, eng
     for found in session.exec(select(Round).where(Round.session_id == info.session_id)):
         console = client.get(f"/sessions/{info.session_id}/rounds/{found.id}")
         assert console.status_code == 200 and "Results revealed" in console.text
-        assert progress(console.text)["Patients"] == (12, 12)  # 4 in the room, 8 from the online survey
+        assert progress(console.text)["Patients"] == (4, 4)  # in the room
+        assert imported_ballots(console.text)["Patients"] == 8  # from the online survey
         projector = client.get(f"/sessions/{info.session_id}/rounds/{found.id}/projector")
         assert projector.status_code == 200 and str(escape(demo_rounds.HYPOS)) in projector.text
         assert "small group" not in projector.text

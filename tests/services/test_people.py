@@ -302,7 +302,7 @@ def test_people_list_states_per_round_in_the_same_few_queries_for_any_room(  # t
     rate(session, rating, half, ids[0], "5")
     ballots.set_draft(session, ranking.id or 0, half.id or 0, {ids[0]: 1})
     view = queries.get_people(session, workshop.id)
-    assert [(r.label, r.states) for r in view.in_room] == [
+    assert [(r.label, r.states) for r in view.page.rows] == [
         (queries.participant_label(done), ["finished", "not started"]),
         (queries.participant_label(half), ["started", "started"])]
     few = _statements(engine, lambda s: queries.get_people(s, workshop.id))

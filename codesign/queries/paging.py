@@ -4,10 +4,13 @@ as a small list's. Shared by the panel page and the session's people page."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["PER_PAGE", "Page", "like_pattern", "number_in", "window"]
+from sqlalchemy import func, or_
+
+__all__ = ["PER_PAGE", "Page", "like_pattern", "number_in", "search_where", "window"]
 
 PER_PAGE = 50  # rows a page: 20,000 people are 400 pages, each as quick as a small list's
 MAX_SEARCH = 100  # characters of a search kept (a longer one finds nobody anyway)
@@ -56,3 +59,15 @@ def number_in(term: str, *prefixes: str) -> int | None:
     for prefix in (*prefixes, "#"):
         term = term.removeprefix(prefix).strip()
     return int(term) if term.isascii() and term.isdigit() and len(term) < 10 else None
+
+
+def search_where(search: str, number: Any, texts: Sequence[Any], prefix: str) -> Any | None:
+    """What a search asks of a list's rows, or None without one: a number (also "<prefix> 12",
+    "#12") finds that number, and any text is looked for in `texts`, whatever its case."""
+    term = search.strip().lower()
+    if not term:
+        return None
+    like = like_pattern(term)
+    text_match = or_(*(func.lower(column).like(like, escape="\\") for column in texts))
+    wanted = number_in(term, prefix)
+    return or_(number == wanted, text_match) if wanted is not None else text_match

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from codesign.errors import NotFound
@@ -22,7 +22,7 @@ from codesign.models import (
     StakeholderGroup,
     WorkshopSession,
 )
-from codesign.queries.paging import MAX_SEARCH, PER_PAGE, Page, like_pattern, number_in, window
+from codesign.queries.paging import MAX_SEARCH, PER_PAGE, Page, search_where, window
 
 
 def get_panel(db: Session, panel_id: int) -> Panel:
@@ -127,13 +127,9 @@ def _matching(panel_id: int, search: str) -> Any:
     """The WHERE of the people list: the panel's people, narrowed by the search if there is one. A
     number finds that panellist; text finds names and emails containing it (any case)."""
     where = [col(Panellist.panel_id) == panel_id]
-    term = search.strip().lower()
-    if term:
-        like = like_pattern(term)
-        text_match = or_(func.lower(col(Panellist.name)).like(like, escape="\\"),
-                         func.lower(col(Panellist.email)).like(like, escape="\\"))
-        number = number_in(term, "panellist")
-        where.append(or_(col(Panellist.number) == number, text_match) if number is not None else text_match)
+    found = search_where(search, col(Panellist.number), (col(Panellist.name), col(Panellist.email)), "panellist")
+    if found is not None:
+        where.append(found)
     return and_(*where)
 
 

@@ -20,7 +20,7 @@ from codesign.errors import NotFound
 from codesign.models import Participant, PopulationGroup, Round, RoundStatus, StakeholderGroup, WorkshopSession
 from codesign.queries.basic import list_stakeholder_groups
 from codesign.queries.overview import get_session_and_group
-from codesign.queries.paging import MAX_SEARCH, PER_PAGE, Page, like_pattern, number_in, window
+from codesign.queries.paging import MAX_SEARCH, PER_PAGE, Page, search_where, window
 from codesign.queries.progress import participant_label, person_state, round_ballots
 
 __all__ = ["MERGE_CHOICES", "SECTIONS", "PeopleView", "PersonRow", "PersonView", "get_people", "get_person"]
@@ -85,13 +85,10 @@ def _matching(session_id: int, search: str, group_id: int | None, who: str) -> A
     """The session's people, narrowed by a search (a participant number, or part of a first name or
     of the reference a ballot file gave), a stakeholder group and a section."""
     where = [col(Participant.session_id) == session_id]
-    term = search.strip().lower()
-    if term:
-        like = like_pattern(term)
-        text_match = or_(func.lower(col(Participant.first_name)).like(like, escape="\\"),
-                         func.lower(col(Participant.external_ref)).like(like, escape="\\"))
-        number = number_in(term, "participant")
-        where.append(or_(col(Participant.number) == number, text_match) if number is not None else text_match)
+    found = search_where(search, col(Participant.number),
+                         (col(Participant.first_name), col(Participant.external_ref)), "participant")
+    if found is not None:
+        where.append(found)
     if group_id is not None:
         where.append(col(Participant.stakeholder_group_id) == group_id)
     if who in SECTIONS:

@@ -6,6 +6,10 @@ their id or their exact wording; groups by their key (patient) or name (Patients
 spacing ignored, read by the same function as `codesign tally` (voting/groups.py). Each voter in
 the file becomes an imported participant of the session; importing the same voter again replaces
 their answers.
+
+Two steps, as the web app takes them: `check_import` reads and checks the file, writing nothing
+(on SQLite, every vote in the room waits while anyone writes), then `save_import` saves it in one
+transaction, refusing if the round closed or changed in between. `import_ballots` does both.
 """
 
 from __future__ import annotations

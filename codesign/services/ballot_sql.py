@@ -36,7 +36,8 @@ from codesign.models import RoundStatus, SessionStatus, utcnow
 from codesign.uk_time import as_utc, uk_datetime
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CLOSED = "This round has closed, so your answer was not changed. Thank you for taking part."
+CLOSED = ("This round has closed, so this answer was not saved; the answers you gave before it closed count. "
+          "Thank you for taking part.")
 NOT_OPEN = "This round has not opened yet."
 SESSION_CLOSED = "This session has closed, so your answer was not saved. Thank you for taking part."
 KEY_REUSED = "This answer was not saved because the page was out of date. Please answer again."

@@ -414,18 +414,35 @@ if (live && live.hasAttribute("data-live-presenter")) {
 
   const here = window.location.pathname;
   const pageRound = live.getAttribute("data-live-round") || "";
+  let stopped = null; // the buttons put out of reach when this page's round closed under them
   const follow = (move) => {
     if (!(move.seq > known)) return; // an event this page already reflects (a reconnect)
     known = move.seq;
     const sameRound = move.round !== null && String(move.round) === pageRound;
-    if (sameRound && move.busy_ok) return; // voting in this very round: carry on
+    if (sameRound && move.busy_ok) { // voting in this very round: carry on
+      if (stopped) { // it closed under them and opened again: their answers can be sent again
+        stopped.forEach((b) => { b.disabled = false; });
+        stopped = null;
+        if (actions) actions.hidden = true;
+        tellMove(move.message);
+      }
+      return;
+    }
     if (move.url === here && !live.hasAttribute("data-live-busy") && !dirty) {
       try { window.sessionStorage.setItem(LIVE_MESSAGE, move.message); } catch (error) { /* ignore */ }
       window.location.reload();
       return;
     }
     if (live.hasAttribute("data-live-busy") || dirty) {
-      tellMove(move.message);
+      if (sameRound) {
+        // This very round closed under them: its answers can no longer be sent, and what they
+        // gave already counts. Say so, and put the answers out of reach of a tap that cannot count.
+        stopped = stopped || [...document.querySelectorAll("main form button:not([disabled])")];
+        stopped.forEach((b) => { b.disabled = true; });
+        tellMove(`${move.message} The answers you gave are saved.`);
+      } else {
+        tellMove(move.message);
+      }
       if (go && actions) {
         go.setAttribute("href", move.url);
         actions.hidden = false;

@@ -108,6 +108,8 @@ def test_devices_follow_the_room_without_reloading(  # type: ignore[no-untyped-d
         for page in people[:5]:
             page.get_by_role("heading", name="This round has closed").wait_for()
         _status(slow).get_by_text("Voting in Round 1: How important is each? has closed").wait_for()
+        assert "The answers you gave are saved." in _status(slow).inner_text()
+        assert slow.get_by_role("button", name=re.compile(r"^Critical: 8$")).is_disabled()  # nothing more can count
         screen.get_by_text("Voting has closed. Results soon.").wait_for()
         go = slow.get_by_role("link", name="Go there now")
         go.wait_for()

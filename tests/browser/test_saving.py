@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from codesign.models import Ballot, BallotAnswer, BallotSubmission, Outcome, Participant, User, WorkshopSession
-from codesign.services import ballots, proposals, rounds
+from codesign.services import ballots, proposals, round_control, rounds
 from tests.browser.helpers import TABLET_PORTRAIT
 from tests.browser.test_network import KEY, RETRYING, _join
 from tests.round_helpers import accepted_ids, open_round
@@ -340,4 +340,12 @@ def test_saved_said_late_never_hides_the_room_closing(
     page.clock.run_for(2_000)  # the late "Saved" would have been said by now
     expect(status).to_contain_text(closed)
     expect(status).to_contain_text("Saved")  # the answer was saved, and that is said too
+    expect(status).to_contain_text("The answers you gave are saved.")
     expect(page.get_by_role("link", name="Go there now")).to_be_visible()
+    # The answers on this page can no longer count, so none can be tapped (a trial's tap was refused).
+    expect(page.get_by_role("button", name="Critical: 9")).to_be_disabled()
+    # The facilitator clicked Close by mistake and reopens it: the answers can be tapped again.
+    round_control.reopen_round(session, facilitator, workshop.id, found.id, "Closed by mistake")
+    status.get_by_text("Voting is open").wait_for()
+    expect(page.get_by_role("button", name="Critical: 9")).to_be_enabled()
+    expect(page.get_by_role("link", name="Go there now")).to_be_hidden()

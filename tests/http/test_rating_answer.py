@@ -65,7 +65,7 @@ def test_refusals_render_the_page_and_change_nothing(client: TestClient, other_c
     assert _tap(client, f"{base}/q/9", "4", "tap-key-0102", token_from=f"{base}/q/1").status_code == 404  # type: ignore[attr-defined]
     rounds.close_round(session, facilitator, workshop.id, found.id)
     late = _tap(client, f"{base}/q/1", "4", "tap-key-0103")
-    assert late.status_code == 409 and "your answer was not changed" in late.text  # type: ignore[attr-defined]
+    assert late.status_code == 409 and "this answer was not saved" in late.text  # type: ignore[attr-defined]
     assert session.exec(select(BallotAnswer)).all() == []
 
 
@@ -78,3 +78,23 @@ def test_table_round_needs_a_table_number(client: TestClient, session: Session, 
     join(client, workshop.join_code, "patient")
     refused = _tap(client, f"/s/{workshop.join_code}/rounds/{found.id}/q/1", "7", "tap-key-0201")
     assert refused.status_code == 409 and "table number" in refused.text  # type: ignore[attr-defined]
+
+
+def test_after_a_close_my_answers_say_what_counts_and_ask_for_no_more(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator, workshop) -> None:
+    # Found in a user trial: closed after 3 of 20, "See all my answers" still said "Carry on" and
+    # "when everyone has voted, the facilitator closes the round".
+    ids = accepted_ids(session, workshop, 3)
+    found = open_round(session, facilitator, workshop, ids)
+    join(client, workshop.join_code, "carer")
+    base = f"/s/{workshop.join_code}/rounds/{found.id}"
+    assert _tap(client, f"{base}/q/1", "8", "tap-key-0201").status_code == 303  # type: ignore[attr-defined]
+    before = client.get(f"{base}/done").text
+    assert "You have answered 1 of 3" in before and "Carry on" in before  # open: carry on
+    rounds.close_round(session, facilitator, workshop.id, found.id)
+    after = client.get(f"{base}/done")
+    assert after.status_code == 200
+    assert "<title>This round has closed" in after.text
+    assert "You answered 1 of 3 before it closed. Those answers are saved and count." in after.text
+    for gone in ("Carry on", "When everyone has voted", "I have finished", "Change my answers"):
+        assert gone not in after.text, gone

@@ -275,7 +275,7 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     assert "This round has closed" in late_page.text
     refused = tablets[2].post(f"/s/{code}/rounds/{round_id}/q/1", data={
         "csrf_token": token(late_page.text), "key": "late-tap-000001", "value": "1"})
-    assert refused.status_code == 409 and "your answer was not changed" in refused.text
+    assert refused.status_code == 409 and "this answer was not saved" in refused.text
     # The facilitator sees the results on the console as soon as the round has closed.
     assert "Consensus in" in client.get(console).text
 

@@ -17,7 +17,7 @@ from codesign.models import AuditEvent, Participant, Round, User, WorkshopSessio
 from codesign.queries import people as people_queries
 from codesign.queries.paging import PER_PAGE
 from codesign.services import people, round_import, sessions
-from tests.conftest import post_form, sign_in
+from tests.conftest import join, post_form, sign_in
 from tests.round_helpers import accepted_ids, open_round
 
 GROUPS = ("patient", "carer", "clinician", "commissioner")
@@ -205,3 +205,21 @@ def test_in_a_room_too_big_to_list_the_duplicate_is_given_by_number(  # type: ig
     assert merged.status_code == 303
     session.expire_all()
     assert session.get_one(Participant, twice.id).merged_into_id == ann.id
+
+
+def test_the_tables_say_what_their_columns_hold_for_imported_voters(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    # From a user trial: an imported voter's "Joined" time beside "They did not join in the room",
+    # a table column reading "None", and "People in the room, page 1 of 341" for a room of four.
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    join(client, workshop.join_code, "carer")
+    rows = "".join(f"V-{n},patient,{ids[0]},7\n" for n in range(120))
+    round_import.import_ballots(session, facilitator, workshop.id, found.id,
+                                "participant,group,outcome,value\n" + rows, "big.csv")
+    sign_in(client, facilitator)
+    first = client.get(f"/sessions/{workshop.id}/people").text
+    assert "People in the room</caption>" in first and "page 1 of" not in first.split("<caption")[1]
+    assert ">None given<" in first and ">None<" not in first
+    last = client.get(f"/sessions/{workshop.id}/people?page=3").text
+    assert "Imported (UTC)" in last and "Voters imported from a ballot file</caption>" in last

@@ -73,7 +73,7 @@ def add_tally_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--groups",
         metavar="KEY=NAME,...",
-        help="the study's stakeholder groups, if not the usual four (default: "
+        help="the study's stakeholder groups, all of them, if not the usual four (default: "
         + ",".join(f"{k}={n}" for k, n in DEFAULT_GROUPS.items())
         + "); the file names each by key or name, case and spacing ignored",
     )
@@ -206,7 +206,11 @@ def run_tally(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         except ValueError as exc:
             raise _InputError(f"{path}: {exc}") from None
     except (_InputError, BallotFileError) as exc:
-        print(f"codesign tally: {exc}", file=stderr)
+        # A group tally does not know may be the study's own: say how to name them.
+        hint = (" (a study's own groups are named with --groups key=Name,...)"
+                if isinstance(exc, BallotFileError) and exc.column_name == "group" and "not a stakeholder group" in
+                exc.message and not getattr(args, "groups", None) else "")
+        print(f"codesign tally: {exc}{hint}", file=stderr)
         return BAD_INPUT
     print(f"codesign tally: {path}: {_counted(ballots)}", file=stderr)
     if args.format == "json":

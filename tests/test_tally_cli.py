@@ -170,3 +170,15 @@ def test_parse_groups() -> None:
     for bad in ("patient,patient", "=Patients"):
         status, _, err = run(str(DATA / "rating.csv"), "--method", "rating", "--groups", bad)
         assert status == 2 and err.startswith("codesign tally: --groups: "), err
+
+
+def test_a_group_tally_does_not_know_points_to_groups(tmp_path: Path) -> None:
+    # From a user trial: "Nurses" was refused, with no word of how a study names its own groups.
+    ballots = tmp_path / "ballots.csv"
+    ballots.write_text("participant,group,outcome,value\nP1,Patients,A,9\nN1,Nurses,A,8\n", encoding="utf-8")
+    status, _, err = run(str(ballots), "--method", "rating")
+    assert status == 2 and "line 3, column 2 (group)" in err and "“Nurses” is not a stakeholder group" in err
+    assert err.rstrip("\n").endswith("(a study's own groups are named with --groups key=Name,...)")
+    assert err.count("\n") == 1  # still one line
+    status, out, err = run(str(ballots), "--method", "rating", "--groups", "patient=Patients,nurse=Nurses")
+    assert status == 0 and set(json.loads(out)["groups"]) == {"patient", "nurse"}, err

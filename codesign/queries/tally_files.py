@@ -49,7 +49,11 @@ def round_tally_file(db: Session, session_id: int, round_id: int) -> TallyFile:
         raise Conflict(NOT_BY_TABLE)
     results = round_results(db, session_id, round_id)
     return TallyFile(results, ballots_frame(db, found), _labels(found.results_json, results),
-                     f"round-{found.number}-ballots.csv", found.id or 0)
+                     f"session-{session_id}-round-{found.number}-ballots.csv", found.id or 0)
+
+
+def pooled_file_name(panel_id: int, number: int) -> str:
+    return f"panel-{panel_id}-pooled-round-{number}-ballots.csv"
 
 
 def pooled_tally_file(db: Session, panel_id: int, panel_round_id: int) -> TallyFile:
@@ -74,4 +78,4 @@ def pooled_tally_file(db: Session, panel_id: int, panel_round_id: int) -> TallyF
                        "ballots no longer give the pooled results shown. Reopen and close one session's round to "
                        "count it again, then download the ballots.")
     return TallyFile(results, frame, _labels(found.results_json, results),
-                     f"pooled-round-{found.number}-ballots.csv", found.id)
+                     pooled_file_name(panel_id, found.number), found.id)

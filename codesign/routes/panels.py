@@ -18,7 +18,7 @@ from codesign.panel_list import PanelListError
 from codesign.permissions import Action, roles
 from codesign.queries import panels as q
 from codesign.queries.pooled import breakdown, pooled_view
-from codesign.queries.tally_files import pooled_tally_file
+from codesign.queries.tally_files import pooled_file_name, pooled_tally_file
 from codesign.routes.rounds import tally_ballots_download
 from codesign.services import panel_people, panels, pooled
 from codesign.web import auth
@@ -212,7 +212,7 @@ async def pooled_results(request: Request) -> Response:
     view = await read(request, pooled_view, _pid(request), request.path_params["panel_round_id"])
     pooled_context = results_context(view.pooled, public=True) if view.pooled is not None else None
     members = [(m, results_context(m.results, public=True)) for m in view.members]
-    recount = (recount_command(view.pooled, f"pooled-round-{view.panel_round.number}-ballots.csv")
+    recount = (recount_command(view.pooled, pooled_file_name(_pid(request), view.panel_round.number))
                if view.pooled is not None and not view.members[0].round.table_based else None)
     return render(request, "panels/pooled.html", {"view": view, "pooled": pooled_context, "members": members,
                                                   "places": breakdown(view), "recount": recount})

@@ -197,7 +197,13 @@ async def results_json(request: Request) -> Response:
     session_id, round_id = _ids(request)
     document = await read(request, queries.results_document, session_id, round_id)
     return JSONResponse(document, headers={
-        "Content-Disposition": f'attachment; filename="round-{results.round.number}-results.json"'})
+        "Content-Disposition": f'attachment; filename="{_file_name(request, results, "results.json")}"'})
+
+
+def _file_name(request: Request, results: queries.RoundResults, what: str) -> str:
+    """A round's download, named with its session: two sessions' "round 1" files saved in one folder
+    must not overwrite each other."""
+    return f"session-{_ids(request)[0]}-round-{results.round.number}-{what}"
 
 
 def _csv_download(text: str, name: str) -> Response:
@@ -215,7 +221,7 @@ async def reasons_csv(request: Request) -> Response:
     reasons = await read(request, queries.list_change_reasons, results.round)
     buffer = io.StringIO()
     write_reasons_csv(reasons, buffer)
-    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-reasons.csv")
+    return _csv_download(buffer.getvalue(), _file_name(request, results, "reasons.csv"))
 
 
 @auth.requires(*auth.STAFF)
@@ -223,7 +229,7 @@ async def results_csv(request: Request) -> Response:
     results = await _closed_results(request)
     buffer = io.StringIO()
     write_round_results_csv(results, buffer)
-    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-results.csv")
+    return _csv_download(buffer.getvalue(), _file_name(request, results, "results.csv"))
 
 
 @auth.requires(*auth.STAFF)
@@ -234,7 +240,7 @@ async def ballots_csv(request: Request) -> Response:
     buffer = io.StringIO()
     write_ballots_csv(rows, round_id=results.round.id or 0, method=results.round.method, labels=results.labels,
                       key=pseudonym_key(request.app.state.settings.secret_key), stream=buffer)
-    return _csv_download(buffer.getvalue(), f"round-{results.round.number}-answers.csv")
+    return _csv_download(buffer.getvalue(), _file_name(request, results, "answers.csv"))
 
 
 def tally_ballots_download(found: TallyFile, voter: Callable[[str], str]) -> Response:

@@ -91,7 +91,8 @@ def test_every_answer_csv_is_pseudonymous_and_staff_only(
 
     response = client.get(url)
     assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="round-1-answers.csv"' in response.headers["content-disposition"]
+    # Named with its session: two sessions' round 1 saved in one folder do not overwrite each other.
+    assert f'filename="session-{workshop.id}-round-1-answers.csv"' in response.headers["content-disposition"]
     rows = _rows(response.content)
     assert list(rows[0]) == ["participant", "group", "table", "source", "method", "outcome_id", "outcome",
                              "versus_outcome_id", "versus_outcome", "answer", "answered_at", "reason"]

@@ -95,7 +95,9 @@ def test_a_group_neither_knows_is_refused_by_both_at_its_line_and_column(
     file = tmp_path / "survey.csv"
     file.write_text(text, encoding="utf-8")
     status, _, err = tally(file)
-    assert status == 2 and err == f"codesign tally: {tmp_path / expected}\n"
+    # The same message, and tally alone says how a study names groups of its own.
+    assert status == 2 and err == (f"codesign tally: {tmp_path / expected} "
+                                   "(a study's own groups are named with --groups key=Name,...)\n")
     # A study with groups of its own names them, and tally counts them as the app would.
     status, theirs, err = tally(file, "--groups", "patient=Patients,carer=Carers,nurse=Nurses")
     assert status == 0 and theirs is not None, err
@@ -128,7 +130,7 @@ def test_tally_on_a_rounds_own_ballots_download_gives_its_results_with_no_option
 
     response = client.get(f"{base}/ballots.csv")
     assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="round-1-ballots.csv"' in response.headers["content-disposition"]
+    assert f'filename="session-{workshop.id}-round-1-ballots.csv"' in response.headers["content-disposition"]
     assert response.content.startswith(codecs.BOM_UTF8)
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0] == "participant,group,outcome,value"

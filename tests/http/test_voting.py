@@ -316,7 +316,7 @@ def test_a_rating_round_from_voting_to_results(  # type: ignore[no-untyped-def]
     # CSV: the same rows, and a formula-like wording is neutralised.
     response = client.get(f"{console}/results.csv")
     assert response.headers["content-type"].startswith("text/csv")
-    assert "round-1-results.csv" in response.headers["content-disposition"]
+    assert f"session-{workshop.id}-round-1-results.csv" in response.headers["content-disposition"]
     assert response.content.startswith("\ufeff".encode())  # UTF-8 with a byte order mark, as Excel wants
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [int(r["outcome_id"]) for r in rows] == [o["outcome_id"] for o in body["outcomes"]]

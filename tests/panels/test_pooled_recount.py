@@ -67,10 +67,11 @@ def test_the_pooled_ballots_download_recounts_to_the_pooled_results_with_no_opti
     assert sum(g["n"] for g in mine["groups"].values()) == 17  # Asha once, not twice
 
     page = client.get(page_url).text
-    assert url in page and "codesign tally pooled-round-1-ballots.csv --method rating</code>" in page
+    name = f"panel-{study.panel.id}-pooled-round-1-ballots.csv"
+    assert url in page and f"codesign tally {name} --method rating</code>" in page
     response = client.get(url)
     assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert 'filename="pooled-round-1-ballots.csv"' in response.headers["content-disposition"]
+    assert f'filename="{name}"' in response.headers["content-disposition"]
     assert response.content.startswith(codecs.BOM_UTF8)
     text = response.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -95,7 +96,7 @@ def test_the_pooled_ballots_download_recounts_to_the_pooled_results_with_no_opti
         assert own and not own & set(people)
     assert client.get(url).content == response.content  # the same file each time
 
-    file = tmp_path / "pooled-round-1-ballots.csv"
+    file = tmp_path / name
     file.write_bytes(response.content)
     status, theirs, err = tally(file)  # --method only, as the page says
     assert status == 0 and theirs is not None, err

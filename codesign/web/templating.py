@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
 from jinja2.bccache import Bucket
@@ -35,6 +36,17 @@ def static_url(request: Request, path: str) -> str:
     url = str(request.app.url_path_for("static", path=path))
     file = paths.STATIC / path
     return f"{url}?v={_file_hash(file)}" if file.is_file() else url
+
+
+def back_url(request: Request) -> str:
+    """The page a refused request came from, on this site (its Referer; the app sends one only to
+    itself), so an error page can offer the way back rather than only the start page."""
+    parts = urlsplit(request.headers.get("referer", ""))
+    if parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc:
+        return ""
+    if not parts.path.startswith("/") or parts.path.startswith("//") or parts.path == request.url.path:
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -92,6 +104,7 @@ def make_templates(directory: Path = paths.TEMPLATES, *, auto_reload: bool = Tru
     env.globals["can"] = permissions.can  # {% if can(current_user, "run_workshop") %}: who may do what
     env.globals["can_approve"] = permissions.can_approve
     env.globals["field_error"] = field_error
+    env.globals["back_url"] = back_url
     env.filters["role_option"] = lambda role, selected: {"value": role, "text": role.capitalize(),
                                                          "selected": role == selected}
     return templates

@@ -25,9 +25,13 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     first = run(["seed-demo"], url)
     assert first.returncode == 0, first.stderr
     assert "Demo loaded." in first.stdout and "facilitator@demo.codesign.invalid" in first.stdout
+    # The demo freezes and approves through the services, not the pages whose POST stores the
+    # exports afterwards, so loading it stores them itself: each format's edition naming its approver.
+    assert "Stored exports of its frozen version: 6" in first.stdout
     code = first.stdout.split("join code: ")[1].strip()
     again = run(["seed-demo", "--if-empty"], url)
     assert "nothing changed" in again.stdout and code in again.stdout
+    assert "Stored exports of its frozen version: 6" in again.stdout  # kept, not made again
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM population_group")).scalar_one() == 1
@@ -47,6 +51,9 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
         items = conn.execute(text("SELECT count(*) FROM shortlist_item WHERE included AND version_id = :v"),
                              {"v": versions[0].id}).scalar_one()
         assert 6 <= items <= 8
+        stored = conn.execute(text("SELECT version_id, format FROM framework_export ORDER BY format")).all()
+        assert [tuple(x) for x in stored] == [(versions[0].id, f) for f in
+                                              ("csv.1", "docx.1", "fhir.1", "json.1", "pdf.1", "xlsx.1")]
     out = tmp_path / "appendix.json"
     exported = run(["export", str(versions[0].id), "--format", "json", "--out", str(out)], url)
     assert exported.returncode == 0 and versions[0].sha256 in exported.stdout
@@ -73,6 +80,7 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     checked = subprocess.run([sys.executable, "-m", "codesign.cli", "verify"], env=bare, capture_output=True,
                              text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stderr
+    assert "stored exports 6" in checked.stdout
     served = subprocess.run([sys.executable, "-m", "codesign.cli", "results", "1"], env=bare, capture_output=True,
                             text=True, timeout=120, check=False)
     assert served.returncode == 2 and "CODESIGN_SECRET_KEY" in served.stderr  # other commands still need it

@@ -90,6 +90,18 @@ def export(snapshot: Mapping[str, Any], sha256: str, fmt: str, stream: BinaryIO 
             text.detach()  # leave the caller's stream open
 
 
+def render(snapshot: Mapping[str, Any], sha256: str, fmt: str, fhir_base: str = "",
+           approvals: tuple[dict[str, Any], ...] | None = None) -> bytes:
+    """The file as bytes; with `approvals` (even none), its sign-off part says who approved it by now."""
+    from codesign.export._signoff import with_sign_off
+
+    buffer = io.BytesIO()
+    if approvals is not None:
+        snapshot = with_sign_off(snapshot, approvals)
+    export(snapshot, sha256, fmt, buffer, fhir_base=fhir_base)
+    return buffer.getvalue()
+
+
 def filename(snapshot: Mapping[str, Any], fmt: str, approvals: int = 0) -> str:
     """`appendix-a-<population group>-v<version>.<ext>`, e.g. appendix-a-adults-with-diabetes-v1.docx;
     an edition that names approvers says how many (`-v1-approved-2.docx`), so a copy saved before an
@@ -100,4 +112,4 @@ def filename(snapshot: Mapping[str, Any], fmt: str, approvals: int = 0) -> str:
     return f"appendix-a-{name}-v{int(framework['version'])}{edition}.{get_format(fmt).extension}"
 
 
-__all__ = ["FORMATS", "ExportFormat", "export", "filename", "get_format"]
+__all__ = ["FORMATS", "ExportFormat", "export", "filename", "get_format", "render"]

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 import zipfile
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
-import openpyxl.writer.excel
 import pytest
 
 from codesign.export import FORMATS, export
 from codesign.export._zip import fixed_zip, frozen_time
+from tests.export.clock import A_SECOND_LATER, ONE, set_clock
 from tests.export.snapshots import example, with_hash
 from tests.export.test_evidence_appendix import linked
 
@@ -30,18 +28,7 @@ Clock = Callable[[dt.datetime], None]
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Set the time that zipfile and openpyxl read (and nothing else)."""
-
-    def set_to(moment: dt.datetime) -> None:
-        class Frozen(dt.datetime):
-            @classmethod
-            def now(cls, tz: dt.tzinfo | None = None) -> Frozen:  # type: ignore[override]
-                return cls.fromtimestamp(moment.timestamp(), tz)
-
-        monkeypatch.setattr(zipfile, "time", SimpleNamespace(time=moment.timestamp, localtime=time.localtime))
-        monkeypatch.setattr(openpyxl.writer.excel, "datetime", SimpleNamespace(datetime=Frozen, timezone=dt.timezone))
-
-    return set_to
+    return lambda moment: set_clock(monkeypatch, moment)
 
 
 def render(snapshot: dict[str, Any], sha256: str, fmt: str) -> bytes:
@@ -57,10 +44,9 @@ def test_the_zipped_formats_are_docx_and_xlsx() -> None:
 @pytest.mark.parametrize("fmt", ZIPPED)
 def test_two_renders_a_second_apart_are_the_same_bytes(fmt: str, clock: Clock) -> None:
     snapshot, sha = linked()  # with an indicator's chart, so the DOCX holds a picture too
-    # An odd second then an even one: zip times count in 2-second steps, so these two differ there.
-    clock(dt.datetime(2026, 12, 1, 9, 30, 1, tzinfo=dt.UTC))
+    clock(ONE)
     first = render(snapshot, sha, fmt)
-    clock(dt.datetime(2026, 12, 1, 9, 30, 2, tzinfo=dt.UTC))
+    clock(A_SECOND_LATER)
     assert render(snapshot, sha, fmt) == first
     clock(dt.datetime(2027, 6, 30, 23, 59, 59, tzinfo=dt.UTC))
     assert render(snapshot, sha, fmt) == first
@@ -70,7 +56,7 @@ def test_two_renders_a_second_apart_are_the_same_bytes(fmt: str, clock: Clock) -
 def test_entries_and_core_properties_carry_the_frozen_time(fmt: str, clock: Clock) -> None:
     snapshot, sha = with_hash(example())
     assert snapshot["framework"]["frozen_at"] == "2026-11-22T10:15:00Z"
-    clock(dt.datetime(2026, 12, 1, 9, 30, 1, tzinfo=dt.UTC))
+    clock(ONE)
     with zipfile.ZipFile(io.BytesIO(render(snapshot, sha, fmt))) as archive:
         infos = archive.infolist()
         core = archive.read("docProps/core.xml").decode("utf-8")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from tests.integrity_helpers import as_owner
+
 
 def run(args: list[str], database_url: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
@@ -92,6 +94,12 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     refused = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,
                   stdin="short\n")
     assert refused.returncode == 2 and "already an account" in refused.stderr and "at least 10" in refused.stderr
+    # A demo whose frozen version was changed behind the app's back still starts (make run), and says so.
+    as_owner(engine, f"UPDATE framework_version SET snapshot_json = replace(snapshot_json, 'diabetes', 'DIABETES') "
+                     f"WHERE id = {versions[0].id}", tables=("framework_version",))
+    tampered = run(["seed-demo", "--if-empty"], url)
+    assert tampered.returncode == 0, tampered.stderr
+    assert "none added: its frozen version failed its integrity checks (run codesign verify)" in tampered.stdout
     engine.dispose()
 
 

@@ -172,7 +172,8 @@ def _migrate(settings: Settings) -> int:
 
 def _seed_demo(settings: Settings, *, if_empty: bool = False) -> int:
     from codesign import db, queries
-    from codesign.services.demo import DEMO_USERS, find_demo, seed_demo
+    from codesign.errors import TamperingDetected
+    from codesign.services.demo import DEMO_USERS, find_demo, seed_demo, store_demo_exports
 
     engine = db.make_engine(settings)
     try:
@@ -184,9 +185,14 @@ def _seed_demo(settings: Settings, *, if_empty: bool = False) -> int:
                     return 0
             else:
                 info = seed_demo(session)
+            try:
+                stored = f"{store_demo_exports(session, info, settings.fhir_base_url)} (each download serves them)"
+            except TamperingDetected:  # the server still starts; its pages and `codesign verify` say what failed
+                stored = "none added: its frozen version failed its integrity checks (run codesign verify)"
     finally:
         engine.dispose()
     print("Demo " + ("loaded." if info.created else "already loaded; nothing changed."))
+    print(f"  Stored exports of its frozen version: {stored}")
     print(f"  Facilitator sign-in: {info.facilitator_email} / {info.password}")
     print(f"  Also: {', '.join(email for email, _role, _name in DEMO_USERS if email != info.facilitator_email)}"
           " (the same password)")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from tests.integrity_helpers import as_owner
+
 
 def run(args: list[str], database_url: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODESIGN_")}
@@ -25,9 +27,13 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     first = run(["seed-demo"], url)
     assert first.returncode == 0, first.stderr
     assert "Demo loaded." in first.stdout and "facilitator@demo.codesign.invalid" in first.stdout
+    # The demo freezes and approves through the services, not the pages whose POST stores the
+    # exports afterwards, so loading it stores them itself: each format's edition naming its approver.
+    assert "Stored exports of its frozen version: 6" in first.stdout
     code = first.stdout.split("join code: ")[1].strip()
     again = run(["seed-demo", "--if-empty"], url)
     assert "nothing changed" in again.stdout and code in again.stdout
+    assert "Stored exports of its frozen version: 6" in again.stdout  # kept, not made again
     engine = create_engine(url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM population_group")).scalar_one() == 1
@@ -47,6 +53,9 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
         items = conn.execute(text("SELECT count(*) FROM shortlist_item WHERE included AND version_id = :v"),
                              {"v": versions[0].id}).scalar_one()
         assert 6 <= items <= 8
+        stored = conn.execute(text("SELECT version_id, format FROM framework_export ORDER BY format")).all()
+        assert [tuple(x) for x in stored] == [(versions[0].id, f) for f in
+                                              ("csv.1", "docx.1", "fhir.1", "json.1", "pdf.1", "xlsx.1")]
     out = tmp_path / "appendix.json"
     exported = run(["export", str(versions[0].id), "--format", "json", "--out", str(out)], url)
     assert exported.returncode == 0 and versions[0].sha256 in exported.stdout
@@ -73,6 +82,7 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     checked = subprocess.run([sys.executable, "-m", "codesign.cli", "verify"], env=bare, capture_output=True,
                              text=True, timeout=120, check=False)
     assert checked.returncode == 0, checked.stderr
+    assert "stored exports 6" in checked.stdout
     served = subprocess.run([sys.executable, "-m", "codesign.cli", "results", "1"], env=bare, capture_output=True,
                             text=True, timeout=120, check=False)
     assert served.returncode == 2 and "CODESIGN_SECRET_KEY" in served.stderr  # other commands still need it
@@ -84,6 +94,12 @@ def test_migrate_seed_demo_and_create_user(tmp_path: Path) -> None:
     refused = run(["create-user", "lead@example.nhs.uk", "--role", "commissioner", "--password-stdin"], url,
                   stdin="short\n")
     assert refused.returncode == 2 and "already an account" in refused.stderr and "at least 10" in refused.stderr
+    # A demo whose frozen version was changed behind the app's back still starts (make run), and says so.
+    as_owner(engine, f"UPDATE framework_version SET snapshot_json = replace(snapshot_json, 'diabetes', 'DIABETES') "
+                     f"WHERE id = {versions[0].id}", tables=("framework_version",))
+    tampered = run(["seed-demo", "--if-empty"], url)
+    assert tampered.returncode == 0, tampered.stderr
+    assert "none added: its frozen version failed its integrity checks (run codesign verify)" in tampered.stdout
     engine.dispose()
 
 

@@ -12,8 +12,17 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from codesign import paths
-from codesign.models import Outcome, PopulationGroup, Role, StakeholderGroup, User, WorkshopSession
-from codesign.services import accounts, demo_framework, demo_rounds, evidence, population, proposals, sessions
+from codesign.models import (
+    FrameworkVersion,
+    Outcome,
+    PopulationGroup,
+    Role,
+    StakeholderGroup,
+    User,
+    VersionStatus,
+    WorkshopSession,
+)
+from codesign.services import accounts, demo_framework, demo_rounds, evidence, exports, population, proposals, sessions
 
 DEMO_GROUP_NAME = "Adults with diabetes, Haringey and Islington (demo)"
 DEMO_TEMPLATE = "adults-with-diabetes"
@@ -110,6 +119,17 @@ def seed_demo(db: Session) -> DemoInfo:
     seed_demo_evidence(db, users[Role.commissioner])
     demo_framework.seed_demo_framework(db, users[Role.commissioner], users[Role.admin], session, area=DEMO_AREA)
     return DemoInfo(True, facilitator.email, DEMO_PASSWORD, session.join_code, session.id, group.id)
+
+
+def store_demo_exports(db: Session, info: DemoInfo, fhir_base: str) -> int:
+    """Store the exports of the demo's frozen versions, as the freeze and approve pages do after
+    their POST (the demo freezes and approves through the services, so nothing else would), and
+    say how many are stored. Those already stored are kept: loading the demo again adds only
+    what is missing, such as the exports of a demo loaded before this was done."""
+    frozen = db.exec(select(FrameworkVersion.id).where(
+        FrameworkVersion.population_group_id == info.population_group_id,
+        FrameworkVersion.status == VersionStatus.frozen).order_by(col(FrameworkVersion.id))).all()
+    return sum(len(exports.store_every_format(db, version_id or 0, fhir_base)) for version_id in frozen)
 
 
 def seed_demo_evidence(db: Session, actor: User | None) -> None:

@@ -4,27 +4,15 @@ from the (checked) snapshot. Storing is done by the background rendering after t
 
 from __future__ import annotations
 
-import io
 import json
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from codesign import export, integrity
-from codesign.export._signoff import with_sign_off
+from codesign.export import render as render_export
 from codesign.services.exports import store_export
 from codesign.web.dbcall import read, write
-
-
-def render_export(snapshot: dict[str, Any], sha256: str, fmt: str, fhir_base: str = "",
-                  approvals: tuple[dict[str, Any], ...] | None = None) -> bytes:
-    """The file; with `approvals` (even none), its sign-off part says who approved it by now."""
-    buffer = io.BytesIO()
-    if approvals is not None:
-        snapshot = with_sign_off(snapshot, approvals)
-    export.export(snapshot, sha256, fmt, buffer, fhir_base=fhir_base)
-    return buffer.getvalue()
 
 
 def _fhir_base(request: Request) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -14,9 +15,10 @@ from starlette.testclient import TestClient
 from codesign.export.canonical import canonical_json, snapshot_sha256
 from codesign.models import AuditEvent, FrameworkExport
 from codesign.services import framework_versions
-from codesign.services.exports import store_export
+from codesign.services.exports import store_every_format, store_export
 from codesign.web.exports import render_export
 from tests.conftest import post_form, sign_in
+from tests.export.clock import A_SECOND_LATER, ONE, set_clock
 from tests.framework_helpers import ready_draft
 from tests.integrity_helpers import as_owner, frozen_version
 
@@ -52,6 +54,26 @@ def test_a_download_never_writes_and_the_freeze_stores_and_audits_every_export( 
     assert audited == {x.format: hashlib.sha256(x.content).hexdigest() for x in stored}
     assert sorted(audited) == ["csv", "docx", "fhir", "json", "pdf", "xlsx"]
     assert frozen.sha256 and WARNING not in client.get(url).text
+
+
+def test_a_frozen_version_downloads_as_the_same_docx_and_xlsx_as_it_stores(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator, workshop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the user trial did it: a frozen version with no stored exports (the demo's, before the demo
+    stored them) downloaded twice, a second apart; then stored, and downloaded again."""
+    version, _ = ready_draft(session, facilitator, workshop)
+    framework_versions.freeze(session, facilitator, version.id)
+    sign_in(client, facilitator)
+    set_clock(monkeypatch, ONE)
+    first = {fmt: client.get(f"/frameworks/{version.id}/export/{fmt}").content for fmt in ("docx", "xlsx")}
+    set_clock(monkeypatch, A_SECOND_LATER)
+    for fmt in ("docx", "xlsx"):
+        assert client.get(f"/frameworks/{version.id}/export/{fmt}").content == first[fmt], fmt
+    # Stored later (a second later again), each is the file already downloaded, and so its audited
+    # SHA-256 is the hash of a copy saved before it was stored.
+    stored = {x.format: x for x in store_every_format(session, version.id)}
+    for fmt in ("docx", "xlsx"):
+        assert stored[fmt].content == first[fmt], fmt
+        assert client.get(f"/frameworks/{version.id}/export/{fmt}").content == first[fmt], fmt
 
 
 def test_a_changed_stored_export_is_not_served(client: TestClient, engine: Engine, session: Session,  # type: ignore[no-untyped-def]

@@ -41,7 +41,7 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
-from codesign.models.core import first_free_number
+from codesign.models.core import first_free_number, lock_people
 from codesign.queries.rounds import get_round, round_outcomes
 from codesign.services import audit
 from codesign.services.ballot_sql import lock_round, refuse_unless_open
@@ -230,6 +230,9 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
             sa_select(people.c.id, people.c.external_ref, people.c.stakeholder_group_id)
             .where(people.c.session_id == session_id, people.c.external_ref.is_not(None)))}
 
+    # Two imports into a session's rounds at once (the round lock is shared, as for votes) take
+    # turns from here: each sees the voters the other added or moved, and says only its own changes.
+    lock_people(connection, session_id)
     known = imported()
     new = [ref for ref, _name in voters if ref not in known]
     if new:

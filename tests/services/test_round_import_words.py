@@ -1,13 +1,17 @@
 """What a ballot import tells the facilitator: new and replaced ballots, voters moved to another
-group, and a refused file's problems (the first of each kind first, and how many more)."""
+group, and a refused file's problems (the first of each kind first, and how many more). The race
+runs on PostgreSQL too (tests/with_postgres.sh)."""
 
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from codesign.db import read_session, write_session
 from codesign.errors import ValidationFailed
 from codesign.models import AuditEvent, Ballot, Participant, StakeholderGroup, User, WorkshopSession
 from codesign.services import round_import, rounds
@@ -95,3 +99,42 @@ def test_a_refused_file_shows_each_kind_of_problem_first_and_how_many_more(
     assert len(said) == 11 and said[-1] == "and 4 more problems"  # 14 problems, 10 shown
     assert "is in group" not in caught.value.errors["ballots"]
     assert session.exec(select(Participant).where(col(Participant.external_ref).is_not(None))).all() == []
+
+
+@pytest.mark.parametrize("earlier", [True, False], ids=["voters known", "voters new"])
+def test_two_imports_of_one_file_at_once_count_each_ballot_and_move_once(
+        engine: Engine, session: Session, facilitator: User, workshop: WorkshopSession, earlier: bool) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids)
+    if earlier:
+        _import(session, facilitator, workshop, found.id, HEADER + "".join(f"S-{n},patient,{ids[0]},5\n"
+                                                                           for n in range(3)), "first.csv")
+    text = HEADER + "".join(f"S-{n},carer,{i},6\n" for n in range(3) for i in ids)
+    start = threading.Barrier(2)
+    reports: list[round_import.ImportReport] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            # As the import route runs it: checked in a read session, saved in a write session.
+            with read_session(engine) as reading:
+                checked = round_import.check_import(reading, workshop.id or 0, found.id or 0, text, "same.csv")
+            start.wait(timeout=60)  # both checked, then both save at once
+            with write_session(engine) as writing:
+                actor = writing.get_one(User, facilitator.id)
+                reports.append(round_import.save_import(writing, actor, workshop.id or 0, found.id or 0, checked))
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    # Whichever saved second saw the first: the moves are said once, and each ballot replaced.
+    said = sorted((r.new, r.replaced, len(r.moved)) for r in reports)
+    assert said == ([(0, 3, 0), (0, 3, 3)] if earlier else [(0, 3, 0), (3, 0, 0)])
+    session.expire_all()
+    assert len(session.exec(select(Participant).where(col(Participant.external_ref).is_not(None))).all()) == 3
+    assert len(session.exec(select(Ballot).where(Ballot.round_id == found.id)).all()) == 3

@@ -63,7 +63,7 @@ def one(database_url: str, voters: int, outcomes: int) -> dict[str, float]:
                 admin = writer.exec(select(User)).first()
                 assert admin is not None
                 saved = round_import.save_import(writer, admin, fixture.session_id, fixture.round_id, checked)
-            assert saved == voters
+            assert saved.voters == voters
             figures[f"{label}_check"] = checked_at - start
             figures[f"{label}_save"] = time.perf_counter() - checked_at
     finally:

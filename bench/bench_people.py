@@ -88,7 +88,7 @@ def load(url: str, n: int) -> dict[str, object]:
             start = time.perf_counter()
             imported = round_import.import_ballots(s, admin, made.id, found.id, text, "paper.csv")
             seconds = time.perf_counter() - start
-            assert imported == n
+            assert imported.voters == n
             voter = s.exec(select(Participant.id).where(Participant.external_ref == f"PAPER-{n // 2:06d}")).one()
         if not url.startswith("sqlite"):
             with engine.begin() as conn:

@@ -157,11 +157,18 @@ class Participant(SQLModel, table=True):
 _NUMBER_LOCK = text("SELECT pg_advisory_xact_lock(1617, :session_id)")
 
 
+def lock_people(connection: Connection, session_id: int) -> None:
+    """Take the session's people lock (PostgreSQL, until the transaction ends; SQLite's writers
+    queue anyway): joins number themselves under it, and a ballot import reads who is already in
+    the session under it, so two imports at once do not both add (or move) the same voter."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NUMBER_LOCK, {"session_id": session_id})
+
+
 def first_free_number(connection: Connection, session_id: int) -> int:
     """The next participant number of a session, for a bulk insert that numbers its own rows (the
     listener below numbers one ORM insert at a time); on PostgreSQL under the same lock as joins."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_NUMBER_LOCK, {"session_id": session_id})
+    lock_people(connection, session_id)
     table = Participant.__table__  # type: ignore[attr-defined]
     found = connection.execute(select(func.coalesce(func.max(table.c.number), 0))
                                .where(table.c.session_id == session_id)).scalar_one()

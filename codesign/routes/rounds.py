@@ -174,11 +174,11 @@ async def import_csv(request: Request) -> Response:
     try:
         # Read and checked first, with nothing locked; then saved (on SQLite votes wait only for that).
         checked = await read(request, round_import.check_import, session_id, round_id, text, name)
-        count = await write(request, round_import.save_import, auth.current_user(request), session_id, round_id,
-                            checked)
+        report = await write(request, round_import.save_import, auth.current_user(request), session_id, round_id,
+                             checked)
     except ValidationFailed as exc:
         return await round_page(request, errors=exc.errors, status_code=422)
-    request.session["flash"] = f"Imported {count} {'ballot' if count == 1 else 'ballots'} from {name}."
+    request.session["flash"] = report.describe()
     return redirect(request, _round_url(request))
 
 

@@ -5,7 +5,8 @@ problem refuses it with the line and column at fault; nothing is saved. Outcomes
 their id or their exact wording; groups by their key (patient) or name (Patients), case and
 spacing ignored, read by the same function as `codesign tally` (voting/groups.py). Each voter in
 the file becomes an imported participant of the session; importing the same voter again replaces
-their answers.
+their answers in the round, and moves them to the group the file gives (import_report.py says what
+an import changed).
 
 Two steps, as the web app takes them: `check_import` reads and checks the file, writing nothing
 (on SQLite, every vote in the room waits while anyone writes), then `save_import` saves it in one
@@ -40,10 +41,11 @@ from codesign.models import (
     WorkshopSession,
     utcnow,
 )
-from codesign.models.core import first_free_number
+from codesign.models.core import first_free_number, lock_people
 from codesign.queries.rounds import get_round, round_outcomes
 from codesign.services import audit
 from codesign.services.ballot_sql import lock_round, refuse_unless_open
+from codesign.services.import_report import ImportReport, Moved, plural
 from codesign.voting import BallotFileError, MethodOptions, parse_ballots_csv
 from codesign.voting.order import parse_options
 
@@ -164,15 +166,19 @@ def check_import(db: Session, session_id: int, round_id: int, text: str, source:
         frame = parse_ballots_csv(text, terms.found.method, source=source,  # type: ignore[arg-type]
                                   outcomes=list(terms.by_name), options=options, groups=terms.names)
     except BallotFileError as exc:
-        messages = [e.describe(source) for e in exc.errors[:MAX_SHOWN]]
+        # The first of each kind of problem first: a fault on every line of one voter (or of the
+        # file) must not hide the file's other faults until it is fixed.
+        listed, more = exc.listed(MAX_SHOWN)
+        messages = [e.describe(source) for e in listed] + ([f"and {plural(more, 'more problem')}"]
+                                                           if more else [])
         raise ValidationFailed({"ballots": "The file was not imported. " + " · ".join(messages)}) from None
     _check_frame(frame, terms.found.method, terms.by_name, text, source)
     return CheckedImport(source, frame, terms.basis)
 
 
-def save_import(db: Session, actor: User, session_id: int, round_id: int, checked: CheckedImport) -> int:
-    """Save a checked file; returns how many voters were imported. Refused, saving nothing, if the
-    round closed (or otherwise changed) since the file was checked."""
+def save_import(db: Session, actor: User, session_id: int, round_id: int, checked: CheckedImport) -> ImportReport:
+    """Save a checked file; returns what changed. Refused, saving nothing, if the round closed (or
+    otherwise changed) since the file was checked."""
     # The same lock as every other ballot write: an import never lands after the round closes.
     locked = lock_round(db, round_id)
     terms = _terms(db, session_id, round_id)
@@ -181,29 +187,38 @@ def save_import(db: Session, actor: User, session_id: int, round_id: int, checke
     if terms.basis != checked.basis:
         raise Conflict("The round changed while the file was being checked. Import the file again.")
     assert terms.found.id is not None
-    imported = _save(db, session_id, terms.found.id, terms.found.method, checked.frame, terms.groups, terms.by_name)
-    audit.record(db, actor, "round.imported",
-                 summary=f"Imported {imported} {'ballot' if imported == 1 else 'ballots'} into round "
-                         f"{terms.found.number} from {checked.source}",
+    saved = _save(db, session_id, terms.found.id, terms.found.method, checked.frame, terms.groups, terms.by_name)
+    name_of = {group_id: terms.names[key] for key, group_id in terms.groups.items()}
+    report = ImportReport(checked.source, len(checked.frame), saved.new, saved.replaced,
+                          [Moved(ref, name_of.get(before, "another group"), name_of[after])
+                           for ref, before, after in saved.moved])
+    audit.record(db, actor, "round.imported", summary=report.describe(into=f"round {terms.found.number}"),
                  object_type="round", object_id=terms.found.id, population_group_id=terms.population_group_id,
-                 session_id=session_id, details={"source": checked.source, "voters": imported,
-                                                 "rows": len(checked.frame)})
+                 session_id=session_id, details=report.details())
     db.commit()
-    return imported
+    return report
 
 
-def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str, source: str) -> int:
+def import_ballots(db: Session, actor: User, session_id: int, round_id: int, text: str,
+                   source: str) -> ImportReport:
     """Check and save in one transaction (the demo, scripts); the web app checks first, then saves."""
     return save_import(db, actor, session_id, round_id, check_import(db, session_id, round_id, text, source))
 
 
+@dataclass(frozen=True)
+class _Saved:
+    new: int  # voters given a ballot in the round
+    replaced: int  # voters whose ballot in the round was replaced
+    moved: list[tuple[str, int, int]]  # reference, group id before, group id now
+
+
 def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.DataFrame,
-          groups: dict[str, int], by_name: dict[str, int]) -> int:
+          groups: dict[str, int], by_name: dict[str, int]) -> _Saved:
     """Write the checked ballots: each voter an imported participant of the session (found again
     by their reference), one ballot each in the round (a voter's earlier answers replaced), and
     the answers, in batches: a statement count that does not grow with the voters (5,000 voters
     x 40 answers took 100 s one voter at a time, holding the write lock all along, so every vote
-    in the room waited). Returns how many voters."""
+    in the room waited). Returns what changed."""
     first = frame.drop_duplicates("participant")  # a voter's rows are all in one group (the parser)
     voters = sorted(zip(first["participant"].astype(str), first["group"].astype(str), strict=True))
     group_of = {ref: groups[name] for ref, name in voters}
@@ -215,6 +230,9 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
             sa_select(people.c.id, people.c.external_ref, people.c.stakeholder_group_id)
             .where(people.c.session_id == session_id, people.c.external_ref.is_not(None)))}
 
+    # Two imports into a session's rounds at once (the round lock is shared, as for votes) take
+    # turns from here: each sees the voters the other added or moved, and says only its own changes.
+    lock_people(connection, session_id)
     known = imported()
     new = [ref for ref, _name in voters if ref not in known]
     if new:
@@ -223,12 +241,14 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
             {"session_id": session_id, "stakeholder_group_id": group_of[ref], "first_name": "", "external_ref": ref,
              "token": secrets.token_urlsafe(32), "joined_at": now_joined, "number": number + n, "removed_reason": ""}
             for n, ref in enumerate(new)])
-    # A voter imported again in another group has moved: the latest file is the truth.
-    moved = [{"p_id": known[ref][0], "group": group_of[ref]} for ref, _name in voters
+    # A voter imported again in another group has moved: the latest file is the truth, and the
+    # report says so (import_report.py); ballots in earlier rounds keep the group they had.
+    moved = [(ref, known[ref][1], group_of[ref]) for ref, _name in voters
              if ref in known and known[ref][1] != group_of[ref]]
     if moved:
         connection.execute(update(people).where(people.c.id == bindparam("p_id"))
-                           .values(stakeholder_group_id=bindparam("group")), moved)
+                           .values(stakeholder_group_id=bindparam("group")),
+                           [{"p_id": known[ref][0], "group": group} for ref, _before, group in moved])
     known = imported() if new else known
     # Keyed by the imported participant's id: a long name cut to fit could merge two voters.
     key_of = {ref: f"x:{known[ref][0]}" for ref, _name in voters}
@@ -277,7 +297,7 @@ def _save(db: Session, session_id: int, round_id: int, method: str, frame: pd.Da
         scores = rows["value"].fillna(0).astype("int64").tolist()
         columns["value"] = [None if u else v for v, u in zip(scores, unable, strict=True)]
     _insert_many(connection, answers, columns, {"updated_at": now} | ({} if method == "pairwise" else {"reason": ""}))
-    return len(voters)
+    return _Saved(len(added), len(replaced), moved)
 
 
 def _insert_many(connection: Connection, table: Table, columns: dict[str, list[object]],

@@ -46,7 +46,7 @@ class BallotError:
 
 
 class BallotFileError(ValueError):
-    """A ballot file was refused. ``errors`` lists every problem found (up to MAX_ERRORS)."""
+    """A ballot file was refused. ``errors`` lists the problems found in file order (up to MAX_ERRORS)."""
 
     def __init__(
         self,
@@ -57,6 +57,8 @@ class BallotFileError(ValueError):
         *,
         column_name: str | None = None,
         errors: Sequence[BallotError] = (),
+        first_of_each: Sequence[BallotError] = (),
+        count: int | None = None,
     ) -> None:
         self.source = source
         self.line = line
@@ -65,7 +67,19 @@ class BallotFileError(ValueError):
         self.message = message
         first = BallotError(line, column, column_name, message)
         self.errors: list[BallotError] = list(errors) or [first]
+        # The first row of each kind of problem (file order), and how many problems the file has
+        # in all: `errors` stops after MAX_ERRORS in file order, so a fault on every line would
+        # hide the others.
+        self.first_of_each: list[BallotError] = list(first_of_each)
+        self.count = max(count or 0, len(self.errors))
         super().__init__(first.describe(source))
+
+    def listed(self, limit: int) -> tuple[list[BallotError], int]:
+        """Up to ``limit`` problems to show, the first of each kind first (in file order), then the
+        rest in file order; and how many more problems the file has."""
+        chosen = self.first_of_each[:limit]
+        chosen += [e for e in self.errors if e not in chosen][:limit - len(chosen)]
+        return chosen, self.count - len(chosen)
 
 
 def shown(cell: str) -> str:

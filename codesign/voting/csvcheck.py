@@ -3,7 +3,8 @@
 
 Every rule is a vectorised test over the whole table: text rules (a number, U, on the ballot,
 left/right/none) run once per distinct cell, the rest on integer codes. Only the rows that fail
-are then described, in file order and up to MAX_ERRORS, so the messages are those of the
+are then described, in file order and up to MAX_ERRORS (with the first row of each kind of
+problem, and a count of them all), so the messages are those of the
 row-by-row checker this replaces: the first group a participant was given, the line of an
 earlier value for the same outcome or position, a points budget on a participant's last row.
 "What came first" counts only rows whose cells are all there, as before; the points total and
@@ -47,6 +48,16 @@ def _first_rows(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndar
     np.minimum.at(first, keys, order)  # each key's first position: no hashing, no sort
     first_index = first[keys]
     return first_index != order, rows[first_index]
+
+
+@dataclass(frozen=True)
+class RowProblems:
+    """What is wrong with a file's rows: the first MAX_ERRORS problems in file order, the first
+    row of each kind of problem (file order), and how many problems there are in all."""
+
+    errors: list[BallotError]
+    first_of_each: list[BallotError]
+    count: int
 
 
 @dataclass(frozen=True)
@@ -105,12 +116,14 @@ class _Rows:
 
     def rules(self) -> list[_Rule]:
         group = self.group_column  # "Patients" and "patient" are one group
-        repeat, first = _first_rows(self.who.codes[self.rows], self.rows)
+        # A participant's group is the first one of the study named for them: a cell already
+        # refused as no group at all does not also put them "in two groups" on every other line.
+        named = self.rows[~self.unknown_group[self.rows]]
+        repeat, first = _first_rows(self.who.codes[named], named)
         first_of = np.zeros(len(self.table), dtype=np.int64)
-        first_of[self.rows] = first
+        first_of[named] = first
         moved = np.zeros(len(self.table), dtype=bool)
-        moved[self.rows] = repeat & (group.codes[self.rows] != group.codes[first])
-        moved &= ~self.unknown_group
+        moved[named] = repeat & (group.codes[named] != group.codes[first])
 
         def other_group(i: int) -> str:
             earlier = int(first_of[i])
@@ -157,7 +170,7 @@ class _Rows:
             return (f"participant {shown(self.cell(i, 'participant'))} already gave a value for "
                     f"{shown(self.cell(i, 'outcome'))} on line {self.line(int(first_of[i]))}")
 
-        return [self._not_listed("outcome"), _Rule("outcome", again, already), self._value_rule()]
+        return [self._not_listed("outcome"), _Rule("outcome", again, already), *self._value_rules()]
 
     def values(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each row's value as a number, whether it is U (rating), whether it is no number at all."""
@@ -169,7 +182,8 @@ class _Rows:
         numbers = np.array([p or 0 for p in parsed], dtype=np.int64)
         return numbers[column.codes], unable[column.codes], text_bad[column.codes]
 
-    def _value_rule(self) -> _Rule:
+    def _value_rules(self) -> list[_Rule]:
+        """One rule per kind of bad value (a row breaks at most one: each excludes the ones before)."""
         numbers, unable, text_bad = self.values()
         number = self.complete & ~unable & ~text_bad
         problems: list[tuple[np.ndarray, Callable[[int], str]]] = []
@@ -181,17 +195,13 @@ class _Rows:
             problems += self._points_problems(numbers, text_bad, number)
         unable_words = " or U (unable to score)" if self.method == "rating" else ""
 
-        def message(i: int) -> str:
-            if text_bad[i]:
-                text = self.cell(i, "value")
-                what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable_words}"
-                return f"{shown(text)} {what}"
-            return next(describe(i) for fails, describe in problems if fails[i])
+        def not_a_number(i: int) -> str:
+            text = self.cell(i, "value")
+            what = "is too large" if _LONG_WHOLE.fullmatch(text) else f"is not a whole number{unable_words}"
+            return f"{shown(text)} {what}"
 
-        fails = self.complete & text_bad
-        for problem, _ in problems:
-            fails |= problem
-        return _Rule("value", fails, message)
+        return [_Rule("value", self.complete & text_bad, not_a_number),
+                *(_Rule("value", fails, describe) for fails, describe in problems)]
 
     def ranking_depth(self) -> int:
         if self.allowed is not None:
@@ -233,31 +243,47 @@ class _Rows:
                               f"{totals[self.who.codes[i]]} points in total; the budget is {budget}"),
         ]
 
-    def errors(self) -> list[BallotError]:
+    def problems(self) -> RowProblems | None:
+        """The rows' problems, or None when there are none. Each kind of problem (a misshapen row,
+        an empty cell of a column, a rule) is a mask over the rows: counted whole, its first row
+        described, then the failing rows described in file order up to MAX_ERRORS."""
         rules = self.rules()
-        failing = self.misshapen.copy()
-        for blank in self.empty.values():
-            failing |= blank
-        for rule in rules:
-            failing |= rule.fails
-        errors: list[BallotError] = []
         width = len(self.names)
+
+        def misshapen(row: int) -> BallotError:
+            found = int(self.table.widths[row])
+            column = found + 1 if found < width else width + 1
+            return BallotError(self.line(row), column, None, f"expected {width} values, found {found}")
+
+        def empty(name: str) -> Callable[[int], BallotError]:
+            return lambda row: BallotError(self.line(row), self.position[name] + 1, name, f"{name} is empty")
+
+        def broken(rule: _Rule) -> Callable[[int], BallotError]:
+            return lambda row: BallotError(self.line(row), self.position[rule.column] + 1, rule.column,
+                                           rule.message(row))
+
+        kinds = [(self.misshapen, misshapen), *((self.empty[n], empty(n)) for n in self.names),
+                 *((r.fails, broken(r)) for r in rules)]
+        count = sum(int(np.count_nonzero(fails)) for fails, _ in kinds)
+        if not count:
+            return None
+        first_of_each = sorted((describe(int(np.argmax(fails))) for fails, describe in kinds if fails.any()),
+                               key=lambda e: (e.line, e.column or 0))
+        failing = np.zeros(len(self.table), dtype=bool)
+        for fails, _ in kinds:
+            failing |= fails
+        errors: list[BallotError] = []
         for i in np.flatnonzero(failing):
-            row, line = int(i), self.line(int(i))
+            row = int(i)
             if self.misshapen[row]:
-                found = int(self.table.widths[row])
-                column = found + 1 if found < width else width + 1
-                errors.append(BallotError(line, column, None, f"expected {width} values, found {found}"))
+                errors.append(misshapen(row))
             elif not self.complete[row]:
-                errors += [BallotError(line, self.position[name] + 1, name, f"{name} is empty")
-                           for name in self.names if self.empty[name][row]]
+                errors += [empty(name)(row) for name in self.names if self.empty[name][row]]
             else:
-                found_here = [BallotError(line, self.position[r.column] + 1, r.column, r.message(row))
-                              for r in rules if r.fails[row]]
-                errors += sorted(found_here, key=lambda e: e.column or 0)
+                errors += sorted((broken(r)(row) for r in rules if r.fails[row]), key=lambda e: e.column or 0)
             if len(errors) >= MAX_ERRORS:
                 break
-        return errors[:MAX_ERRORS]
+        return RowProblems(errors[:MAX_ERRORS], first_of_each, count)
 
     def frame(self, columns: Sequence[str]) -> pd.DataFrame:
         data: dict[str, object] = {}
@@ -283,10 +309,10 @@ class _Rows:
 
 def check_rows(method: Method, names: list[str], outcomes: Sequence[str] | None, options: MethodOptions,
                table: Table, columns: Sequence[str],
-               groups: Mapping[str, str] | None = None) -> tuple[pd.DataFrame | None, list[BallotError]]:
-    """The ballots (in ``columns`` order) or, when any row is wrong, the errors (file order).
+               groups: Mapping[str, str] | None = None) -> tuple[pd.DataFrame | None, RowProblems | None]:
+    """The ballots (in ``columns`` order) or, when any row is wrong, its problems.
     ``groups`` (key -> name): the stakeholder groups the file may name (groups.py); the frame then
     holds each group's key. None: any group, as written."""
     rows = _Rows(method, names, outcomes, options, table, groups)
-    errors = rows.errors()
-    return (None, errors) if errors else (rows.frame(columns), [])
+    problems = rows.problems()
+    return (None, problems) if problems is not None else (rows.frame(columns), None)

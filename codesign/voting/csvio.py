@@ -10,10 +10,12 @@ from elsewhere). Columns, in any order, names case-insensitive:
   ``none`` (can't decide), in any case.
 
 A file with any problem is refused whole: a half-imported round would be worse than none.
-Problems are reported in file order, up to ``MAX_ERRORS``; the exception's message leads with
-the first, as ``ballots.csv, line 7, column 4 (value): 12 is out of range 1-9``. Lines are
-physical lines of the file (1 = header), so they match what a text editor shows; every error
-names a line and a column of the file (a missing value: the column just after the last one).
+Problems are reported in file order, up to ``MAX_ERRORS``, with the first row of each kind of
+problem and how many there are in all (``BallotFileError.listed``: what the import shows); the
+exception's message leads with the first, as ``ballots.csv, line 7, column 4 (value): 12 is out of
+range 1-9``. Lines are physical lines of the file (1 = header), so they match what a text editor
+shows; every error names a line and a column of the file (a missing value: the column just after
+the last one).
 Cells are trimmed of spaces; rows whose cells are all empty (spreadsheet padding) are skipped.
 
 The file is read column-wise (csvtable.py: pandas' C parser, NumPy over the bytes for where each
@@ -117,9 +119,10 @@ def parse_ballots_csv(
         line = min(2, table.physical_lines)
         raise BallotFileError(source, line, 1, "the file has a header but no ballot rows")
     rows = table.take(slice(1, None))
-    frame, errors = check_rows(method, names, outcomes, options, rows, expected, groups)
-    if errors or frame is None:
-        raise _refuse(source, errors)
+    frame, problems = check_rows(method, names, outcomes, options, rows, expected, groups)
+    if problems is not None or frame is None:
+        assert problems is not None
+        raise _refuse(source, problems.errors, problems.first_of_each, problems.count)
     return frame
 
 
@@ -140,7 +143,8 @@ def _read_records(text: str, source: str, expected: tuple[str, ...]) -> Table:
     return table_from_records(rows, _physical_lines(text))
 
 
-def _refuse(source: str, errors: list[BallotError]) -> BallotFileError:
+def _refuse(source: str, errors: list[BallotError], first_of_each: Sequence[BallotError] = (),
+            count: int | None = None) -> BallotFileError:
     first = errors[0]
     return BallotFileError(
         source,
@@ -149,6 +153,8 @@ def _refuse(source: str, errors: list[BallotError]) -> BallotFileError:
         first.message,
         column_name=first.column_name,
         errors=errors[:MAX_ERRORS],
+        first_of_each=first_of_each,
+        count=count,
     )
 
 

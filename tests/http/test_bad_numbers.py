@@ -198,7 +198,7 @@ def test_nul_in_an_imported_file_is_refused_with_line_and_column(client: TestCli
             f"Content-Type: text/csv\r\n\r\n{good}\r\n--b--\r\n").encode()
     response = client.post(f"{page}/import", content=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
     assert response.status_code == 303
-    assert "Imported 1 ballot from paper.csv." in client.get(page).text  # one ballot, not "1 ballots"
+    assert "Imported 1 ballot from paper.csv (1 answer), a new one." in client.get(page).text  # not "1 ballots"
 
 
 SUPERSCRIPT, HUGE = "²", "9" * 5000

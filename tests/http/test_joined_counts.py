@@ -30,7 +30,7 @@ def room_and_import(session: Session, facilitator: User, workshop: WorkshopSessi
         ballots.answer_rating(session, found.id or 0, ann.id or 0, outcome, "8", f"ann-key-{n:04d}-0123456789abcdef")
     text = "participant,group,outcome,value\n" + "".join(
         f"P-{i},{'patient' if i < 3 else 'carer'},{o},{7 + i % 3}\n" for i in range(5) for o in ids)
-    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "paper.csv") == 5
+    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "paper.csv").voters == 5
     return found
 
 

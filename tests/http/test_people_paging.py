@@ -31,7 +31,7 @@ def import_voters(session: Session, facilitator: User, workshop: WorkshopSession
     found = into or open_round(session, facilitator, workshop, ids)
     text = "participant,group,outcome,value\n" + "".join(
         f"PAPER-{i:04d},{GROUPS[i % 4]},{ids[0]},{1 + i % 9}\n" for i in range(1, n + 1))
-    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "paper.csv") == n
+    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "paper.csv").voters == n
     return found
 
 

@@ -66,7 +66,7 @@ def test_the_same_file_counts_the_same_in_the_app_and_in_tally(
     lines = [f"{who},{group},{words[j]},{RATINGS[(n + 5 * j) % len(RATINGS)]}"
              for n, (who, group) in enumerate(MIXED_CASE) for j in range(3)]
     text = "participant,group,outcome,value\n" + "\n".join(lines) + "\n"
-    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "survey.csv") == 12
+    assert round_import.import_ballots(session, facilitator, workshop.id or 0, found.id or 0, text, "survey.csv").voters == 12
     rounds.close_round(session, facilitator, workshop.id or 0, found.id or 0)
     app = results_document(session, workshop.id or 0, found.id or 0)
     file = tmp_path / "survey.csv"

@@ -649,7 +649,7 @@ def test_importing_a_good_file(client: TestClient, session: Session, facilitator
     response = _upload(client, workshop, found.id, text, "online-survey.csv")  # type: ignore[arg-type]
     assert response.status_code == 303
     page = client.get(response.headers["location"]).text
-    assert "Imported 3 ballots from online-survey.csv." in page
+    assert "Imported 3 ballots from online-survey.csv (5 answers), all new." in page
     # The live patient answered one question of two: started only. Imported voters did not join
     # the room: their ballots are counted apart (and in the results).
     assert progress(page) == {"Patients": (1, 0), "Carers": (0, 0), "Clinicians": (0, 0), "Commissioners": (0, 0)}
@@ -663,6 +663,21 @@ def test_importing_a_good_file(client: TestClient, session: Session, facilitator
     assert first["groups"]["patient"]["distribution"]["9"] == 1 and first["groups"]["patient"]["distribution"]["4"] == 1
     audit = client.get(f"/sessions/{workshop.id}/audit").text
     assert "Imported 3 ballots into round 1 from online-survey.csv" in audit
+
+
+def test_importing_again_says_what_was_replaced_and_who_moved_group(  # type: ignore[no-untyped-def]
+        client: TestClient, session: Session, facilitator: User, workshop) -> None:
+    ids = accepted_ids(session, workshop, 2)
+    found = open_round(session, facilitator, workshop, ids, min_group_size="1")
+    sign_in(client, facilitator)
+    first = f"participant,group,outcome,value\nS-1,patient,{ids[0]},9\n<b>S-2</b>,patient,{ids[0]},8\n"
+    assert _upload(client, workshop, found.id, first).status_code == 303  # type: ignore[arg-type]
+    again = first.replace("<b>S-2</b>,patient", "<b>S-2</b>,Carers") + f"S-3,carer,{ids[1]},5\n"
+    response = _upload(client, workshop, found.id, again, "late.csv")  # type: ignore[arg-type]
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert ("Imported 3 ballots from late.csv (3 answers): 1 new, 2 replacing earlier ones from this round. "
+            "1 voter is now in another group, as this file says: &lt;b&gt;S-2&lt;/b&gt; Patients to Carers.") in page
 
 
 BAD_FILES = [

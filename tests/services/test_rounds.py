@@ -284,9 +284,9 @@ def test_import_replaces_a_voters_answers_and_follows_a_group_change(  # type: i
     found = open_round(session, facilitator, workshop, ids)
     first = (f"participant,group,outcome,value\nR-1,patient,{ids[0]},9\nR-1,patient,{_statement(session, ids[1])},U\n"
              f"R-2,Carers,{ids[0]},4\n")
-    assert round_import.import_ballots(session, facilitator, workshop.id, found.id, first, "survey.csv") == 2
+    assert round_import.import_ballots(session, facilitator, workshop.id, found.id, first, "survey.csv").voters == 2
     second = f"participant,group,outcome,value\nR-1,clinician,{ids[2]},2\n"
-    assert round_import.import_ballots(session, facilitator, workshop.id, found.id, second, "late.csv") == 1
+    assert round_import.import_ballots(session, facilitator, workshop.id, found.id, second, "late.csv").voters == 1
     imported = {p.external_ref: p for p in session.exec(select(Participant).where(
         col(Participant.external_ref).is_not(None)))}
     assert set(imported) == {"R-1", "R-2"}
@@ -322,7 +322,7 @@ def test_an_import_sends_as_many_statements_for_thirty_voters_as_for_three(  # t
 
         event.listen(engine, "before_cursor_execute", count)
         try:
-            assert round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "f.csv") == voters
+            assert round_import.import_ballots(session, facilitator, workshop.id, found.id, text, "f.csv").voters == voters
         finally:
             event.remove(engine, "before_cursor_execute", count)
         return len(statements)

@@ -1,6 +1,7 @@
 """The ballot CSV parser as it was before the column-wise rewrite (commit 9dfc58e), kept verbatim as
 the oracle for tests/voting/test_csv_oracle.py: the new parser must accept and refuse exactly what this
-one did, with the same errors. Not used by the app."""
+one did, with the same errors. Not used by the app. One change since: a group cell naming no group
+of the study is not a participant's first group (it made every later line "in two groups")."""
 
 # ruff: noqa
 from __future__ import annotations
@@ -192,11 +193,10 @@ class _Checker:
             return errors, []
         who, written = self._cell(cells, "participant"), self._cell(cells, "group")
         group = self._group(written)
-        first_group = self.group_of.setdefault(who, (group or written, written, line))
         if group is None:
             assert self.groups is not None
             errors.append(self._error(line, "group", unknown_group(written, self.groups)))
-        elif first_group[0] != group:
+        elif (first_group := self.group_of.setdefault(who, (group, written, line)))[0] != group:
             errors.append(
                 self._error(
                     line,

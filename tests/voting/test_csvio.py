@@ -310,3 +310,19 @@ def test_an_ascii_file_read_as_bytes_gives_what_its_text_gives(text: str, method
         assert results[0] == results[1]
     else:
         pd.testing.assert_frame_equal(results[0], results[1])
+
+
+def test_the_list_shows_the_first_of_each_kind_of_problem_then_the_rest_and_counts_them_all() -> None:
+    # 30 values out of range on lines 2-31 would fill the list; an unknown outcome on line 40 and
+    # an empty group on line 45 are still shown, with how many problems are not.
+    rows = [f"P{i},g,A,{20 + i}" for i in range(30)] + [f"Q{i},g,A,5" for i in range(8)]
+    rows += ["R,g,Z,5"] + [f"S{i},g,A,5" for i in range(4)] + ["T,,A,5"]
+    error = refuse(HEADER + "\n".join(rows) + "\n", outcomes=["A"])
+    assert [e.line for e in error.errors] == list(range(2, 2 + MAX_ERRORS))  # file order, as before
+    assert error.count == 32
+    shown, more = error.listed(10)
+    assert [(e.line, e.column) for e in shown] == [(2, 4), (40, 3), (45, 2)] + [(line, 4) for line in range(3, 10)]
+    assert shown[1].message == "'Z' is not on the ballot" and shown[2].message == "group is empty"
+    assert more == 22
+    # Fewer problems than the limit: all of them, in file order, none more.
+    assert refuse(HEADER + "P,g,A,10\nQ,g,Z,5\n", outcomes=["A"]).listed(10)[1] == 0

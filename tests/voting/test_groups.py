@@ -42,3 +42,34 @@ def test_a_cell_naming_no_group_is_refused_at_its_line_and_column() -> None:
     assert described == [f"f.csv, line 4, column 2 (group): {unknown}", f"f.csv, line 5, column 2 (group): {unknown}",
                          "f.csv, line 6, column 2 (group): participant 'A' is in group 'Patients' on line 2; "
                          "a participant belongs to one group"]
+
+
+def test_a_cell_naming_no_group_does_not_also_put_its_participant_in_two_groups() -> None:
+    # A trial file: 100 voters x 12 outcomes, three faults. Voter V084's first line names "Nurses"
+    # and their other eleven lines "patient": one problem, not twelve that hide the other two.
+    outcomes = [f"O{n}" for n in range(12)]
+    lines = ["participant,group,outcome,value"]
+    for voter in range(1, 101):
+        lines += [f"V{voter:03},{'Nurses' if voter == 84 and o == 'O0' else 'patient'},{o},5" for o in outcomes]
+    lines[1100] = lines[1100].removesuffix(",5") + ",10"  # line 1101
+    who, group, _outcome, value = lines[1150].split(",")
+    lines[1150] = f"{who},{group},O99,{value}"  # line 1151
+    with pytest.raises(BallotFileError) as caught:
+        parse_ballots_csv("\n".join(lines) + "\n", "rating", source="s.csv", outcomes=outcomes,
+                          groups=DEFAULT_GROUPS)
+    error = caught.value
+    assert [e.describe("s.csv") for e in error.errors] == [
+        "s.csv, line 998, column 2 (group): “Nurses” is not a stakeholder group here; use one of patient, carer, "
+        "clinician, commissioner (a group's key or its name)",
+        "s.csv, line 1101, column 4 (value): 10 is out of range 1-9",
+        "s.csv, line 1151, column 3 (outcome): 'O99' is not on the ballot"]
+    assert error.count == 3
+
+
+def test_a_participant_s_group_is_the_first_one_of_the_study_named_for_them() -> None:
+    text = "participant,group,outcome,value\nA,Nurses,X,9\nA,patient,Y,8\nA,carer,Z,3\n"
+    with pytest.raises(BallotFileError) as caught:
+        parse_ballots_csv(text, "rating", source="f.csv", groups=DEFAULT_GROUPS)
+    assert [(e.line, e.column, e.message.split(";")[0]) for e in caught.value.errors] == [
+        (2, 2, "“Nurses” is not a stakeholder group here"),
+        (4, 2, "participant 'A' is in group 'patient' on line 3")]

@@ -108,7 +108,7 @@ def test_nothing_changes_after_close(session: Session, facilitator: User, worksh
     rounds.close_round(session, facilitator, workshop.id, rating.id)
     with pytest.raises(Conflict, match="has closed") as caught:
         ballots.answer_rating(session, rating.id, patient.id, ids[0], "2", key())  # type: ignore[arg-type]
-    assert "not changed" in str(caught.value)
+    assert "this answer was not saved; the answers you gave before it closed count" in str(caught.value)
     with pytest.raises(Conflict, match="has closed"):
         ballots.answer_rating(session, rating.id, patient.id, ids[1], "2", key())  # type: ignore[arg-type]
     assert answers(session, rating.id) == {(f"p:{patient.id}", ids[0]): 8}

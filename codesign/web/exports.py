@@ -34,7 +34,10 @@ async def export_bytes(request: Request, version_id: int, fmt: str) -> tuple[byt
 
 async def prepare_all(request: Request, version_id: int) -> None:
     """After freezing or approving (a POST): render and store every format's edition for the
-    approvals there are now, so each download is immediate and the same bytes every time."""
+    approvals there are now, so each download is immediate and the same bytes every time.
+    services.exports.store_every_format does the same in one transaction (for `seed-demo`); here
+    each file is rendered between a read and a write, so no vote waits on SQLite's write lock
+    while a PDF is drawn."""
     for fmt in export.FORMATS:
         download = await read(request, integrity.checked_download, version_id, fmt)
         if download.stored is None:

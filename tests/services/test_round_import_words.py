@@ -110,6 +110,9 @@ def test_two_imports_of_one_file_at_once_count_each_ballot_and_move_once(
         _import(session, facilitator, workshop, found.id, HEADER + "".join(f"S-{n},patient,{ids[0]},5\n"
                                                                            for n in range(3)), "first.csv")
     text = HEADER + "".join(f"S-{n},carer,{i},6\n" for n in range(3) for i in ids)
+    # Plain ids, read here: the threads must not touch the test's session (its objects expire on
+    # each commit, and two threads refreshing them at once collide: "provisioning a new connection").
+    session_id, round_id, actor_id = workshop.id or 0, found.id or 0, facilitator.id
     start = threading.Barrier(2)
     reports: list[round_import.ImportReport] = []
     failures: list[BaseException] = []
@@ -118,11 +121,11 @@ def test_two_imports_of_one_file_at_once_count_each_ballot_and_move_once(
         try:
             # As the import route runs it: checked in a read session, saved in a write session.
             with read_session(engine) as reading:
-                checked = round_import.check_import(reading, workshop.id or 0, found.id or 0, text, "same.csv")
+                checked = round_import.check_import(reading, session_id, round_id, text, "same.csv")
             start.wait(timeout=60)  # both checked, then both save at once
             with write_session(engine) as writing:
-                actor = writing.get_one(User, facilitator.id)
-                reports.append(round_import.save_import(writing, actor, workshop.id or 0, found.id or 0, checked))
+                actor = writing.get_one(User, actor_id)
+                reports.append(round_import.save_import(writing, actor, session_id, round_id, checked))
         except BaseException as exc:  # reported below, not lost in the thread
             failures.append(exc)
 
